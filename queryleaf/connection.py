@@ -1,0 +1,107 @@
+"""Connections: a pymongo-compatible Database plus the SQL entry points."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from queryleaf.compile import compile_statement
+from queryleaf.errors import QueryLeafError
+from queryleaf.execute import run_plan
+from queryleaf.parse import split_statements
+from queryleaf.result import Result
+
+Params = Mapping[str, Any] | Sequence[Any] | None
+
+
+class Connection:
+    """SQL over one MongoDB database.
+
+    >>> import queryleaf
+    >>> with queryleaf.connect() as conn:
+    ...     conn.run_sql("INSERT INTO users (name, age) VALUES ('ada', 36), ('alan', 41)").rowcount
+    ...     conn.run_sql("SELECT name FROM users WHERE age > 40").rows
+    2
+    [{'name': 'alan'}]
+    """
+
+    def __init__(
+        self,
+        db: Any,
+        *,
+        client: Any = None,
+        backend: str = "mongodb",
+        owns_client: bool = False,
+        dialect: str = "mysql",
+    ) -> None:
+        self.db = db
+        self.client = client if client is not None else getattr(db, "client", None)
+        self.backend = backend
+        self.dialect = dialect
+        self._owns_client = owns_client
+
+    def run_sql(self, sql: str, params: Params = None) -> Result:
+        """Run every statement in `sql` and return the last one's Result."""
+        last = Result()
+        for result in self.execute_script(sql, params):
+            last = result
+        return last
+
+    def execute_script(
+        self, sql: str, params: Params = None, source_name: str | None = None
+    ) -> Iterator[Result]:
+        """Run the statements of `sql` one by one, yielding each Result. The first error
+        stops the script and is raised with its line, column and caret in `sql`."""
+        for statement in split_statements(sql, source_name=source_name):
+            try:
+                plan = compile_statement(statement.text, self.dialect, params)
+                result = run_plan(plan, self.db)
+            except QueryLeafError as error:
+                error.locate(sql, statement.offset, source_name)
+                raise
+            result.statement = statement.text
+            yield result
+
+    def explain(self, sql: str, params: Params = None) -> str:
+        """The MongoDB commands the statements in `sql` would run, as Extended JSON."""
+        texts = []
+        for statement in split_statements(sql):
+            try:
+                plan = compile_statement(statement.text, self.dialect, params)
+            except QueryLeafError as error:
+                error.locate(sql, statement.offset)
+                raise
+            texts.append(plan.inner.to_json() if hasattr(plan, "inner") else plan.to_json())
+        return "\n".join(texts)
+
+    def close(self) -> None:
+        if self._owns_client and self.client is not None:
+            self.client.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect(
+    uri: str | None = None, database: str = "queryleaf", *, dialect: str = "mysql"
+) -> Connection:
+    """Connect to MongoDB at `uri`, or to a fresh embedded engine when `uri` is None."""
+    from queryleaf.engines import open_database
+
+    client, db, backend = open_database(uri, database)
+    return Connection(db, client=client, backend=backend, owns_client=True, dialect=dialect)
+
+
+def run_sql(
+    sql: str, db: Any = None, params: Params = None, *, database: str = "queryleaf"
+) -> Result:
+    """Run `sql` on `db`: a pymongo Database, a Connection, or a URI string."""
+    if isinstance(db, Connection):
+        return db.run_sql(sql, params)
+    if db is None or isinstance(db, str):
+        with connect(db, database) as conn:
+            return conn.run_sql(sql, params)
+    return Connection(db).run_sql(sql, params)

@@ -1,0 +1,86 @@
+"""Plan to Result on a pymongo-compatible Database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.errors import PyMongoError
+
+from queryleaf.errors import ExecutionError
+from queryleaf.execute.rows import build_rows
+from queryleaf.plan.plans import AnyPlan, ExplainPlan, Plan
+from queryleaf.result import Result
+
+__all__ = ["run_plan"]
+
+
+def run_plan(plan: AnyPlan, db: Any) -> Result:
+    if isinstance(plan, ExplainPlan):
+        notes = "\n".join(plan.inner.notes) or None
+        return Result(
+            columns=["command", "notes"],
+            rows=[{"command": plan.inner.to_json(), "notes": notes}],
+            plan=plan,
+        )
+    try:
+        return _run(plan, db)
+    except PyMongoError as error:
+        raise ExecutionError(
+            f"MongoDB refused the {plan.kind} command: {_describe(error)}",
+            hint="run EXPLAIN on the statement to see the command",
+            code="QL501",
+        ) from error
+
+
+def _run(plan: Plan, db: Any) -> Result:
+    command = plan.command
+    kind = plan.kind
+    if kind == "find":
+        cursor = db[command["find"]].find(
+            command.get("filter") or {},
+            command.get("projection"),
+            sort=list(command["sort"].items()) if command.get("sort") else None,
+            skip=command.get("skip", 0),
+            limit=command.get("limit", 0),
+        )
+        if command.get("limit") == 0:
+            # find's limit 0 means "no limit"; SQL's LIMIT 0 means no rows.
+            cursor = iter(())
+        return _rows(plan, cursor)
+    if kind == "aggregate":
+        target = db if command["aggregate"] == 1 else db[command["aggregate"]]
+        cursor = target.aggregate(command["pipeline"])
+        if plan.columns is None:
+            for _ in cursor:
+                pass
+            return Result(rowcount=-1, plan=plan)
+        return _rows(plan, cursor)
+    if kind == "insert":
+        documents = [dict(d) for d in command["documents"]]
+        inserted = db[command["insert"]].insert_many(documents, ordered=True)
+        return Result(rowcount=len(inserted.inserted_ids), plan=plan)
+    if kind == "update":
+        (statement,) = command["updates"]
+        collection = db[command["update"]]
+        method = collection.update_many if statement["multi"] else collection.update_one
+        updated = method(statement["q"], statement["u"])
+        return Result(rowcount=updated.matched_count, plan=plan)
+    if kind == "delete":
+        (statement,) = command["deletes"]
+        collection = db[command["delete"]]
+        method = collection.delete_one if statement["limit"] == 1 else collection.delete_many
+        deleted = method(statement["q"])
+        return Result(rowcount=deleted.deleted_count, plan=plan)
+    raise AssertionError(f"unknown plan kind {kind}")
+
+
+def _rows(plan: Plan, cursor: Any) -> Result:
+    labels, rows = build_rows(cursor, plan.columns or [])
+    return Result(columns=labels, rows=rows, rowcount=len(rows), plan=plan)
+
+
+def _describe(error: PyMongoError) -> str:
+    details = getattr(error, "details", None)
+    if isinstance(details, dict) and details.get("errmsg"):
+        return str(details["errmsg"])
+    return str(error)

@@ -1,0 +1,99 @@
+"""Returned documents to labelled rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from queryleaf.plan.plans import Column, OutputColumn, Path, StarColumns
+
+_MISSING = object()
+
+
+def read_path(document: Any, path: Path) -> Any:
+    current = document
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(current, list) or not -len(current) <= part < len(current):
+                return None
+            current = current[part]
+        elif isinstance(current, dict):
+            current = current.get(part, _MISSING)
+            if current is _MISSING:
+                return None
+        else:
+            return None
+    return current
+
+
+def build_rows(
+    documents: Iterable[dict[str, Any]], columns: list[Column]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Labels and rows. Fixed columns keep their labels; `*` contributes each field it
+    meets, in order of first appearance, qualified as alias.field when a label is taken."""
+    if all(isinstance(c, OutputColumn) for c in columns):
+        labels = [c.label for c in columns]  # type: ignore[union-attr]
+        unique = _unique(labels)
+        rows = [
+            {label: read_path(doc, c.path) for label, c in zip(unique, columns, strict=True)}  # type: ignore[union-attr]
+            for doc in documents
+        ]
+        return unique, rows
+    return _build_star_rows(list(documents), columns)
+
+
+def _build_star_rows(
+    documents: list[dict[str, Any]], columns: list[Column]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    # Per column position, the (label, reader) pairs seen across all documents.
+    layout: list[list[tuple[str, Path]]] = []
+    taken: set[str] = set()
+    for column in columns:
+        if isinstance(column, OutputColumn):
+            continue
+        for name in _fields_seen(documents, column):
+            taken.add(name)
+    used: set[str] = set()
+    for column in columns:
+        entries: list[tuple[str, Path]] = []
+        if isinstance(column, OutputColumn):
+            label = _fresh(column.label, used)
+            entries.append((label, column.path))
+        else:
+            for name in _fields_seen(documents, column):
+                label = name
+                if label in used and column.qualifier:
+                    label = f"{column.qualifier}.{name}"
+                label = _fresh(label, used)
+                entries.append((label, (*column.path, name)))
+        layout.append(entries)
+    labels = [label for entries in layout for label, _ in entries]
+    readers = [(label, path) for entries in layout for label, path in entries]
+    rows = [{label: read_path(doc, path) for label, path in readers} for doc in documents]
+    return labels, rows
+
+
+def _fields_seen(documents: list[dict[str, Any]], star: StarColumns) -> list[str]:
+    seen: dict[str, None] = {}
+    for doc in documents:
+        sub = read_path(doc, star.path) if star.path else doc
+        if isinstance(sub, dict):
+            for key in sub:
+                if not key.startswith(star.hidden_prefix):
+                    seen.setdefault(key, None)
+    return list(seen)
+
+
+def _fresh(label: str, used: set[str]) -> str:
+    name = label
+    suffix = 2
+    while name in used:
+        name = f"{label}_{suffix}"
+        suffix += 1
+    used.add(name)
+    return name
+
+
+def _unique(labels: list[str]) -> list[str]:
+    used: set[str] = set()
+    return [_fresh(label, used) for label in labels]

@@ -1,0 +1,62 @@
+"""Standard SQL through sqlglot, with its errors turned into ours."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError as SqlglotParseError
+from sqlglot.errors import TokenError
+
+from queryleaf.errors import ParseError
+
+
+@lru_cache(maxsize=1024)
+def parse_sql(text: str, dialect: str = "mysql") -> exp.Expression:
+    """Parse one statement. Cached on the text: callers must not mutate the tree."""
+    try:
+        trees = sqlglot.parse(text, read=dialect)
+    except SqlglotParseError as error:
+        raise _convert(error, text) from None
+    except TokenError as error:
+        raise ParseError(f"cannot read the statement: {error}", offset=0, code="QL101") from None
+    trees = [t for t in trees if t is not None]
+    if len(trees) != 1:
+        raise ParseError("expected exactly one statement", offset=0, code="QL101")
+    return trees[0]
+
+
+def _convert(error: SqlglotParseError, text: str) -> ParseError:
+    first = error.errors[0] if error.errors else {}
+    description = str(first.get("description") or error).strip()
+    line, col = first.get("line"), first.get("col")
+    offset = _offset(text, line, col)
+    highlight = (first.get("highlight") or "").strip()
+    if highlight and offset is not None:
+        # sqlglot reports the end of the offending token; point at its start.
+        offset = max(0, offset - len(highlight) + 1)
+    message = _friendly(description, highlight)
+    return ParseError(
+        message,
+        offset=offset,
+        hint="check the syntax near the caret",
+        code="QL101",
+    )
+
+
+def _friendly(description: str, highlight: str) -> str:
+    if description.startswith("Invalid expression / Unexpected token"):
+        return f"syntax error: unexpected {highlight!r}" if highlight else "syntax error"
+    if description.startswith("Required keyword"):
+        return f"syntax error: incomplete expression before {highlight!r}"
+    return f"syntax error: {description}"
+
+
+def _offset(text: str, line: int | None, col: int | None) -> int | None:
+    if not line or not col:
+        return None
+    lines = text.split("\n")
+    if line > len(lines):
+        return len(text)
+    return sum(len(part) + 1 for part in lines[: line - 1]) + col - 1

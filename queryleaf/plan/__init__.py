@@ -1,0 +1,38 @@
+"""AST to Plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlglot import exp
+
+from queryleaf.errors import UnsupportedError
+from queryleaf.plan.literals import Bindings
+from queryleaf.plan.plans import ExplainPlan, Plan
+from queryleaf.plan.select import plan_select
+from queryleaf.plan.writes import plan_delete, plan_insert, plan_update
+
+__all__ = ["ExplainPlan", "Plan", "plan_statement"]
+
+
+def plan_statement(tree: exp.Expression, params: Any = None) -> Plan:
+    bindings = Bindings(tree, params)
+    if isinstance(tree, exp.Select):
+        return plan_select(tree, bindings)
+    if isinstance(tree, exp.Insert):
+        return plan_insert(tree, bindings)
+    if isinstance(tree, exp.Update):
+        return plan_update(tree, bindings)
+    if isinstance(tree, exp.Delete):
+        return plan_delete(tree, bindings)
+    if isinstance(tree, exp.Union | exp.Intersect | exp.Except):
+        raise UnsupportedError(
+            f"{type(tree).__name__.upper()} is not supported yet", node=tree, code="QL201"
+        )
+    kind = tree.key.upper() if hasattr(tree, "key") else type(tree).__name__
+    raise UnsupportedError(
+        f"{kind} statements are not supported",
+        node=tree,
+        hint="queryleaf runs SELECT, INSERT, UPDATE, DELETE and EXPLAIN",
+        code="QL207",
+    )

@@ -1,0 +1,147 @@
+"""GROUP BY, aggregates and HAVING to `$group`. Select-list expressions are rewritten over
+the group's output: a sub-expression equal to a GROUP BY key reads `$_id.gN`, an aggregate
+reads its accumulator, and any other column is an error as in SQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bson import json_util
+from sqlglot import exp
+
+from queryleaf.errors import SemanticError, UnsupportedError
+from queryleaf.plan import mql
+from queryleaf.plan.expressions import ExprCompiler, contains_aggregate
+from queryleaf.plan.literals import Bindings, NotConstant, constant_value
+
+
+def _key(value: Any) -> str:
+    return json_util.dumps(value, sort_keys=True)
+
+
+class Grouping:
+    """Collects group keys and accumulators while the post-group expressions compile."""
+
+    def __init__(self, pre: ExprCompiler, keys: list[exp.Expression], bindings: Bindings | None):
+        self.pre = pre
+        self.bindings = bindings
+        self.key_exprs: dict[str, Any] = {}
+        self._key_names: dict[str, str] = {}
+        for node in keys:
+            value = pre.value(node)
+            identity = _key(value)
+            if identity not in self._key_names:
+                name = f"g{len(self._key_names)}"
+                self._key_names[identity] = name
+                # A missing key and a null key are one group in SQL.
+                self.key_exprs[name] = (
+                    value if mql.is_constant(value) else {"$ifNull": [value, None]}
+                )
+        self.accumulators: dict[str, Any] = {}
+        self.defaults: dict[str, Any] = {}
+        self._accumulator_names: dict[str, str] = {}
+        self.post = ExprCompiler(
+            self._ungrouped_column, bindings, aggregate=self._aggregate, substitute=self._group_key
+        )
+
+    @property
+    def has_keys(self) -> bool:
+        return bool(self.key_exprs)
+
+    def group_stage(self) -> dict[str, Any]:
+        group_id: Any = dict(self.key_exprs) if self.key_exprs else None
+        return {"$group": {"_id": group_id, **self.accumulators}}
+
+    def stages(self) -> list[dict[str, Any]]:
+        """$group; without GROUP BY, SQL still returns one row on empty input, so the
+        group runs inside $facet and an empty result is replaced by the accumulators'
+        empty values."""
+        group = self.group_stage()
+        if self.has_keys:
+            return [group]
+        empty = {"_id": None, **self.defaults}
+        return [
+            {"$facet": {"groups": [group]}},
+            {"$replaceWith": {"$ifNull": [{"$first": "$groups"}, {"$literal": empty}]}},
+        ]
+
+    def _group_key(self, node: exp.Expression) -> Any:
+        if isinstance(node, exp.Star) or contains_aggregate(node):
+            return mql.Missing
+        try:
+            constant_value(node, self.bindings)
+            return mql.Missing
+        except NotConstant:
+            pass
+        try:
+            identity = _key(self.pre.value(node))
+        except (SemanticError, UnsupportedError):
+            return mql.Missing
+        name = self._key_names.get(identity)
+        if name is None:
+            return mql.Missing
+        return f"$_id.{name}"
+
+    def _ungrouped_column(self, node: exp.Expression) -> Any:
+        raise SemanticError(
+            f"column {node.sql('mysql')} must appear in GROUP BY or be used in an aggregate",
+            node=node,
+            hint=f"add {node.sql('mysql')} to GROUP BY, or wrap it in MIN(), MAX() or another "
+            "aggregate",
+            code="QL303",
+        )
+
+    def _accumulate(self, spec: dict[str, Any], default: Any) -> str:
+        identity = _key(spec)
+        name = self._accumulator_names.get(identity)
+        if name is None:
+            name = f"a{len(self._accumulator_names)}"
+            self._accumulator_names[identity] = name
+            self.accumulators[name] = spec
+            self.defaults[name] = default
+        return f"${name}"
+
+    def _aggregate(self, node: exp.Expression) -> Any:
+        inner = node.this
+        distinct = isinstance(inner, exp.Distinct)
+        if distinct:
+            if len(inner.expressions) != 1:
+                raise UnsupportedError(
+                    f"{type(node).__name__.upper()}(DISTINCT ...) takes one expression",
+                    node=node,
+                    code="QL201",
+                )
+            inner = inner.expressions[0]
+        if inner is not None and contains_aggregate(inner):
+            raise SemanticError("aggregates cannot be nested", node=node, code="QL305")
+        if isinstance(node, exp.Count):
+            if isinstance(inner, exp.Star):
+                return self._accumulate({"$sum": 1}, 0)
+            value = self.pre.value(inner)
+            if distinct:
+                values = self._accumulate({"$addToSet": value}, [])
+                return {"$size": _present(values)}
+            counted = {"$cond": [mql.not_null(value), 1, 0]}
+            return self._accumulate({"$sum": counted}, 0)
+        value = self.pre.value(inner)
+        if isinstance(node, exp.Sum | exp.Avg):
+            if distinct:
+                values = _present(self._accumulate({"$addToSet": value}, []))
+                operator = "$sum" if isinstance(node, exp.Sum) else "$avg"
+                return mql.cond({"$eq": [{"$size": values}, 0]}, None, {operator: values})
+            if isinstance(node, exp.Avg):
+                return self._accumulate({"$avg": value}, None)
+            # SUM over no non-null number is NULL in SQL; $sum gives 0.
+            total = self._accumulate({"$sum": value}, 0)
+            counted = self._accumulate({"$sum": {"$cond": [{"$isNumber": value}, 1, 0]}}, 0)
+            return mql.cond({"$eq": [counted, 0]}, None, total)
+        if isinstance(node, exp.Min | exp.Max):
+            operator = "$min" if isinstance(node, exp.Min) else "$max"
+            return self._accumulate({operator: value}, None)
+        raise UnsupportedError(
+            f"aggregate {node.sql('mysql')} is not supported", node=node, code="QL201"
+        )
+
+
+def _present(values: str) -> dict[str, Any]:
+    return {"$filter": {"input": values, "cond": {"$gt": ["$$this", None]}}}

@@ -1,0 +1,393 @@
+"""SQL expressions to MQL aggregation expressions, with SQL's NULL semantics.
+
+Every boolean expression has three translations: `value` (true, false or null, for the
+select list), `truth` (true exactly when the SQL value is TRUE: what WHERE, HAVING and ON
+keep) and `falsity` (true exactly when it is FALSE, which NOT needs under three-valued
+logic)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from bson import ObjectId
+from sqlglot import exp
+
+from queryleaf.errors import SemanticError, UnsupportedError
+from queryleaf.plan import mql
+from queryleaf.plan.literals import Bindings, NotConstant, constant_value, is_object_id_text
+from queryleaf.plan.paths import reference_parts
+
+ColumnResolver = Callable[[exp.Expression], Any]
+AggregateResolver = Callable[[exp.Expression], Any]
+
+COMPARISONS: dict[type, str] = {
+    exp.EQ: "$eq",
+    exp.NEQ: "$ne",
+    exp.GT: "$gt",
+    exp.GTE: "$gte",
+    exp.LT: "$lt",
+    exp.LTE: "$lte",
+}
+NEGATED = {"$eq": "$ne", "$ne": "$eq", "$gt": "$lte", "$gte": "$lt", "$lt": "$gte", "$lte": "$gt"}
+FLIPPED = {"$eq": "$eq", "$ne": "$ne", "$gt": "$lt", "$gte": "$lte", "$lt": "$gt", "$lte": "$gte"}
+
+AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max)
+
+PREDICATES = (
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.Xor,
+    exp.Is,
+    exp.In,
+    exp.Between,
+    exp.Like,
+    exp.ILike,
+    exp.Escape,
+    exp.RegexpLike,
+    exp.NullSafeEQ,
+    exp.Exists,
+    *COMPARISONS,
+)
+
+
+class ExprCompiler:
+    """Translates expressions in one scope. `column` maps a column reference to an MQL
+    expression; `aggregate` maps an aggregate call (None where aggregates are not allowed);
+    `substitute` may replace a whole sub-expression (GROUP BY keys after $group)."""
+
+    def __init__(
+        self,
+        column: ColumnResolver,
+        bindings: Bindings | None = None,
+        aggregate: AggregateResolver | None = None,
+        substitute: Callable[[exp.Expression], Any] | None = None,
+    ) -> None:
+        self.column = column
+        self.bindings = bindings
+        self.aggregate = aggregate
+        self.substitute = substitute
+
+    # -- values ---------------------------------------------------------------------------
+
+    def value(self, node: exp.Expression) -> Any:
+        if self.substitute is not None:
+            replaced = self.substitute(node)
+            if replaced is not mql.Missing:
+                return replaced
+        try:
+            return mql.literal(constant_value(node, self.bindings))
+        except NotConstant:
+            pass
+        if isinstance(node, exp.Paren):
+            return self.value(node.this)
+        if reference_parts(node) is not None:
+            return self.column(node)
+        if isinstance(node, AGGREGATES) or _is_aggregate_call(node):
+            if self.aggregate is None:
+                raise SemanticError(
+                    f"aggregate {node.sql('mysql')} is not allowed here",
+                    node=node,
+                    hint="aggregates belong in the select list, HAVING or ORDER BY of a "
+                    "grouped query",
+                    code="QL305",
+                )
+            return self.aggregate(node)
+        if isinstance(node, (*PREDICATES, exp.Boolean)):
+            return self._predicate_value(node)
+        from queryleaf.plan.functions import translate_function
+
+        return translate_function(self, node)
+
+    def _predicate_value(self, node: exp.Expression) -> Any:
+        truth = self.truth(node)
+        falsity = self.falsity(node)
+        return mql.cond(truth, True, mql.cond(falsity, False, None))
+
+    # -- truth ------------------------------------------------------------------------------
+
+    def truth(self, node: exp.Expression) -> Any:
+        return self._logic(node, negate=False)
+
+    def falsity(self, node: exp.Expression) -> Any:
+        return self._logic(node, negate=True)
+
+    def _logic(self, node: exp.Expression, negate: bool) -> Any:
+        if isinstance(node, exp.Paren):
+            return self._logic(node.this, negate)
+        if isinstance(node, exp.And):
+            parts = [self._logic(node.this, negate), self._logic(node.expression, negate)]
+            return mql.or_(*parts) if negate else mql.and_(*parts)
+        if isinstance(node, exp.Or):
+            parts = [self._logic(node.this, negate), self._logic(node.expression, negate)]
+            return mql.and_(*parts) if negate else mql.or_(*parts)
+        if isinstance(node, exp.Not):
+            return self._logic(node.this, not negate)
+        if isinstance(node, exp.Xor):
+            a, b = node.this, node.expression
+            if negate:
+                return mql.or_(
+                    mql.and_(self.truth(a), self.truth(b)),
+                    mql.and_(self.falsity(a), self.falsity(b)),
+                )
+            return mql.or_(
+                mql.and_(self.truth(a), self.falsity(b)),
+                mql.and_(self.falsity(a), self.truth(b)),
+            )
+        if type(node) in COMPARISONS:
+            op = COMPARISONS[type(node)]
+            return self.compare(NEGATED[op] if negate else op, node.this, node.expression)
+        if isinstance(node, exp.NullSafeEQ):
+            a = self.value(node.this)
+            b = self.value(node.expression)
+            same = {"$eq": [{"$ifNull": [a, None]}, {"$ifNull": [b, None]}]}
+            return mql.not_(same) if negate else same
+        if isinstance(node, exp.Is):
+            return self._is(node, negate)
+        if isinstance(node, exp.In):
+            return self._in(node, negate)
+        if isinstance(node, exp.Between):
+            low = exp.GTE(this=node.this, expression=node.args["low"])
+            high = exp.LTE(this=node.this, expression=node.args["high"])
+            if negate:
+                return mql.or_(self.falsity(low), self.falsity(high))
+            return mql.and_(self.truth(low), self.truth(high))
+        if isinstance(node, exp.Like | exp.ILike | exp.Escape):
+            return self._like(node, negate)
+        if isinstance(node, exp.RegexpLike):
+            return self._regexp(node, negate)
+        if isinstance(node, exp.Boolean):
+            return (not node.this) if negate else bool(node.this)
+        if isinstance(node, exp.Exists):
+            raise UnsupportedError(
+                "EXISTS subqueries are not supported yet",
+                node=node,
+                hint="rewrite with a JOIN",
+                code="QL201",
+            )
+        # Any other value used as a condition: MySQL truthiness (non-zero, non-false).
+        value = self.value(node)
+        if mql.is_constant(value):
+            constant = mql.constant_of(value)
+            if constant is None:
+                return False
+            truthy = bool(constant)
+            return (not truthy) if negate else truthy
+        if negate:
+            return {"$in": [value, [False, 0]]}
+        return mql.and_(mql.not_null(value), {"$not": [{"$in": [value, [False, 0]]}]})
+
+    def compare(self, op: str, left: exp.Expression, right: exp.Expression) -> Any:
+        """True exactly when `left op right` is TRUE in SQL: both sides non-null and of
+        comparable types (MongoDB's type bracketing: other pairs never match)."""
+        a = self.value(left)
+        b = self.value(right)
+        return compare_values(op, a, b)
+
+    def _is(self, node: exp.Is, negate: bool) -> Any:
+        target = node.expression
+        a = self.value(node.this)
+        if isinstance(target, exp.Null):
+            test = mql.is_null(a)
+        elif isinstance(target, exp.Boolean):
+            if target.this:
+                test = mql.and_(mql.not_null(a), {"$not": [{"$in": [a, [False, 0]]}]})
+            else:
+                test = {"$in": [a, [False, 0]]}
+        else:
+            raise UnsupportedError(
+                f"IS {target.sql('mysql')} is not supported",
+                node=node,
+                hint="use IS NULL, IS TRUE or IS FALSE",
+                code="QL201",
+            )
+        return mql.not_(test) if negate else test
+
+    def _in(self, node: exp.In, negate: bool) -> Any:
+        if node.args.get("query") is not None or node.args.get("unnest") is not None:
+            raise UnsupportedError(
+                "IN (SELECT ...) subqueries are not supported yet",
+                node=node,
+                hint="rewrite with a JOIN",
+                code="QL201",
+            )
+        a = self.value(node.this)
+        items = [self.value(item) for item in node.expressions]
+        constants = [mql.constant_of(i) for i in items if mql.is_constant(i)]
+        others = [i for i in items if not mql.is_constant(i)]
+        has_null = any(c is None for c in constants)
+        values = expand_object_ids([c for c in constants if c is not None])
+        if negate:
+            if has_null:
+                return False
+            parts = [mql.not_null(a)]
+            if values:
+                parts.append(bracket_for_list(a, values))
+                parts.append({"$not": [{"$in": [a, mql.literal(values)]}]})
+            parts.extend(compare_values("$ne", a, other) for other in others)
+            return mql.and_(*parts)
+        options = []
+        if values:
+            options.append(mql.and_(mql.not_null(a), {"$in": [a, mql.literal(values)]}))
+        options.extend(compare_values("$eq", a, other) for other in others)
+        return mql.or_(*options)
+
+    def _like(self, node: exp.Expression, negate: bool) -> Any:
+        pattern = like_pattern(node, self.bindings)
+        like = node.this if isinstance(node, exp.Escape) else node
+        if like.args.get("negate"):
+            negate = not negate
+        a = self.value(like.this)
+        regex = {"$regexMatch": {"input": a, "regex": pattern.regex, "options": pattern.options}}
+        is_string = {"$eq": [{"$type": a}, "string"]}
+        matched = mql.cond(is_string, regex, False)
+        if negate:
+            return mql.cond(is_string, {"$not": [regex]}, False)
+        return matched
+
+    def _regexp(self, node: exp.RegexpLike, negate: bool) -> Any:
+        a = self.value(node.this)
+        pattern = self.value(node.expression)
+        if not mql.is_constant(pattern) or not isinstance(mql.constant_of(pattern), str):
+            raise UnsupportedError(
+                "REGEXP needs a constant pattern", node=node.expression, code="QL201"
+            )
+        regex = {"$regexMatch": {"input": a, "regex": mql.constant_of(pattern)}}
+        is_string = {"$eq": [{"$type": a}, "string"]}
+        return mql.cond(is_string, {"$not": [regex]} if negate else regex, False)
+
+
+def compare_values(op: str, a: Any, b: Any) -> Any:
+    if mql.is_constant(a) and not mql.is_constant(b):
+        return compare_values(FLIPPED[op], b, a)
+    if mql.is_constant(b):
+        constant = mql.constant_of(b)
+        if constant is None:
+            return False
+        if mql.is_constant(a):
+            return _fold_comparison(op, mql.constant_of(a), constant)
+        if op in {"$eq", "$ne"} and is_object_id_text(constant):
+            both = [ObjectId(constant), constant]
+            member = {"$in": [a, both]}
+            if op == "$eq":
+                return member
+            kinds = {"$in": [{"$type": a}, ["string", "objectId"]]}
+            return mql.and_(kinds, {"$not": [member]})
+        if op == "$eq":
+            return {op: [a, b]}  # a NULL or missing a never equals a non-NULL constant
+        guard = mql.type_guard(a, constant)
+        if guard is True:
+            return mql.and_(mql.not_null(a), {op: [a, b]})
+        return mql.and_(guard, {op: [a, b]})  # the type test already excludes NULL
+    parts = [mql.not_null(a), mql.not_null(b)]
+    if op != "$eq":
+        parts.append(mql.same_bracket(a, b))
+    parts.append({op: [a, b]})
+    return mql.and_(*parts)
+
+
+def _fold_comparison(op: str, a: Any, b: Any) -> Any:
+    if a is None or b is None:
+        return False
+    try:
+        return {
+            "$eq": a == b,
+            "$ne": a != b,
+            "$gt": a > b,
+            "$gte": a >= b,
+            "$lt": a < b,
+            "$lte": a <= b,
+        }[op]
+    except TypeError:
+        return False
+
+
+def expand_object_ids(values: list[Any]) -> list[Any]:
+    """A 24-hex string also matches the ObjectId it spells."""
+    expanded: list[Any] = []
+    for value in values:
+        expanded.append(value)
+        if is_object_id_text(value):
+            expanded.append(ObjectId(value))
+    return expanded
+
+
+def bracket_for_list(a: Any, values: list[Any]) -> Any:
+    kinds = {mql.type_name_of(v) for v in values}
+    if len(kinds) == 1:
+        return mql.type_guard(a, values[0])
+    if kinds == {"string", "objectId"}:
+        return {"$in": [{"$type": a}, ["string", "objectId"]]}
+    return True
+
+
+class LikePattern:
+    def __init__(self, regex: str, options: str) -> None:
+        self.regex = regex
+        self.options = options
+
+
+def like_pattern(node: exp.Expression, bindings: Bindings | None) -> LikePattern:
+    """LIKE/ILIKE pattern to an anchored regular expression: % and _ are wildcards, the
+    escape character (backslash unless ESCAPE says otherwise) quotes the next character, and
+    every other character, regex metacharacters included, is literal."""
+    escape = "\\"
+    if isinstance(node, exp.Escape):
+        escape_value = _constant(node.expression, bindings)
+        if not isinstance(escape_value, str) or len(escape_value) != 1:
+            raise SemanticError(
+                "ESCAPE takes a single character", node=node.expression, code="QL304"
+            )
+        escape = escape_value
+        node = node.this
+    pattern = _constant(node.expression, bindings)
+    if not isinstance(pattern, str):
+        raise UnsupportedError(
+            "LIKE needs a constant string pattern",
+            node=node.expression,
+            hint="use a string literal or a bound parameter",
+            code="QL201",
+        )
+    out = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == escape and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        if ch == "%":
+            out.append(".*")
+        elif ch == "_":
+            out.append(".")
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    options = "s" + ("i" if isinstance(node, exp.ILike) else "")
+    body = "".join(out)
+    # A trailing % needs no anchor (and keeps prefix patterns index-friendly). Otherwise
+    # anchor at the very end: a bare $ would also match before a final newline.
+    if body.endswith(".*"):
+        body = body[:-2]
+    else:
+        body += r"$(?!\n)"
+    if body.startswith(".*"):
+        return LikePattern(body[2:], options)
+    return LikePattern("^" + body, options)
+
+
+def _constant(node: exp.Expression, bindings: Bindings | None) -> Any:
+    try:
+        return constant_value(node, bindings)
+    except NotConstant:
+        return NotConstant
+
+
+def _is_aggregate_call(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Anonymous) and node.name.upper() in {"COUNT", "SUM", "AVG"}
+
+
+def contains_aggregate(node: exp.Expression) -> bool:
+    return any(isinstance(n, AGGREGATES) for n in node.walk())

@@ -1,0 +1,399 @@
+"""Scalar SQL functions and operators to MQL. Each entry is pushed down as an aggregation
+expression with SQL's NULL-in, NULL-out behaviour; an unknown function is an error that
+names it."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlglot import exp
+
+from queryleaf.errors import SemanticError, UnsupportedError
+from queryleaf.plan import mql
+
+if TYPE_CHECKING:
+    from queryleaf.plan.expressions import ExprCompiler
+
+Builder = Callable[["ExprCompiler", exp.Expression], Any]
+
+
+def translate_function(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    if isinstance(node, exp.Anonymous):
+        name = node.name.upper()
+        builder = ANONYMOUS.get(name)
+        if builder is None:
+            raise unknown_function(node.name, node)
+        return builder(compiler, node)
+    builder = TYPED.get(type(node))
+    if builder is None:
+        name = type(node).__name__
+        if isinstance(node, exp.Func):
+            raise unknown_function(node.sql_name(), node)
+        if isinstance(node, exp.Subquery | exp.Select):
+            raise UnsupportedError(
+                "subqueries are not supported yet",
+                node=node,
+                hint="rewrite with a JOIN",
+                code="QL201",
+            )
+        raise UnsupportedError(
+            f"{name} expressions are not supported: {node.sql('mysql')}",
+            node=node,
+            code="QL201",
+        )
+    return builder(compiler, node)
+
+
+def unknown_function(name: str, node: exp.Expression) -> SemanticError:
+    known = sorted(KNOWN_NAMES)
+    close = difflib.get_close_matches(name.upper(), known, n=3)
+    hint = f"did you mean {', '.join(close)}?" if close else "see docs/functions.md"
+    return SemanticError(f"unknown function {name.upper()}", node=node, hint=hint, code="QL302")
+
+
+def _args(compiler: ExprCompiler, node: exp.Expression) -> list[Any]:
+    return [compiler.value(arg) for arg in _arg_nodes(node)]
+
+
+def _arg_nodes(node: exp.Expression) -> list[exp.Expression]:
+    nodes: list[exp.Expression] = []
+    if node.this is not None and isinstance(node.this, exp.Expression):
+        nodes.append(node.this)
+    if isinstance(node.args.get("expression"), exp.Expression):
+        nodes.append(node.args["expression"])
+    nodes.extend(node.expressions)
+    return nodes
+
+
+def _unary(operator: str) -> Builder:
+    def build(compiler: ExprCompiler, node: exp.Expression) -> Any:
+        x = compiler.value(node.this)
+        return mql.null_guard([x], {operator: x})
+
+    return build
+
+
+def _arithmetic(operator: str) -> Builder:
+    def build(compiler: ExprCompiler, node: exp.Expression) -> Any:
+        a = compiler.value(node.this)
+        b = compiler.value(node.expression)
+        return {operator: [a, b]}
+
+    return build
+
+
+def _checked_division(operator: str) -> Builder:
+    """Division and modulo by zero are NULL in SQL; MongoDB raises, so guard the divisor."""
+
+    def build(compiler: ExprCompiler, node: exp.Expression) -> Any:
+        a = compiler.value(node.this)
+        b = compiler.value(node.expression)
+        result: Any = {operator: [a, b]}
+        if operator == "$intdiv":
+            result = {"$trunc": [{"$divide": [a, b]}]}
+        if mql.is_constant(b) and mql.constant_of(b) not in (0, None):
+            return result
+        return mql.cond({"$eq": [b, 0]}, None, result)
+
+    return build
+
+
+def _neg(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    return {"$multiply": [-1, compiler.value(node.this)]}
+
+
+def _length(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    x = compiler.value(node.this)
+    operator = "$strLenBytes" if node.args.get("binary") else "$strLenCP"
+    return mql.null_guard([x], {operator: _as_string(x)})
+
+
+def _as_string(x: Any) -> Any:
+    if mql.is_constant(x) and isinstance(mql.constant_of(x), str):
+        return x
+    return {"$toString": x}
+
+
+def _concat(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    # MySQL CONCAT is NULL when any argument is NULL, as is $concat; numbers become text.
+    return {"$concat": [_as_string(a) for a in _args(compiler, node)]}
+
+
+def _concat_ws(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    values = _args(compiler, node)
+    separator, parts = values[0], [_as_string(v) for v in values[1:]]
+    present = {"$filter": {"input": parts, "cond": {"$gt": ["$$this", None]}}}
+    joined = {
+        "$reduce": {
+            "input": present,
+            "initialValue": None,
+            "in": {
+                "$cond": [
+                    {"$eq": ["$$value", None]},
+                    "$$this",
+                    {"$concat": ["$$value", separator, "$$this"]},
+                ]
+            },
+        }
+    }
+    return mql.null_guard([separator], {"$ifNull": [joined, ""]})
+
+
+def _substring(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    s = compiler.value(node.this)
+    start = compiler.value(node.args["start"]) if node.args.get("start") else 1
+    length = compiler.value(node.args["length"]) if node.args.get("length") else None
+    return _substring_of(s, start, length)
+
+
+def _substring_of(s: Any, start: Any, length: Any) -> Any:
+    """MySQL SUBSTRING: 1-based start, negative start counts from the end, start 0 is ''."""
+    text = _as_string(s)
+    size = {"$strLenCP": text}
+    count = length if length is not None else size
+    if mql.is_constant(start):
+        position = mql.constant_of(start)
+        if position is None:
+            return None
+        if position > 0:
+            begin: Any = position - 1
+        elif position < 0:
+            begin = {"$max": [{"$add": [size, position]}, 0]}
+        else:
+            return mql.null_guard([s], "")
+    else:
+        begin = {
+            "$cond": [
+                {"$gt": [start, 0]},
+                {"$subtract": [start, 1]},
+                {"$max": [{"$add": [size, start]}, 0]},
+            ]
+        }
+    guarded_count = {"$max": [count, 0]} if not mql.is_constant(count) else max(count, 0)
+    return mql.null_guard([s, start, length], {"$substrCP": [text, begin, guarded_count]})
+
+
+def _left(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    s = compiler.value(node.this)
+    n = compiler.value(node.expression)
+    return mql.null_guard([s, n], {"$substrCP": [_as_string(s), 0, {"$max": [n, 0]}]})
+
+
+def _right(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    s = compiler.value(node.this)
+    n = compiler.value(node.expression)
+    text = _as_string(s)
+    begin = {"$max": [{"$subtract": [{"$strLenCP": text}, n]}, 0]}
+    return mql.null_guard([s, n], {"$substrCP": [text, begin, {"$max": [n, 0]}]})
+
+
+def _trim(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    s = compiler.value(node.this)
+    operator = {"LEADING": "$ltrim", "TRAILING": "$rtrim"}.get(
+        str(node.args.get("position") or "").upper(), "$trim"
+    )
+    spec: dict[str, Any] = {"input": s}
+    if node.args.get("expression") is not None:
+        spec["chars"] = compiler.value(node.expression)
+    return {operator: spec}
+
+
+def _replace(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    s, find, replacement = _args(compiler, node)
+    spec = {"input": s, "find": find, "replacement": replacement}
+    return mql.null_guard([s, find, replacement], {"$replaceAll": spec})
+
+
+def _round(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    """Half away from zero, as MySQL rounds exact values ($round rounds half to even)."""
+    x = compiler.value(node.this)
+    places = compiler.value(node.args["decimals"]) if node.args.get("decimals") else 0
+    if not mql.is_constant(places):
+        raise UnsupportedError("ROUND needs a constant number of decimals", node=node, code="QL201")
+    scale = 10 ** int(mql.constant_of(places))
+    sign = {"$cond": [{"$lt": ["$$x", 0]}, -1, 1]}
+    magnitude = {"$floor": {"$add": [{"$multiply": [{"$abs": "$$x"}, scale]}, 0.5]}}
+    rounded = {"$divide": [{"$multiply": [sign, magnitude]}, scale]}
+    return {"$let": {"vars": {"x": x}, "in": mql.null_guard(["$$x"], rounded)}}
+
+
+def _truncate(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    x = compiler.value(node.this)
+    places = compiler.value(node.args["decimals"]) if node.args.get("decimals") else 0
+    return mql.null_guard([x], {"$trunc": [x, places]})
+
+
+def _domain_checked(operator: str, minimum: float, inclusive: bool) -> Builder:
+    """SQRT of a negative or LN of a non-positive is NULL in SQL; MongoDB raises."""
+
+    def build(compiler: ExprCompiler, node: exp.Expression) -> Any:
+        x = compiler.value(node.this)
+        test = {"$gte" if inclusive else "$gt": [x, minimum]}
+        return mql.cond(mql.and_(mql.not_null(x), test), {operator: x}, None)
+
+    return build
+
+
+def _log(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    base = compiler.value(node.this)
+    x = compiler.value(node.expression)
+    positive = mql.and_(mql.not_null(x), {"$gt": [x, 0]})
+    return mql.cond(positive, {"$log": [x, base]}, None)
+
+
+def _pow(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    a = compiler.value(node.this)
+    b = compiler.value(node.expression)
+    return mql.null_guard([a, b], {"$pow": [a, b]})
+
+
+def _sign(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    x = compiler.value(node.this)
+    return mql.null_guard([x], {"$cmp": [x, 0]})
+
+
+def _coalesce(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    values = _args(compiler, node)
+    if len(values) == 1:
+        return values[0]
+    return {"$ifNull": values}
+
+
+def _nullif(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    a = compiler.value(node.this)
+    return mql.cond(compiler.compare("$eq", node.this, node.expression), None, a)
+
+
+def _if(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    test = compiler.truth(node.this)
+    then = compiler.value(node.args["true"])
+    otherwise = compiler.value(node.args["false"]) if node.args.get("false") else None
+    return mql.cond(test, then, otherwise)
+
+
+def _case(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    subject = node.this
+    branches = []
+    for branch in node.args.get("ifs") or []:
+        condition = branch.this
+        if subject is not None:
+            test = compiler.compare("$eq", subject, condition)
+        else:
+            test = compiler.truth(condition)
+        branches.append({"case": test, "then": compiler.value(branch.args["true"])})
+    default = compiler.value(node.args["default"]) if node.args.get("default") else None
+    branches = [b for b in branches if b["case"] is not False]
+    if not branches:
+        return default
+    if branches[0]["case"] is True:
+        return branches[0]["then"]
+    return {"$switch": {"branches": branches, "default": default}}
+
+
+def _extreme(operator: str) -> Builder:
+    """GREATEST/LEAST are NULL when any argument is NULL ($max/$min skip nulls)."""
+
+    def build(compiler: ExprCompiler, node: exp.Expression) -> Any:
+        values = _args(compiler, node)
+        return mql.null_guard(values, {operator: values})
+
+    return build
+
+
+CAST_TARGETS: dict[exp.DataType.Type, str] = {}
+for _name, _types in {
+    "long": ["BIGINT", "INT", "SMALLINT", "TINYINT", "MEDIUMINT", "UBIGINT", "UINT"],
+    "double": ["DOUBLE", "FLOAT"],
+    "decimal": ["DECIMAL", "BIGDECIMAL"],
+    "string": ["CHAR", "VARCHAR", "TEXT", "NCHAR", "NVARCHAR"],
+    "date": ["DATE", "DATETIME", "TIMESTAMP", "TIMESTAMPTZ"],
+    "bool": ["BOOLEAN"],
+    "objectId": [],
+}.items():
+    for _type in _types:
+        if hasattr(exp.DataType.Type, _type):
+            CAST_TARGETS[exp.DataType.Type[_type]] = _name
+
+
+def _cast(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    target = node.to.this
+    kind = CAST_TARGETS.get(target)
+    if kind is None:
+        raise UnsupportedError(
+            f"CAST to {node.to.sql('mysql')} is not supported",
+            node=node,
+            hint="cast to SIGNED, DECIMAL, DOUBLE, CHAR, DATE, DATETIME or BOOLEAN",
+            code="QL202",
+        )
+    x = compiler.value(node.this)
+    if kind == "date" and target == exp.DataType.Type.DATE:
+        converted = {"$convert": {"input": x, "to": "date", "onError": None, "onNull": None}}
+        return {"$dateTrunc": {"date": converted, "unit": "day"}}
+    return {"$convert": {"input": x, "to": kind, "onError": None, "onNull": None}}
+
+
+def _objectid(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    (x,) = _args(compiler, node)
+    return {"$convert": {"input": x, "to": "objectId", "onError": None, "onNull": None}}
+
+
+def _now(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    return "$$NOW"
+
+
+TYPED: dict[type, Builder] = {
+    exp.Add: _arithmetic("$add"),
+    exp.Sub: _arithmetic("$subtract"),
+    exp.Mul: _arithmetic("$multiply"),
+    exp.Div: _checked_division("$divide"),
+    exp.Mod: _checked_division("$mod"),
+    exp.IntDiv: _checked_division("$intdiv"),
+    exp.Neg: _neg,
+    exp.Lower: _unary("$toLower"),
+    exp.Upper: _unary("$toUpper"),
+    exp.Length: _length,
+    exp.Concat: _concat,
+    exp.ConcatWs: _concat_ws,
+    exp.Substring: _substring,
+    exp.Left: _left,
+    exp.Right: _right,
+    exp.Trim: _trim,
+    exp.Replace: _replace,
+    exp.Round: _round,
+    exp.Trunc: _truncate,
+    exp.Abs: _unary("$abs"),
+    exp.Ceil: _unary("$ceil"),
+    exp.Floor: _unary("$floor"),
+    exp.Exp: _unary("$exp"),
+    exp.Sqrt: _domain_checked("$sqrt", 0, inclusive=True),
+    exp.Ln: _domain_checked("$ln", 0, inclusive=False),
+    exp.Log: _log,
+    exp.Pow: _pow,
+    exp.Sign: _sign,
+    exp.Coalesce: _coalesce,
+    exp.Nullif: _nullif,
+    exp.If: _if,
+    exp.Case: _case,
+    exp.Greatest: _extreme("$max"),
+    exp.Least: _extreme("$min"),
+    exp.Cast: _cast,
+    exp.TryCast: _cast,
+    exp.CurrentTimestamp: _now,
+}
+
+ANONYMOUS: dict[str, Builder] = {
+    "NOW": _now,
+    "OBJECTID": _objectid,
+    "MID": lambda c, n: _substring_of(*(_args(c, n) + [None] * 3)[:3]),
+}
+
+KNOWN_NAMES = {
+    "ABS", "AVG", "CASE", "CAST", "CEIL", "CEILING", "CHAR_LENGTH", "COALESCE", "CONCAT",
+    "CONCAT_WS", "COUNT", "CURRENT_TIMESTAMP", "EXP", "FLOOR", "GREATEST", "IF", "IFNULL",
+    "LCASE", "LEAST", "LEFT", "LENGTH", "LN", "LOG", "LOG10", "LOWER", "MAX", "MID", "MIN",
+    "MOD", "NOW", "NULLIF", "OBJECTID", "POW", "POWER", "REPLACE", "RIGHT", "ROUND", "SIGN",
+    "SQRT", "SUBSTR", "SUBSTRING", "SUM", "TRIM", "LTRIM", "RTRIM", "TRUNCATE", "UCASE",
+    "UPPER",
+}  # fmt: skip

@@ -1,0 +1,174 @@
+"""Constant SQL expressions to Python/BSON values: literals, bound parameters, OBJECTID(),
+JSON_OBJECT()/JSON_ARRAY() document literals and typed date literals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bson import ObjectId
+from sqlglot import exp
+
+from queryleaf.errors import ParameterError, SemanticError
+
+OBJECT_ID_TEXT = re.compile(r"^[0-9a-fA-F]{24}$")
+
+
+class NotConstant(Exception):
+    """The expression depends on data and must be translated, not folded."""
+
+
+class Bindings:
+    """Values for the placeholders of one statement: `?` by position, `:name` by name."""
+
+    def __init__(self, statement: exp.Expression, params: Any) -> None:
+        self._values: dict[int, Any] = {}
+        # Depth-first order follows the text (sqlglot keeps no position on placeholders).
+        placeholders = [n for n in statement.walk(bfs=False) if isinstance(n, exp.Placeholder)]
+        if not placeholders:
+            return
+        if params is None:
+            raise ParameterError(
+                "the statement has placeholders but no parameters were given",
+                node=placeholders[0],
+                hint="pass params=... to run_sql, or --param name=value on the command line",
+                code="QL401",
+            )
+        position = 0
+        for node in placeholders:
+            name = node.name
+            if name and name != "?" and not name.isdigit():
+                if not isinstance(params, Mapping) or name not in params:
+                    raise ParameterError(
+                        f"no value for parameter :{name}",
+                        node=node,
+                        hint=f"pass params={{'{name}': ...}}",
+                        code="QL402",
+                    )
+                self._values[id(node)] = params[name]
+            else:
+                if isinstance(params, Mapping):
+                    raise ParameterError(
+                        "positional '?' placeholders need a list of values, not a mapping",
+                        node=node,
+                        hint="pass params=[...] in placeholder order",
+                        code="QL403",
+                    )
+                if position >= len(params):
+                    raise ParameterError(
+                        f"placeholder {position + 1} has no value ({len(params)} given)",
+                        node=node,
+                        hint="pass one value per '?'",
+                        code="QL402",
+                    )
+                self._values[id(node)] = params[position]
+                position += 1
+
+    def value(self, node: exp.Placeholder) -> Any:
+        return self._values[id(node)]
+
+
+def constant_value(node: exp.Expression, bindings: Bindings | None = None) -> Any:
+    """The value of a constant expression, or NotConstant."""
+    if isinstance(node, exp.Literal):
+        if node.is_string:
+            return node.this
+        return number(node.this)
+    if isinstance(node, exp.Null):
+        return None
+    if isinstance(node, exp.Boolean):
+        return bool(node.this)
+    if isinstance(node, exp.Paren):
+        return constant_value(node.this, bindings)
+    if isinstance(node, exp.Neg):
+        inner = constant_value(node.this, bindings)
+        if isinstance(inner, int | float) and not isinstance(inner, bool):
+            return -inner
+        raise NotConstant
+    if isinstance(node, exp.Placeholder):
+        if bindings is None:
+            raise NotConstant
+        return bindings.value(node)
+    if isinstance(node, exp.JSONObject):
+        document: dict[str, Any] = {}
+        for pair in node.expressions:
+            if not isinstance(pair, exp.JSONKeyValue):
+                raise NotConstant
+            key = constant_value(pair.this, bindings)
+            if not isinstance(key, str):
+                raise SemanticError(
+                    "JSON_OBJECT keys must be strings", node=pair.this, code="QL304"
+                )
+            document[key] = constant_value(pair.expression, bindings)
+        return document
+    if isinstance(node, exp.Array | exp.JSONArray) or _is_function(node, "JSON_ARRAY"):
+        return [constant_value(item, bindings) for item in node.expressions]
+    if _is_function(node, "OBJECTID"):
+        return object_id(node, bindings)
+    if isinstance(node, exp.Cast) and node.to.is_type(*DATE_TYPES):
+        value = constant_value(node.this, bindings)
+        if isinstance(value, str):
+            return parse_datetime(value, node)
+        raise NotConstant
+    raise NotConstant
+
+
+DATE_TYPES = (
+    exp.DataType.Type.DATE,
+    exp.DataType.Type.DATETIME,
+    exp.DataType.Type.TIMESTAMP,
+    exp.DataType.Type.TIMESTAMPTZ,
+)
+
+
+def number(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def object_id(node: exp.Expression, bindings: Bindings | None) -> ObjectId:
+    args = node.expressions
+    if len(args) != 1:
+        raise SemanticError(
+            "OBJECTID takes one argument: a 24-character hexadecimal string",
+            node=node,
+            code="QL304",
+        )
+    text = constant_value(args[0], bindings)
+    if isinstance(text, ObjectId):
+        return text
+    if not isinstance(text, str) or not OBJECT_ID_TEXT.match(text):
+        raise SemanticError(
+            f"OBJECTID({text!r}) is not a valid ObjectId",
+            node=node,
+            hint="an ObjectId is 24 hexadecimal characters",
+            code="QL306",
+        )
+    return ObjectId(text)
+
+
+def parse_datetime(text: str, node: exp.Expression) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace(" ", "T", 1))
+    except ValueError:
+        raise SemanticError(
+            f"{text!r} is not a date or timestamp",
+            node=node,
+            hint="write 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS[.ffffff]'",
+            code="QL306",
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
+
+
+def _is_function(node: exp.Expression, name: str) -> bool:
+    return isinstance(node, exp.Anonymous) and node.name.upper() == name
+
+
+def is_object_id_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(OBJECT_ID_TEXT.match(value))

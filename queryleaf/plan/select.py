@@ -1,0 +1,509 @@
+"""SELECT to one `find` or one aggregation pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlglot import exp
+
+from queryleaf.errors import SemanticError, UnsupportedError
+from queryleaf.plan import mql
+from queryleaf.plan.aggregates import Grouping
+from queryleaf.plan.expressions import ExprCompiler, contains_aggregate
+from queryleaf.plan.filters import FilterCompiler
+from queryleaf.plan.joins import check_alias, join_kind, lookup_stages, on_conjuncts
+from queryleaf.plan.literals import Bindings, NotConstant, constant_value
+from queryleaf.plan.paths import dotted, label_of, reference_parts
+from queryleaf.plan.plans import Column, OutputColumn, Plan, StarColumns
+from queryleaf.plan.scope import JOINED_PREFIX, Relation, Scope, split_conjuncts
+
+
+@dataclass
+class Item:
+    """One entry of the select list."""
+
+    label: str
+    node: exp.Expression | None  # None for a star
+    star: StarColumns | None = None
+    field: str = ""  # output field in the pipeline
+    aliased: bool = False
+
+
+def plan_select(select: exp.Select, bindings: Bindings | None) -> Plan:
+    _reject_unsupported(select)
+    from_ = select.args.get("from_") or select.args.get("from")
+    if from_ is None:
+        return _plan_without_from(select, bindings)
+    scope = Scope([_relation(from_.this, ())])
+    joins: list[tuple[Relation, str, exp.Join]] = []
+    for join in select.args.get("joins") or []:
+        relation = _relation(join.this, None)
+        relation.prefix = (JOINED_PREFIX + relation.alias,)
+        if scope.find(relation.alias):
+            raise SemanticError(
+                f"table alias {relation.alias} is used twice",
+                node=join.this,
+                hint="give each table its own alias",
+                code="QL304",
+            )
+        scope.relations.append(relation)
+        joins.append((relation, join_kind(join), join))
+    return SelectCompiler(select, scope, joins, bindings).plan()
+
+
+class SelectCompiler:
+    def __init__(
+        self,
+        select: exp.Select,
+        scope: Scope,
+        joins: list[tuple[Relation, str, exp.Join]],
+        bindings: Bindings | None,
+    ) -> None:
+        self.select = select
+        self.scope = scope
+        self.joins = joins
+        self.bindings = bindings
+        self.base = scope.relations[0] if scope.relations else Relation("", "")
+        self.exprs = ExprCompiler(self._column_value, bindings)
+        self.filters = FilterCompiler(self._column_path, self.exprs, bindings)
+        self.items = _select_items(select, scope)
+        self.notes: list[str] = []
+
+    def _column_value(self, node: exp.Expression) -> Any:
+        return mql.path_expr(self.scope.full_path(node))
+
+    def _column_path(self, node: exp.Expression) -> str:
+        return dotted(self.scope.full_path(node))
+
+    # -- top level ----------------------------------------------------------------------------
+
+    def plan(self) -> Plan:
+        where = (
+            split_conjuncts(self.select.args["where"].this) if self.select.args.get("where") else []
+        )
+        grouped = self._is_grouped()
+        if not self.joins and not grouped and self._find_eligible():
+            return self._plan_find(where)
+        stages = self._source_stages(where)
+        if grouped:
+            stages += self._grouped_stages()
+        else:
+            stages += self._projected_stages()
+        return Plan(
+            {"aggregate": self.base.collection, "pipeline": stages, "cursor": {}},
+            columns=self._columns(),
+            notes=self.notes,
+        )
+
+    def _is_grouped(self) -> bool:
+        if self.select.args.get("group") or self.select.args.get("having"):
+            return True
+        nodes = [i.node for i in self.items if i.node is not None]
+        nodes += [o.this for o in self._order()]
+        return any(contains_aggregate(n) for n in nodes)
+
+    # -- find ---------------------------------------------------------------------------------
+
+    def _find_eligible(self) -> bool:
+        if self.select.args.get("distinct"):
+            return False
+        for item in self.items:
+            if item.node is not None and not _plain_path(item.node):
+                return False
+        return all(self._order_path(o) is not None for o in self._order())
+
+    def _order_path(self, ordered: exp.Ordered) -> str | None:
+        item = self._order_item(ordered.this)
+        node = item.node if item is not None else ordered.this
+        if node is None or not _plain_path(node):
+            return None
+        return self._column_path(node)
+
+    def _plan_find(self, where: list[exp.Expression]) -> Plan:
+        command: dict[str, Any] = {"find": self.base.collection}
+        query = self.filters.compile(where)
+        if query:
+            command["filter"] = query
+        if not any(item.star for item in self.items):
+            paths = sorted({self._column_path(i.node) for i in self.items if i.node is not None})
+            kept = [p for p in paths if not any(p.startswith(q + ".") for q in paths)]
+            projection: dict[str, Any] = {p: 1 for p in kept}
+            if "_id" not in kept and not any(p.startswith("_id.") for p in kept):
+                projection["_id"] = 0
+            command["projection"] = projection
+        sort = {}
+        for ordered in self._order():
+            path = self._order_path(ordered)
+            assert path is not None
+            sort.setdefault(path, -1 if ordered.args.get("desc") else 1)
+        if sort:
+            command["sort"] = sort
+        skip, limit = self._skip_limit()
+        if skip:
+            command["skip"] = skip
+        if limit is not None:
+            command["limit"] = limit
+        columns: list[Column] = []
+        for item in self.items:
+            if item.star is not None:
+                columns.append(item.star)
+            else:
+                assert item.node is not None
+                columns.append(OutputColumn(item.label, self.scope.full_path(item.node)))
+        return Plan(command, columns=columns, notes=self.notes)
+
+    # -- pipeline -----------------------------------------------------------------------------
+
+    def _source_stages(self, where: list[exp.Expression]) -> list[dict[str, Any]]:
+        """$match on the first relation, then each join, with WHERE conjuncts placed as early
+        as SQL allows."""
+        pending = list(where)
+        first = [c for c in pending if self.scope.relations_of(c) <= {self.base.alias}]
+        pending = [c for c in pending if c not in first]
+        stages: list[dict[str, Any]] = []
+        query = self.filters.compile(first)
+        if query:
+            stages.append({"$match": query})
+        seen = {self.base.alias}
+        for relation, kind, join in self.joins:
+            seen.add(relation.alias)
+            conditions = on_conjuncts(join, self.scope, relation)
+            if kind != "LEFT":
+                movable = [c for c in pending if self.scope.relations_of(c) <= seen]
+                pending = [c for c in pending if c not in movable]
+                conditions += movable
+            stages += lookup_stages(relation, kind, conditions, self.scope, self.bindings)
+        query = self.filters.compile(pending)
+        if query:
+            stages.append({"$match": query})
+        return stages
+
+    def _projected_stages(self) -> list[dict[str, Any]]:
+        stars = [i for i in self.items if i.star is not None]
+        if stars:
+            if self.select.args.get("distinct"):
+                raise UnsupportedError(
+                    "SELECT DISTINCT * is not supported",
+                    node=self.select,
+                    hint="list the columns",
+                    code="QL201",
+                )
+            return self._star_stages()
+        return self._output_stages(self.exprs, distinct=bool(self.select.args.get("distinct")))
+
+    def _star_stages(self) -> list[dict[str, Any]]:
+        """`*` keeps whole documents; computed columns are added beside them under hidden
+        names so they never overwrite a field that `*` shows."""
+        computed: dict[str, Any] = {}
+        for index, item in enumerate(self.items):
+            if item.node is not None:
+                item.field = f"{JOINED_PREFIX}c{index}"
+                computed[item.field] = self.exprs.value(item.node)
+        stages: list[dict[str, Any]] = []
+        sort_keys: dict[str, Any] = {}
+        sort: dict[str, int] = {}
+        for index, ordered in enumerate(self._order()):
+            item = self._order_item(ordered.this)
+            if item is not None and item.node is not None:
+                key = item.field
+            elif _plain_path(ordered.this):
+                key = self._column_path(ordered.this)
+            else:
+                key = f"{JOINED_PREFIX}s{index}"
+                sort_keys[key] = self.exprs.value(ordered.this)
+            sort.setdefault(key, -1 if ordered.args.get("desc") else 1)
+        if computed or sort_keys:
+            stages.append({"$set": {**computed, **sort_keys}})
+        stages += self._sort_skip_limit(sort)
+        if sort_keys:
+            stages.append({"$unset": list(sort_keys)})
+        if self.joins:
+            self.notes.append(
+                "SELECT * over a join: each joined document is embedded under "
+                f"'{JOINED_PREFIX}<alias>' and its fields are laid out as columns client-side"
+            )
+        return stages
+
+    def _output_stages(
+        self, compiler: ExprCompiler, distinct: bool, having: Any = None
+    ) -> list[dict[str, Any]]:
+        """$project of the select list (plus hidden sort keys), DISTINCT, ORDER BY,
+        OFFSET and LIMIT."""
+        _assign_fields(self.items)
+        projection: dict[str, Any] = {}
+        for item in self.items:
+            assert item.node is not None
+            projection[item.field] = mql.projected(compiler.value(item.node))
+        sort: dict[str, int] = {}
+        sort_keys: dict[str, Any] = {}
+        for index, ordered in enumerate(self._order()):
+            item = self._order_item(ordered.this)
+            if item is None:
+                item = self._matching_item(ordered.this, compiler)
+            if item is not None:
+                key = item.field
+            elif distinct:
+                raise SemanticError(
+                    "ORDER BY of a SELECT DISTINCT must use columns of the select list",
+                    node=ordered.this,
+                    hint=f"add {ordered.this.sql('mysql')} to the select list",
+                    code="QL303",
+                )
+            else:
+                key = f"{JOINED_PREFIX}s{index}"
+                sort_keys[key] = mql.projected(compiler.value(ordered.this))
+            sort.setdefault(key, -1 if ordered.args.get("desc") else 1)
+        stages: list[dict[str, Any]] = []
+        if having is not None and having is not True:
+            stages.append({"$match": {"$expr": having}})
+        keep_id = "_id" in projection
+        stages.append({"$project": {**({} if keep_id else {"_id": 0}), **projection, **sort_keys}})
+        if distinct:
+            # Missing and null are one value in SQL: normalise before grouping.
+            fields = {item.field: {"$ifNull": [f"${item.field}", None]} for item in self.items}
+            stages.append({"$group": {"_id": fields}})
+            stages.append({"$replaceWith": "$_id"})
+        stages += self._sort_skip_limit(sort)
+        if sort_keys:
+            stages.append({"$unset": list(sort_keys)})
+        return stages
+
+    def _grouped_stages(self) -> list[dict[str, Any]]:
+        if any(item.star for item in self.items):
+            raise SemanticError(
+                "SELECT * cannot be used with GROUP BY or aggregates",
+                node=self.select,
+                hint="list the grouped columns and aggregates",
+                code="QL303",
+            )
+        keys = [self._group_key_node(node) for node in self._group_nodes()]
+        grouping = Grouping(self.exprs, keys, self.bindings)
+        having_node = self.select.args.get("having")
+        having = grouping.post.truth(having_node.this) if having_node is not None else None
+        output = self._output_stages(
+            grouping.post, bool(self.select.args.get("distinct")), having=having
+        )
+        return grouping.stages() + output
+
+    def _group_nodes(self) -> list[exp.Expression]:
+        group = self.select.args.get("group")
+        return list(group.expressions) if group is not None else []
+
+    def _group_key_node(self, node: exp.Expression) -> exp.Expression:
+        """GROUP BY 2 and GROUP BY alias name select-list entries, as MySQL allows."""
+        position = _position(node, self.bindings)
+        if position is not None:
+            return self._item_at(position, node).node  # type: ignore[return-value]
+        if isinstance(node, exp.Column) and not node.table:
+            for item in self.items:
+                named = item.aliased and item.label == node.name and item.node is not None
+                if named and not contains_aggregate(item.node):
+                    return item.node
+        return node
+
+    # -- ORDER BY / LIMIT -----------------------------------------------------------------------
+
+    def _order(self) -> list[exp.Ordered]:
+        order = self.select.args.get("order")
+        return list(order.expressions) if order is not None else []
+
+    def _order_item(self, node: exp.Expression) -> Item | None:
+        """The select-list entry an ORDER BY key names: a position or an alias."""
+        position = _position(node, self.bindings)
+        if position is not None:
+            return self._item_at(position, node)
+        if isinstance(node, exp.Column) and not node.table:
+            for item in self.items:
+                if item.aliased and item.label == node.name:
+                    return item
+        return None
+
+    def _matching_item(self, node: exp.Expression, compiler: ExprCompiler) -> Item | None:
+        """A select-list entry with the same translation as an ORDER BY expression."""
+        try:
+            wanted = compiler.value(node)
+        except (SemanticError, UnsupportedError):
+            return None
+        for item in self.items:
+            if item.node is not None and compiler.value(item.node) == wanted:
+                return item
+        return None
+
+    def _item_at(self, position: int, node: exp.Expression) -> Item:
+        if not 1 <= position <= len(self.items) or self.items[position - 1].node is None:
+            raise SemanticError(
+                f"position {position} is not a column of the select list",
+                node=node,
+                hint=f"use 1 to {len(self.items)}",
+                code="QL303",
+            )
+        return self.items[position - 1]
+
+    def _skip_limit(self) -> tuple[int, int | None]:
+        limit = self.select.args.get("limit")
+        offset = self.select.args.get("offset")
+        count = _count(limit.expression, self.bindings, "LIMIT") if limit is not None else None
+        skip = _count(offset.expression, self.bindings, "OFFSET") if offset is not None else 0
+        return skip, count
+
+    def _sort_skip_limit(self, sort: dict[str, int]) -> list[dict[str, Any]]:
+        stages: list[dict[str, Any]] = []
+        skip, limit = self._skip_limit()
+        if sort:
+            stages.append({"$sort": sort})
+        if skip:
+            stages.append({"$skip": skip})
+        if limit is not None:
+            stages.append({"$limit": limit} if limit > 0 else {"$match": {"$expr": False}})
+        return stages
+
+    def _columns(self) -> list[Column]:
+        columns: list[Column] = []
+        for item in self.items:
+            if item.star is not None:
+                columns.append(item.star)
+            else:
+                columns.append(OutputColumn(item.label, (item.field,)))
+        return columns
+
+
+def _plan_without_from(select: exp.Select, bindings: Bindings | None) -> Plan:
+    """SELECT without FROM runs as a database-level pipeline over one empty document."""
+    for clause in ("where", "group", "having", "joins"):
+        if select.args.get(clause):
+            raise SemanticError(f"{clause.upper()} needs a FROM clause", node=select, code="QL303")
+    compiler = SelectCompiler(select, Scope([]), [], bindings)
+    if any(item.star for item in compiler.items):
+        raise SemanticError("SELECT * needs a FROM clause", node=select, code="QL303")
+    stages: list[dict[str, Any]] = [{"$documents": [{}]}]
+    stages += compiler._output_stages(compiler.exprs, bool(select.args.get("distinct")))
+    return Plan(
+        {"aggregate": 1, "pipeline": stages, "cursor": {}},
+        columns=compiler._columns(),
+        notes=compiler.notes,
+    )
+
+
+def _relation(node: exp.Expression, prefix: tuple[str, ...] | None) -> Relation:
+    if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
+        alias = node.alias or node.name
+        relation = Relation(alias=alias, collection=node.name, prefix=prefix or (), node=node)
+        check_alias(relation, node)
+        return relation
+    if isinstance(node, exp.Subquery):
+        raise UnsupportedError(
+            "subqueries in FROM are not supported yet",
+            node=node,
+            hint="query the collection directly",
+            code="QL201",
+        )
+    raise UnsupportedError(f"FROM {node.sql('mysql')} is not supported", node=node, code="QL201")
+
+
+def _select_items(select: exp.Select, scope: Scope) -> list[Item]:
+    items: list[Item] = []
+    for node in select.expressions:
+        if isinstance(node, exp.Star):
+            items.append(Item("*", None, StarColumns()))
+            for relation in scope.relations[1:]:
+                items.append(
+                    Item("*", None, StarColumns(relation.prefix, qualifier=relation.alias))
+                )
+            continue
+        if isinstance(node, exp.Column) and isinstance(node.this, exp.Star):
+            relation = scope.find(node.table)
+            if relation is None:
+                raise SemanticError(
+                    f"{node.table}.* names no table of the query",
+                    node=node,
+                    hint="use an alias from FROM or JOIN",
+                    code="QL304",
+                )
+            items.append(Item("*", None, StarColumns(relation.prefix, qualifier=relation.alias)))
+            continue
+        if isinstance(node, exp.Alias):
+            items.append(Item(node.alias, node.this, aliased=True))
+            continue
+        items.append(Item(_label(node, scope), node))
+    return items
+
+
+def _label(node: exp.Expression, scope: Scope) -> str:
+    if reference_parts(node) is not None and scope.relations:
+        return label_of(scope.resolve(node)[1])
+    if reference_parts(node) is not None:
+        return label_of(tuple(reference_parts(node) or ()))
+    if isinstance(node, exp.Count) and isinstance(node.this, exp.Star):
+        return "count"
+    return node.sql("mysql")
+
+
+def _assign_fields(items: list[Item]) -> None:
+    """Output field names: the label when MongoDB accepts it as a field name, a cleaned-up
+    form otherwise; unique either way."""
+    used: set[str] = set()
+    for item in items:
+        if item.node is None:
+            continue
+        base = item.label
+        if not base or base.startswith("$") or "." in base or base.startswith(JOINED_PREFIX):
+            base = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in base).strip("_")
+            base = base or "column"
+            if base.startswith(JOINED_PREFIX):
+                base = base.lstrip("_") or "column"
+        name = base
+        suffix = 2
+        while name in used:
+            name = f"{base}_{suffix}"
+            suffix += 1
+        used.add(name)
+        item.field = name
+
+
+def _plain_path(node: exp.Expression) -> bool:
+    parts = reference_parts(node)
+    return parts is not None and not any(isinstance(p, int) for p in parts)
+
+
+def _position(node: exp.Expression, bindings: Bindings | None) -> int | None:
+    if isinstance(node, exp.Literal) and not node.is_string:
+        value = constant_value(node, bindings)
+        return value if isinstance(value, int) else None
+    return None
+
+
+def _count(node: exp.Expression, bindings: Bindings | None, clause: str) -> int:
+    try:
+        value = constant_value(node, bindings)
+    except NotConstant:
+        value = None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise SemanticError(
+            f"{clause} takes a non-negative integer",
+            node=node,
+            hint=f"write {clause} 10, or bind an integer parameter",
+            code="QL304",
+        )
+    return value
+
+
+def _reject_unsupported(select: exp.Select) -> None:
+    if select.args.get("with") or select.args.get("with_"):
+        raise UnsupportedError(
+            "WITH (common table expressions) is not supported yet",
+            node=select,
+            code="QL201",
+        )
+    for node in select.find_all(exp.Window):
+        raise UnsupportedError(
+            "window functions (OVER) are not supported yet", node=node, code="QL201"
+        )
+    for node in select.find_all(exp.Subquery):
+        if node is not select:
+            raise UnsupportedError(
+                "subqueries are not supported yet",
+                node=node,
+                hint="rewrite with a JOIN",
+                code="QL201",
+            )
