@@ -130,6 +130,26 @@ def caret_excerpt(text: str, offset: int) -> tuple[int, int, str]:
         line_end = len(text)
     column = offset - line_start + 1
     source_line = text[line_start:line_end].rstrip("\r")
+    shown, caret_at = _window(source_line, column - 1)
     prefix = f"  {line} | "
-    caret = " " * (len(prefix) + column - 1) + "^"
-    return line, column, f"{prefix}{source_line}\n{caret}"
+    caret = " " * (len(prefix) + caret_at) + "^"
+    return line, column, f"{prefix}{shown}\n{caret}"
+
+
+EXCERPT_WIDTH = 100
+
+
+def _window(source_line: str, index: int) -> tuple[str, int]:
+    """A long line cut to about EXCERPT_WIDTH characters around `index`, with ellipses."""
+    if len(source_line) <= EXCERPT_WIDTH:
+        return source_line, index
+    start = max(0, min(index - EXCERPT_WIDTH // 2, len(source_line) - EXCERPT_WIDTH))
+    end = start + EXCERPT_WIDTH
+    shown = source_line[start:end]
+    caret_at = index - start
+    if start > 0:
+        shown = "..." + shown
+        caret_at += 3
+    if end < len(source_line):
+        shown += "..."
+    return shown, caret_at

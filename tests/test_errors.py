@@ -114,3 +114,11 @@ def test_bad_uri_is_a_backend_error() -> None:
         queryleaf.connect("postgres://user:secret@host/db")
     assert "secret" not in str(caught.value)
     assert caught.value.code == "QL601"
+
+
+def test_long_lines_are_cut_around_the_caret(conn) -> None:
+    columns = ", ".join(f"column_{i}" for i in range(40))
+    error = error_of(conn, f"SELECT {columns} FROM t WHERE x = 1 1")
+    shown, caret = error.excerpt.splitlines()
+    assert shown.startswith("  1 | ...") and len(shown) < 120
+    assert shown[caret.index("^")] == "1"

@@ -81,14 +81,14 @@ def _closing_quote(script: str, i: int) -> int:
 
 def _append(statements: list[Statement], script: str, start: int, end: int) -> None:
     chunk = script[start:end]
-    if not _has_code(chunk):
+    lead = _code_start(chunk)
+    if lead < 0:
         return
-    lead = len(chunk) - len(chunk.lstrip())
     statements.append(Statement(chunk[lead:].rstrip(), start + lead))
 
 
-def _has_code(chunk: str) -> bool:
-    """True when `chunk` holds more than whitespace and comments."""
+def _code_start(chunk: str) -> int:
+    """Where the code of `chunk` starts after leading whitespace and comments (-1: none)."""
     i = 0
     while i < len(chunk):
         if chunk[i].isspace():
@@ -100,5 +100,5 @@ def _has_code(chunk: str) -> bool:
             close = chunk.find("*/", i + 2)
             i = len(chunk) if close < 0 else close + 2
         else:
-            return True
-    return False
+            return i
+    return -1

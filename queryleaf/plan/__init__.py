@@ -15,8 +15,10 @@ from queryleaf.plan.writes import plan_delete, plan_insert, plan_update
 __all__ = ["ExplainPlan", "Plan", "plan_statement"]
 
 
-def plan_statement(tree: exp.Expression, params: Any = None) -> Plan:
-    bindings = Bindings(tree, params)
+def plan_statement(tree: exp.Expression, params: Any = None, scan: bool = True) -> Plan:
+    """Plan one parsed statement. `scan=False` skips looking for placeholders, for callers
+    that know the text has none."""
+    bindings = Bindings(tree, params) if scan else None
     if isinstance(tree, exp.Select):
         return plan_select(tree, bindings)
     if isinstance(tree, exp.Insert):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bson import json_util
 from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
@@ -16,7 +15,8 @@ from queryleaf.plan.literals import Bindings, NotConstant, constant_value
 
 
 def _key(value: Any) -> str:
-    return json_util.dumps(value, sort_keys=True)
+    # Translations are built deterministically, so their repr identifies them.
+    return repr(value)
 
 
 class Grouping:
@@ -64,6 +64,9 @@ class Grouping:
             {"$facet": {"groups": [group]}},
             {"$replaceWith": {"$ifNull": [{"$first": "$groups"}, {"$literal": empty}]}},
         ]
+
+    def is_key(self, node: exp.Expression) -> bool:
+        return self._group_key(node) is not mql.Missing
 
     def _group_key(self, node: exp.Expression) -> Any:
         if isinstance(node, exp.Star) or contains_aggregate(node):

@@ -280,11 +280,42 @@ class SelectCompiler:
         keys = [self._group_key_node(node) for node in self._group_nodes()]
         grouping = Grouping(self.exprs, keys, self.bindings)
         having_node = self.select.args.get("having")
-        having = grouping.post.truth(having_node.this) if having_node is not None else None
+        having = None
+        if having_node is not None:
+            having = grouping.post.truth(self._expand_aliases(having_node.this, grouping))
         output = self._output_stages(
             grouping.post, bool(self.select.args.get("distinct")), having=having
         )
         return grouping.stages() + output
+
+    def _expand_aliases(self, node: exp.Expression, grouping: Grouping) -> exp.Expression:
+        """MySQL lets HAVING name select-list aliases (`HAVING n > 1`); a name that is also a
+        GROUP BY key keeps its column meaning."""
+        aliases = {
+            item.label: item.node
+            for item in self.items
+            if item.aliased and item.node is not None
+        }
+
+        named = [
+            column
+            for column in node.find_all(exp.Column)
+            if not column.table and column.name in aliases
+        ]
+        if not named:
+            return node
+
+        def replace(current: exp.Expression) -> exp.Expression:
+            if (
+                isinstance(current, exp.Column)
+                and not current.table
+                and current.name in aliases
+                and not grouping.is_key(current)
+            ):
+                return aliases[current.name].copy()
+            return current
+
+        return node.transform(replace)
 
     def _group_nodes(self) -> list[exp.Expression]:
         group = self.select.args.get("group")
