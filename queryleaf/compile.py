@@ -9,12 +9,19 @@ from typing import Any
 
 from queryleaf.errors import QueryLeafError, node_offset
 from queryleaf.parse import parse_sql
+from queryleaf.parse.extensions import is_extension, parse_extension
 from queryleaf.plan import ExplainPlan, Plan, plan_statement
+from queryleaf.streams.live import find_emit_changes
 
 EXPLAIN = re.compile(r"^\s*EXPLAIN\b\s*", re.IGNORECASE)
 
 
-def compile_statement(text: str, dialect: str = "mysql", params: Any = None) -> Plan | ExplainPlan:
+def compile_statement(text: str, dialect: str = "mysql", params: Any = None) -> Any:
+    if is_extension(text):
+        return _plan_extension(text)
+    emit = find_emit_changes(text)
+    if emit is not None:
+        return _plan_live(text, emit, dialect, params)
     explain = EXPLAIN.match(text)
     if explain:
         inner_text = text[explain.end() :]
@@ -45,3 +52,35 @@ def _shift(error: QueryLeafError, amount: int) -> None:
         offset = node_offset(error.node)
     error.offset = (offset or 0) + amount
     error.node = None
+
+
+@lru_cache(maxsize=256)
+def _plan_extension(text: str) -> Any:
+    from queryleaf.streams.subscriptions import plan_extension
+
+    return plan_extension(parse_extension(text), text)
+
+
+def _plan_live(text: str, emit: tuple[int, int], dialect: str, params: Any) -> Any:
+    """EMIT CHANGES is blanked out (offsets stay true) and the rest is SQL."""
+    from sqlglot import exp
+
+    from queryleaf.errors import SemanticError
+    from queryleaf.plan.literals import Bindings
+    from queryleaf.streams.live import plan_live
+
+    start, end = emit
+    blanked = text[:start] + " " * (end - start) + text[end:]
+    explain = EXPLAIN.match(blanked)
+    body_start = explain.end() if explain else 0
+    try:
+        tree = parse_sql(blanked[body_start:], dialect)
+        if not isinstance(tree, exp.Select):
+            raise SemanticError(
+                "EMIT CHANGES ends a SELECT", offset=start - body_start, code="QL330"
+            )
+        plan = plan_live(tree, Bindings(tree, params))
+    except QueryLeafError as error:
+        _shift(error, body_start)
+        raise
+    return ExplainPlan(plan) if explain else plan  # type: ignore[arg-type]

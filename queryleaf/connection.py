@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from queryleaf.compile import compile_statement
-from queryleaf.errors import QueryLeafError
+from queryleaf.errors import QueryLeafError, SemanticError
 from queryleaf.execute import run_plan
 from queryleaf.parse import split_statements
 from queryleaf.result import Result
@@ -40,12 +40,37 @@ class Connection:
         self.dialect = dialect
         self._owns_client = owns_client
 
-    def run_sql(self, sql: str, params: Params = None) -> Result:
-        """Run every statement in `sql` and return the last one's Result."""
+    def run_sql(self, sql: str, params: Params = None, *, timeout: float | None = None) -> Result:
+        """Run every statement in `sql` and return the last one's Result. A live query
+        (EMIT CHANGES) returns once LIMIT rows arrived or `timeout` seconds passed."""
         last = Result()
         for result in self.execute_script(sql, params):
+            if result.live is not None:
+                plan = result.plan
+                if getattr(plan, "limit", None) is None and timeout is None:
+                    raise SemanticError(
+                        "a live query run with run_sql needs LIMIT n or a timeout",
+                        hint="add LIMIT, pass timeout=..., or iterate conn.stream_sql(sql)",
+                        code="QL331",
+                    )
+                result.rows = list(result.live(timeout))
+                result.rowcount = len(result.rows)
             last = result
         return last
+
+    def stream_sql(
+        self, sql: str, params: Params = None, *, timeout: float | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Rows of a live query (`... EMIT CHANGES`) as events happen, until LIMIT rows,
+        the timeout, or the caller stops iterating."""
+        results = list(self.execute_script(sql, params))
+        if not results or results[-1].live is None:
+            raise SemanticError(
+                "stream_sql runs a live query: SELECT ... FROM CHANGE_STREAM_EVENTS(...) "
+                "EMIT CHANGES",
+                code="QL330",
+            )
+        return results[-1].live(timeout)
 
     def execute_script(
         self, sql: str, params: Params = None, source_name: str | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,8 @@ class Result:
     plan: AnyPlan | None = None
     statement: str = ""
     warnings: list[str] = field(default_factory=list)
+    # Live queries (EMIT CHANGES): a function of the timeout giving rows as events happen.
+    live: Callable[..., Iterator[dict[str, Any]]] | None = None
 
     @property
     def kind(self) -> str:
@@ -31,7 +33,7 @@ class Result:
 
     @property
     def is_query(self) -> bool:
-        return self.kind in {"find", "aggregate", "explain"}
+        return self.kind in {"find", "aggregate", "explain", "live"}
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.rows)

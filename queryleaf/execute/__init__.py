@@ -8,13 +8,31 @@ from pymongo.errors import PyMongoError
 
 from queryleaf.errors import ExecutionError
 from queryleaf.execute.rows import build_rows
-from queryleaf.plan.plans import AnyPlan, ExplainPlan, Plan
+from queryleaf.plan.plans import ExplainPlan, Plan
 from queryleaf.result import Result
 
 __all__ = ["run_plan"]
 
 
-def run_plan(plan: AnyPlan, db: Any) -> Result:
+def run_plan(plan: Any, db: Any) -> Result:
+    if plan.kind == "live":
+        from queryleaf.streams.live_run import live_rows
+
+        labels = [column.label for column in plan.columns]
+        return Result(
+            columns=labels,
+            plan=plan,
+            live=lambda timeout=None: live_rows(plan, db, timeout),
+        )
+    if plan.kind == "subscription":
+        from queryleaf.streams.subscriptions import run_subscription_plan
+
+        return _guarded(plan, lambda: run_subscription_plan(plan, db))
+    if plan.kind == "watch":
+        # EXPLAIN CREATE EVENT_SUBSCRIPTION: the stream it would open.
+        from queryleaf.streams.subscriptions import explain_result
+
+        return explain_result(plan, plan)
     if isinstance(plan, ExplainPlan):
         notes = "\n".join(plan.inner.notes) or None
         return Result(
@@ -22,8 +40,12 @@ def run_plan(plan: AnyPlan, db: Any) -> Result:
             rows=[{"command": plan.inner.to_json(), "notes": notes}],
             plan=plan,
         )
+    return _guarded(plan, lambda: _run(plan, db))
+
+
+def _guarded(plan: Any, run: Any) -> Result:
     try:
-        return _run(plan, db)
+        return run()
     except PyMongoError as error:
         raise ExecutionError(
             f"MongoDB refused the {plan.kind} command: {_describe(error)}",

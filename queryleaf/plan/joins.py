@@ -84,7 +84,9 @@ def lookup_stages(
     local_field = foreign_field = None
     remaining = []
     for condition in conditions:
-        pair = _equi_pair(condition, scope, joined) if local_field is None else None
+        # A table function's columns exist only after its stages: no localField shortcut.
+        eligible = local_field is None and not joined.stages
+        pair = _equi_pair(condition, scope, joined) if eligible else None
         if pair is not None:
             local_field, foreign_field = pair
         else:
@@ -102,7 +104,7 @@ def lookup_stages(
         lookup["foreignField"] = foreign_field
     if let:
         lookup["let"] = let
-    lookup["pipeline"] = [{"$match": match}] if match else []
+    lookup["pipeline"] = [*joined.stages, *([{"$match": match}] if match else [])]
     target = dotted(joined.prefix)
     lookup["as"] = target
     unwind = {"path": f"${target}", "preserveNullAndEmptyArrays": kind == "LEFT"}

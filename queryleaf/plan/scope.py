@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlglot import exp
 
@@ -22,6 +23,8 @@ class Relation:
     collection: str
     prefix: Path = ()
     node: exp.Expression | None = None
+    # Stages that produce the relation's rows from its collection (table functions).
+    stages: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

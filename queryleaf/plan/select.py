@@ -35,10 +35,10 @@ def plan_select(select: exp.Select, bindings: Bindings | None) -> Plan:
     from_ = select.args.get("from_") or select.args.get("from")
     if from_ is None:
         return _plan_without_from(select, bindings)
-    scope = Scope([_relation(from_.this, ())])
+    scope = Scope([_relation(from_.this, (), bindings)])
     joins: list[tuple[Relation, str, exp.Join]] = []
     for join in select.args.get("joins") or []:
-        relation = _relation(join.this, None)
+        relation = _relation(join.this, None, bindings)
         relation.prefix = (JOINED_PREFIX + relation.alias,)
         if scope.find(relation.alias):
             raise SemanticError(
@@ -83,7 +83,7 @@ class SelectCompiler:
             split_conjuncts(self.select.args["where"].this) if self.select.args.get("where") else []
         )
         grouped = self._is_grouped()
-        if not self.joins and not grouped and self._find_eligible():
+        if not self.joins and not grouped and not self.base.stages and self._find_eligible():
             return self._plan_find(where)
         stages = self._source_stages(where)
         if grouped:
@@ -161,7 +161,7 @@ class SelectCompiler:
         pending = list(where)
         first = [c for c in pending if self.scope.relations_of(c) <= {self.base.alias}]
         pending = [c for c in pending if c not in first]
-        stages: list[dict[str, Any]] = []
+        stages: list[dict[str, Any]] = list(self.base.stages)
         query = self.filters.compile(first)
         if query:
             stages.append({"$match": query})
@@ -292,9 +292,7 @@ class SelectCompiler:
         """MySQL lets HAVING name select-list aliases (`HAVING n > 1`); a name that is also a
         GROUP BY key keeps its column meaning."""
         aliases = {
-            item.label: item.node
-            for item in self.items
-            if item.aliased and item.node is not None
+            item.label: item.node for item in self.items if item.aliased and item.node is not None
         }
 
         named = [
@@ -416,7 +414,17 @@ def _plan_without_from(select: exp.Select, bindings: Bindings | None) -> Plan:
     )
 
 
-def _relation(node: exp.Expression, prefix: tuple[str, ...] | None) -> Relation:
+def _relation(
+    node: exp.Expression, prefix: tuple[str, ...] | None, bindings: Bindings | None
+) -> Relation:
+    if isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous):
+        from queryleaf.streams.table_functions import table_function
+
+        source = table_function(node.this, bindings)
+        alias = node.alias or node.this.name.lower()
+        relation = Relation(alias, source.collection, prefix or (), node, source.stages)
+        check_alias(relation, node)
+        return relation
     if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
         alias = node.alias or node.name
         relation = Relation(alias=alias, collection=node.name, prefix=prefix or (), node=node)
