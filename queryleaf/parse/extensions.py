@@ -35,8 +35,13 @@ KEYWORDS = [
 ]  # fmt: skip
 
 
+COMMENTS = re.compile(r"--[^\n]*|#[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
 def is_extension(text: str) -> bool:
-    return EXTENSION_START.match(text) is not None
+    # The leading keywords come before any string literal, so comments can be cut naively.
+    head = COMMENTS.sub(" ", text[:400])
+    return EXTENSION_START.match(head) is not None
 
 
 @dataclass
