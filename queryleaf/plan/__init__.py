@@ -27,6 +27,10 @@ def plan_statement(tree: exp.Expression, params: Any = None, scan: bool = True) 
         return plan_update(tree, bindings)
     if isinstance(tree, exp.Delete):
         return plan_delete(tree, bindings)
+    from queryleaf.plan.ddl import DDL_NODES, plan_ddl
+
+    if isinstance(tree, DDL_NODES):
+        return plan_ddl(tree, bindings)
     if isinstance(tree, exp.Union | exp.Intersect | exp.Except):
         raise UnsupportedError(
             f"{type(tree).__name__.upper()} is not supported yet", node=tree, code="QL201"

@@ -94,6 +94,11 @@ class Grouping:
             code="QL303",
         )
 
+    def accumulate(self, spec: dict[str, Any], default: Any) -> str:
+        """Register an accumulator (deduplicated) and return its field reference; `default`
+        is its value over no documents."""
+        return self._accumulate(spec, default)
+
     def _accumulate(self, spec: dict[str, Any], default: Any) -> str:
         identity = _key(spec)
         name = self._accumulator_names.get(identity)
@@ -141,9 +146,9 @@ class Grouping:
         if isinstance(node, exp.Min | exp.Max):
             operator = "$min" if isinstance(node, exp.Min) else "$max"
             return self._accumulate({operator: value}, None)
-        raise UnsupportedError(
-            f"aggregate {node.sql('mysql')} is not supported", node=node, code="QL201"
-        )
+        from queryleaf.plan.aggregate_functions import library_aggregate
+
+        return library_aggregate(self, node)
 
 
 def _present(values: str) -> dict[str, Any]:

@@ -85,7 +85,14 @@ class ExprCompiler:
             return self.value(node.this)
         if reference_parts(node) is not None:
             return self.column(node)
-        if isinstance(node, AGGREGATES) or _is_aggregate_call(node):
+        if isinstance(node, exp.Window):
+            raise SemanticError(
+                "window functions (OVER) are allowed only in the select list and ORDER BY",
+                node=node,
+                hint="compute the window in a CTE or derived table, then filter on it",
+                code="QL305",
+            )
+        if is_aggregate(node):
             if self.aggregate is None:
                 raise SemanticError(
                     f"aggregate {node.sql('mysql')} is not allowed here",
@@ -385,9 +392,31 @@ def _constant(node: exp.Expression, bindings: Bindings | None) -> Any:
         return NotConstant
 
 
-def _is_aggregate_call(node: exp.Expression) -> bool:
-    return isinstance(node, exp.Anonymous) and node.name.upper() in {"COUNT", "SUM", "AVG"}
+def is_aggregate(node: exp.Expression) -> bool:
+    """A group aggregate: the built-in ones and those of the aggregate function library."""
+    if isinstance(node, AGGREGATES):
+        return True
+    from queryleaf.plan.aggregate_functions import is_library_aggregate
+
+    return is_library_aggregate(node)
 
 
 def contains_aggregate(node: exp.Expression) -> bool:
-    return any(isinstance(n, AGGREGATES) for n in node.walk())
+    """True when `node` holds a group aggregate. The function of a window (SUM(x) OVER ...)
+    is not one, but its arguments, PARTITION BY and ORDER BY may hold some."""
+    if isinstance(node, exp.Window):
+        function = node.this
+        parts = [*function.iter_expressions()] if function is not None else []
+        parts += [p for p in node.args.get("partition_by") or []]
+        if node.args.get("order") is not None:
+            parts.append(node.args["order"])
+        return any(contains_aggregate(p) for p in parts)
+    if is_aggregate(node):
+        return True
+    if isinstance(node, exp.Subquery | exp.Select):
+        return False
+    return any(contains_aggregate(child) for child in node.iter_expressions())
+
+
+def contains_window(node: exp.Expression) -> bool:
+    return any(isinstance(n, exp.Window) for n in node.walk())

@@ -231,6 +231,7 @@ class SelectCompiler:
         """$project of the select list (plus hidden sort keys), DISTINCT, ORDER BY,
         OFFSET and LIMIT."""
         _assign_fields(self.items)
+        window_stages, compiler = self._windows(compiler)
         projection: dict[str, Any] = {}
         for item in self.items:
             assert item.node is not None
@@ -257,6 +258,7 @@ class SelectCompiler:
         stages: list[dict[str, Any]] = []
         if having is not None and having is not True:
             stages.append({"$match": {"$expr": having}})
+        stages += window_stages
         keep_id = "_id" in projection
         stages.append({"$project": {**({} if keep_id else {"_id": 0}), **projection, **sort_keys}})
         if distinct:
@@ -268,6 +270,27 @@ class SelectCompiler:
         if sort_keys:
             stages.append({"$unset": list(sort_keys)})
         return stages
+
+    def _windows(self, compiler: ExprCompiler) -> tuple[list[dict[str, Any]], ExprCompiler]:
+        """$setWindowFields for the windows of the select list and ORDER BY, and a compiler
+        that reads each window from the field it lands in."""
+        nodes = [i.node for i in self.items if i.node is not None]
+        nodes += [o.this for o in self._order()]
+        windows = [w for node in nodes for w in node.find_all(exp.Window)]
+        if not windows:
+            return [], compiler
+        from queryleaf.plan.windows import plan_windows
+
+        plan = plan_windows(windows, compiler)
+        outer = compiler.substitute
+
+        def substitute(node: exp.Expression) -> Any:
+            if isinstance(node, exp.Window) and id(node) in plan.fields:
+                return "$" + plan.fields[id(node)]
+            return outer(node) if outer is not None else mql.Missing
+
+        windowed = ExprCompiler(compiler.column, compiler.bindings, compiler.aggregate, substitute)
+        return plan.stages, windowed
 
     def _grouped_stages(self) -> list[dict[str, Any]]:
         if any(item.star for item in self.items):
@@ -533,10 +556,6 @@ def _reject_unsupported(select: exp.Select) -> None:
             "WITH (common table expressions) is not supported yet",
             node=select,
             code="QL201",
-        )
-    for node in select.find_all(exp.Window):
-        raise UnsupportedError(
-            "window functions (OVER) are not supported yet", node=node, code="QL201"
         )
     for node in select.find_all(exp.Subquery):
         if node is not select:
