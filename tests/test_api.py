@@ -116,3 +116,16 @@ def test_mongodb_uris_select_the_pymongo_backend(uri: str) -> None:
         assert type(connection.db).__module__.startswith("pymongo")
     finally:
         connection.close()
+
+
+def test_explain_warns_about_collections_that_do_not_exist(conn) -> None:
+    conn.run_sql("INSERT INTO users (a) VALUES (1)")
+    result = conn.run_sql(
+        "EXPLAIN SELECT u.a FROM users u JOIN orderz o ON o.x = u.a "
+        "UNION ALL SELECT b FROM other_missing"
+    )
+    assert result.warnings == [
+        "collection orderz does not exist",
+        "collection other_missing does not exist",
+    ]
+    assert "orderz" in result.rows[0]["notes"]

@@ -59,10 +59,10 @@ def test_ungrouped_column(conn) -> None:
 
 
 def test_unsupported_construct_is_named(conn) -> None:
-    error = error_of(conn, "SELECT a FROM t WHERE a IN (SELECT b FROM u)")
+    error = error_of(conn, "SELECT a.x FROM t a RIGHT JOIN u b ON a.x = b.x")
     assert isinstance(error, UnsupportedError)
-    assert error.code.startswith("QL2")
-    assert "subquer" in error.message
+    assert error.code == "QL204"
+    assert "RIGHT JOIN" in error.message and "LEFT JOIN" in (error.hint or "")
 
 
 def test_errors_inside_explain_point_into_the_full_text(conn) -> None:
@@ -122,3 +122,30 @@ def test_long_lines_are_cut_around_the_caret(conn) -> None:
     shown, caret = error.excerpt.splitlines()
     assert shown.startswith("  1 | ...") and len(shown) < 120
     assert shown[caret.index("^")] == "1"
+
+
+def test_a_cte_exposes_only_its_select_list(conn) -> None:
+    error = error_of(
+        conn,
+        "WITH m AS (SELECT status, COUNT(*) AS n FROM orders GROUP BY status)\n"
+        "SELECT status, total FROM m",
+    )
+    assert error.code == "QL315"
+    assert error.message == "m has no column total"
+    assert "status, n" in (error.hint or "")
+    assert (error.line, error.column) == (2, 16)
+
+
+def test_set_operation_sides_must_match(conn) -> None:
+    error = error_of(conn, "SELECT a, b FROM t UNION SELECT c FROM u")
+    assert error.code == "QL317"
+
+
+def test_scalar_subquery_selects_one_column(conn) -> None:
+    error = error_of(conn, "SELECT (SELECT a, b FROM u) AS x FROM t")
+    assert error.code == "QL316"
+
+
+def test_derived_table_needs_an_alias(conn) -> None:
+    error = error_of(conn, "SELECT a FROM (SELECT 1 AS a)")
+    assert error.code == "QL304"

@@ -34,11 +34,15 @@ def run_plan(plan: Any, db: Any) -> Result:
 
         return explain_result(plan, plan)
     if isinstance(plan, ExplainPlan):
-        notes = "\n".join(plan.inner.notes) or None
+        warnings = []
+        if isinstance(plan.inner, Plan):
+            warnings = missing_collections(plan.inner, db)
+        notes = "\n".join([*plan.inner.notes, *warnings]) or None
         return Result(
             columns=["command", "notes"],
             rows=[{"command": plan.inner.to_json(), "notes": notes}],
             plan=plan,
+            warnings=warnings,
         )
     return _guarded(plan, lambda: _run(plan, db))
 
@@ -106,3 +110,39 @@ def _describe(error: PyMongoError) -> str:
     if isinstance(details, dict) and details.get("errmsg"):
         return str(details["errmsg"])
     return str(error)
+
+
+def collections_read(command: dict[str, Any]) -> set[str]:
+    """Collections a command reads, nested $lookup/$unionWith pipelines included."""
+    names: set[str] = set()
+    target = command.get("find") or command.get("aggregate")
+    if isinstance(target, str):
+        names.add(target)
+    stack: list[Any] = [command.get("pipeline") or []]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, list):
+            stack.extend(current)
+        elif isinstance(current, dict):
+            for key, value in current.items():
+                if key == "$lookup" and isinstance(value, dict) and "from" in value:
+                    names.add(value["from"])
+                if key == "$unionWith":
+                    coll = value if isinstance(value, str) else value.get("coll")
+                    if coll:
+                        names.add(coll)
+                stack.append(value)
+    return names
+
+
+def missing_collections(plan: Plan, db: Any) -> list[str]:
+    """Notes for collections the plan reads that do not exist (not an error: a missing
+    collection reads as empty, as in MongoDB)."""
+    wanted = collections_read(plan.command)
+    if not wanted:
+        return []
+    try:
+        existing = set(db.list_collection_names())
+    except PyMongoError:
+        return []
+    return [f"collection {name} does not exist" for name in sorted(wanted - existing)]

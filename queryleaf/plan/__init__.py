@@ -9,7 +9,7 @@ from sqlglot import exp
 from queryleaf.errors import UnsupportedError
 from queryleaf.plan.literals import Bindings
 from queryleaf.plan.plans import ExplainPlan, Plan
-from queryleaf.plan.select import plan_select
+from queryleaf.plan.queries import plan_query
 from queryleaf.plan.writes import plan_delete, plan_insert, plan_update
 
 __all__ = ["ExplainPlan", "Plan", "plan_statement"]
@@ -19,8 +19,8 @@ def plan_statement(tree: exp.Expression, params: Any = None, scan: bool = True) 
     """Plan one parsed statement. `scan=False` skips looking for placeholders, for callers
     that know the text has none."""
     bindings = Bindings(tree, params) if scan else None
-    if isinstance(tree, exp.Select):
-        return plan_select(tree, bindings)
+    if isinstance(tree, exp.Select | exp.Union | exp.Intersect | exp.Except):
+        return plan_query(tree, bindings)
     if isinstance(tree, exp.Insert):
         return plan_insert(tree, bindings)
     if isinstance(tree, exp.Update):
@@ -31,10 +31,6 @@ def plan_statement(tree: exp.Expression, params: Any = None, scan: bool = True) 
 
     if isinstance(tree, DDL_NODES):
         return plan_ddl(tree, bindings)
-    if isinstance(tree, exp.Union | exp.Intersect | exp.Except):
-        raise UnsupportedError(
-            f"{type(tree).__name__.upper()} is not supported yet", node=tree, code="QL201"
-        )
     kind = tree.key.upper() if hasattr(tree, "key") else type(tree).__name__
     raise UnsupportedError(
         f"{kind} statements are not supported",

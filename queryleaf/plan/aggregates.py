@@ -22,7 +22,13 @@ def _key(value: Any) -> str:
 class Grouping:
     """Collects group keys and accumulators while the post-group expressions compile."""
 
-    def __init__(self, pre: ExprCompiler, keys: list[exp.Expression], bindings: Bindings | None):
+    def __init__(
+        self,
+        pre: ExprCompiler,
+        keys: list[exp.Expression],
+        bindings: Bindings | None,
+        subquery: Any = None,
+    ):
         self.pre = pre
         self.bindings = bindings
         self.key_exprs: dict[str, Any] = {}
@@ -41,7 +47,11 @@ class Grouping:
         self.defaults: dict[str, Any] = {}
         self._accumulator_names: dict[str, str] = {}
         self.post = ExprCompiler(
-            self._ungrouped_column, bindings, aggregate=self._aggregate, substitute=self._group_key
+            self._ungrouped_column,
+            bindings,
+            aggregate=self._aggregate,
+            substitute=self._group_key,
+            subquery=subquery,
         )
 
     @property

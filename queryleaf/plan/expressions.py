@@ -20,6 +20,7 @@ from queryleaf.plan.literals import Bindings, NotConstant, constant_value, is_ob
 from queryleaf.plan.paths import reference_parts
 
 ColumnResolver = Callable[[exp.Expression], Any]
+SubqueryHook = Callable[..., Any]
 AggregateResolver = Callable[[exp.Expression], Any]
 
 COMPARISONS: dict[type, str] = {
@@ -64,11 +65,28 @@ class ExprCompiler:
         bindings: Bindings | None = None,
         aggregate: AggregateResolver | None = None,
         substitute: Callable[[exp.Expression], Any] | None = None,
+        subquery: SubqueryHook | None = None,
     ) -> None:
         self.column = column
         self.bindings = bindings
         self.aggregate = aggregate
         self.substitute = substitute
+        self.subquery = subquery
+
+    def _subquery(
+        self, node: exp.Expression, mode: str, operand: exp.Expression | None = None
+    ) -> Any:
+        """A subquery through the hook of the SELECT being compiled: "scalar" gives its value,
+        "in" and "exists" give (truth, falsity)."""
+        select = node.this if isinstance(node, exp.Subquery) else node
+        if self.subquery is None or not isinstance(select, exp.Select | exp.SetOperation):
+            raise UnsupportedError(
+                "a subquery cannot be used here",
+                node=node,
+                hint="subqueries work in the select list, WHERE and HAVING of a SELECT",
+                code="QL201",
+            )
+        return self.subquery(select, mode, self, operand)
 
     # -- values ---------------------------------------------------------------------------
 
@@ -83,6 +101,8 @@ class ExprCompiler:
             pass
         if isinstance(node, exp.Paren):
             return self.value(node.this)
+        if isinstance(node, exp.Subquery):
+            return self._subquery(node, "scalar")
         if reference_parts(node) is not None:
             return self.column(node)
         if isinstance(node, exp.Window):
@@ -168,12 +188,8 @@ class ExprCompiler:
         if isinstance(node, exp.Boolean):
             return (not node.this) if negate else bool(node.this)
         if isinstance(node, exp.Exists):
-            raise UnsupportedError(
-                "EXISTS subqueries are not supported yet",
-                node=node,
-                hint="rewrite with a JOIN",
-                code="QL201",
-            )
+            truth, falsity = self._subquery(node.this, "exists")
+            return falsity if negate else truth
         # Any other value used as a condition: MySQL truthiness (non-zero, non-false).
         value = self.value(node)
         if mql.is_constant(value):
@@ -213,13 +229,11 @@ class ExprCompiler:
         return mql.not_(test) if negate else test
 
     def _in(self, node: exp.In, negate: bool) -> Any:
-        if node.args.get("query") is not None or node.args.get("unnest") is not None:
-            raise UnsupportedError(
-                "IN (SELECT ...) subqueries are not supported yet",
-                node=node,
-                hint="rewrite with a JOIN",
-                code="QL201",
-            )
+        if node.args.get("query") is not None:
+            truth, falsity = self._subquery(node.args["query"], "in", node.this)
+            return falsity if negate else truth
+        if node.args.get("unnest") is not None:
+            raise UnsupportedError("IN UNNEST is not supported", node=node, code="QL201")
         a = self.value(node.this)
         items = [self.value(item) for item in node.expressions]
         constants = [mql.constant_of(i) for i in items if mql.is_constant(i)]

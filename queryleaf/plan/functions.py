@@ -49,7 +49,7 @@ def translate_function(compiler: ExprCompiler, node: exp.Expression) -> Any:
 def unknown_function(name: str, node: exp.Expression) -> SemanticError:
     known = sorted(KNOWN_NAMES)
     close = difflib.get_close_matches(name.upper(), known, n=3)
-    hint = f"did you mean {', '.join(close)}?" if close else "see docs/functions.md"
+    hint = f"did you mean {', '.join(close)}?" if close else "see the function table in docs/sql.md"
     return SemanticError(f"unknown function {name.upper()}", node=node, hint=hint, code="QL302")
 
 

@@ -98,7 +98,8 @@ def lookup_stages(
     parts.extend(filters.conjunct(c) for c in remaining)
     match = merge_and(parts)
 
-    lookup: dict[str, Any] = {"from": joined.collection}
+    # Without a collection the joined rows come from a $documents pipeline (MongoDB 6.0+).
+    lookup: dict[str, Any] = {} if joined.collection is None else {"from": joined.collection}
     if local_field is not None:
         lookup["localField"] = local_field
         lookup["foreignField"] = foreign_field

@@ -20,11 +20,36 @@ class Relation:
     the root for the first relation, an embedded document for each joined one."""
 
     alias: str
-    collection: str
+    collection: str | None  # None: rows come from a database-level pipeline ($documents)
     prefix: Path = ()
     node: exp.Expression | None = None
-    # Stages that produce the relation's rows from its collection (table functions).
+    # Stages that produce the relation's rows from its collection (table functions, CTEs,
+    # derived tables, views).
     stages: list[dict[str, Any]] = field(default_factory=list)
+    # A CTE or derived table exposes exactly its select list: label -> field. None for
+    # collections, which are schemaless. `open` keeps other names (a `*` in the select list).
+    columns: dict[str, str] | None = None
+    open: bool = False
+
+    def field_path(self, parts: list[str | int], node: exp.Expression) -> Path:
+        """The path of a column reference (without qualifier) in this relation's rows."""
+        if self.columns is None:
+            return tuple(parts)
+        first = parts[0]
+        if isinstance(first, str) and first in self.columns:
+            return (self.columns[first], *parts[1:])
+        if self.open:
+            return tuple(parts)
+        raise SemanticError(
+            f"{self.alias} has no column {first}",
+            node=node,
+            hint=f"{self.alias} exposes only its select list: "
+            + (", ".join(self.columns) or "no columns"),
+            code="QL315",
+        )
+
+    def may_have(self, name: str | int) -> bool:
+        return self.columns is None or self.open or name in self.columns
 
 
 @dataclass
@@ -56,22 +81,38 @@ class Scope:
         if len(parts) >= 2 and isinstance(parts[0], str):
             relation = self.find(parts[0])
             if relation is not None:
-                path = tuple(parts[1:])
+                path = relation.field_path(parts[1:], node)
                 check_field_names(path, node)
                 return relation, path
-        if len(self.relations) > 1:
+        candidates = self.relations
+        if len(candidates) > 1:
+            # Known select lists settle what schemaless collections cannot: a relation that
+            # declares the column wins over collections that merely might hold it.
+            candidates = [r for r in self.relations if r.may_have(parts[0])]
+            declaring = [r for r in candidates if r.columns and parts[0] in r.columns]
+            if len(declaring) == 1:
+                candidates = declaring
+        if len(candidates) != 1:
             names = ", ".join(r.alias for r in self.relations)
             first = parts[0]
+            if not candidates:
+                raise SemanticError(
+                    f"no table of the query has a column {first}",
+                    node=node,
+                    hint=f"the query reads {names}",
+                    code="QL315",
+                )
             raise SemanticError(
                 f"column {first} is ambiguous: the query reads {names}",
                 node=node,
                 hint="qualify it, e.g. "
-                + " or ".join(f"{r.alias}.{first}" for r in self.relations[:2]),
+                + " or ".join(f"{r.alias}.{first}" for r in candidates[:2]),
                 code="QL301",
             )
-        path = tuple(parts)
+        relation = candidates[0]
+        path = relation.field_path(list(parts), node)
         check_field_names(path, node)
-        return self.relations[0], path
+        return relation, path
 
     def full_path(self, node: exp.Expression) -> Path:
         relation, path = self.resolve(node)
@@ -83,6 +124,11 @@ class Scope:
         for ref in references(node):
             relation, _ = self.resolve(ref)
             found.add(relation.alias)
+        # A correlated subquery reads the outer relations it names by alias.
+        for subquery in node.find_all(exp.Subquery, exp.Exists):
+            for column in subquery.find_all(exp.Column):
+                if column.table and self.find(column.table) is not None:
+                    found.add(column.table)
         return found
 
 

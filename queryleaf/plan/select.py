@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlglot import exp
@@ -10,91 +9,127 @@ from sqlglot import exp
 from queryleaf.errors import SemanticError, UnsupportedError
 from queryleaf.plan import mql
 from queryleaf.plan.aggregates import Grouping
+from queryleaf.plan.context import QueryContext, QueryPipeline
 from queryleaf.plan.expressions import ExprCompiler, contains_aggregate
 from queryleaf.plan.filters import FilterCompiler
-from queryleaf.plan.joins import check_alias, join_kind, lookup_stages, on_conjuncts
-from queryleaf.plan.literals import Bindings, NotConstant, constant_value
-from queryleaf.plan.paths import dotted, label_of, reference_parts
-from queryleaf.plan.plans import Column, OutputColumn, Plan, StarColumns
+from queryleaf.plan.joins import join_kind, lookup_stages, on_conjuncts
+from queryleaf.plan.literals import Bindings
+from queryleaf.plan.paths import dotted, reference_parts
+from queryleaf.plan.plans import Column, OutputColumn, Plan
+from queryleaf.plan.relations import relation_of
 from queryleaf.plan.scope import JOINED_PREFIX, Relation, Scope, split_conjuncts
+from queryleaf.plan.select_items import (
+    Item,
+    assign_fields,
+    count_of,
+    plain_path,
+    position_of,
+    select_items,
+)
+from queryleaf.plan.subqueries import SubqueryPlanner
 
 
-@dataclass
-class Item:
-    """One entry of the select list."""
-
-    label: str
-    node: exp.Expression | None  # None for a star
-    star: StarColumns | None = None
-    field: str = ""  # output field in the pipeline
-    aliased: bool = False
-
-
-def plan_select(select: exp.Select, bindings: Bindings | None) -> Plan:
-    _reject_unsupported(select)
-    from_ = select.args.get("from_") or select.args.get("from")
-    if from_ is None:
-        return _plan_without_from(select, bindings)
-    scope = Scope([_relation(from_.this, (), bindings)])
-    joins: list[tuple[Relation, str, exp.Join]] = []
-    for join in select.args.get("joins") or []:
-        relation = _relation(join.this, None, bindings)
-        relation.prefix = (JOINED_PREFIX + relation.alias,)
-        if scope.find(relation.alias):
-            raise SemanticError(
-                f"table alias {relation.alias} is used twice",
-                node=join.this,
-                hint="give each table its own alias",
-                code="QL304",
-            )
-        scope.relations.append(relation)
-        joins.append((relation, join_kind(join), join))
-    return SelectCompiler(select, scope, joins, bindings).plan()
+def plan_select(
+    select: exp.Select, bindings: Bindings | None, ctx: QueryContext | None = None
+) -> Plan:
+    """A top-level SELECT: a `find` when it only filters, projects plain paths, sorts and
+    pages one collection; one aggregation pipeline otherwise."""
+    compiler = SelectCompiler(select, ctx or QueryContext(bindings))
+    return compiler.plan()
 
 
 class SelectCompiler:
-    def __init__(
-        self,
-        select: exp.Select,
-        scope: Scope,
-        joins: list[tuple[Relation, str, exp.Join]],
-        bindings: Bindings | None,
-    ) -> None:
+    def __init__(self, select: exp.Select, ctx: QueryContext) -> None:
+        _reject_unsupported(select)
         self.select = select
-        self.scope = scope
-        self.joins = joins
-        self.bindings = bindings
-        self.base = scope.relations[0] if scope.relations else Relation("", "")
-        self.exprs = ExprCompiler(self._column_value, bindings)
-        self.filters = FilterCompiler(self._column_path, self.exprs, bindings)
-        self.items = _select_items(select, scope)
+        self.ctx = ctx
+        self.bindings = ctx.bindings
+        self.scope = Scope([])
+        self.joins: list[tuple[Relation, str, exp.Join]] = []
+        from_ = select.args.get("from_") or select.args.get("from")
+        if from_ is not None:
+            self.scope.relations.append(relation_of(from_.this, ctx))
+            for join in select.args.get("joins") or []:
+                relation = relation_of(join.this, ctx)
+                relation.prefix = (JOINED_PREFIX + relation.alias,)
+                if self.scope.find(relation.alias):
+                    raise SemanticError(
+                        f"table alias {relation.alias} is used twice",
+                        node=join.this,
+                        hint="give each table its own alias",
+                        code="QL304",
+                    )
+                self.scope.relations.append(relation)
+                self.joins.append((relation, join_kind(join), join))
+        else:
+            for clause in ("where", "group", "having", "joins"):
+                if select.args.get(clause):
+                    raise SemanticError(
+                        f"{clause.upper()} needs a FROM clause", node=select, code="QL303"
+                    )
+        self.base = self.scope.relations[0] if self.scope.relations else None
+        self.subqueries = SubqueryPlanner(ctx, self.scope)
+        self.exprs = ExprCompiler(self._column_value, self.bindings, subquery=self.subqueries.hook)
+        self.filters = FilterCompiler(self._column_path, self.exprs, self.bindings)
+        self.items = select_items(select, self.scope)
+        if self.base is None and any(item.star for item in self.items):
+            raise SemanticError("SELECT * needs a FROM clause", node=select, code="QL303")
         self.notes: list[str] = []
 
+    def _outer_reference(self, node: exp.Expression) -> bool:
+        """A column qualified with an alias of the enclosing query (and of no relation
+        here) belongs to it: a correlated reference."""
+        outer = self.ctx.outer
+        if outer is None:
+            return False
+        parts = reference_parts(node) or []
+        return (
+            len(parts) >= 2
+            and isinstance(parts[0], str)
+            and parts[0] in outer.aliases
+            and self.scope.find(parts[0]) is None
+        )
+
     def _column_value(self, node: exp.Expression) -> Any:
+        if self._outer_reference(node):
+            assert self.ctx.outer is not None
+            return self.ctx.outer.reference(node)
         return mql.path_expr(self.scope.full_path(node))
 
-    def _column_path(self, node: exp.Expression) -> str:
+    def _column_path(self, node: exp.Expression) -> str | None:
+        if self._outer_reference(node):
+            return None  # not a field of these documents: $expr reads the variable
         return dotted(self.scope.full_path(node))
 
     # -- top level ----------------------------------------------------------------------------
 
     def plan(self) -> Plan:
-        where = (
-            split_conjuncts(self.select.args["where"].this) if self.select.args.get("where") else []
+        if self._find_eligible():
+            return self._plan_find(self._where())
+        query = self.pipeline()
+        target = query.collection if query.collection is not None else 1
+        return Plan(
+            {"aggregate": target, "pipeline": query.stages, "cursor": {}},
+            columns=query.columns,
+            notes=query.notes,
         )
-        grouped = self._is_grouped()
-        if not self.joins and not grouped and not self.base.stages and self._find_eligible():
-            return self._plan_find(where)
-        stages = self._source_stages(where)
-        if grouped:
+
+    def pipeline(self) -> QueryPipeline:
+        """The query as one aggregation pipeline."""
+        if self.base is None:
+            stages: list[dict[str, Any]] = [{"$documents": [{}]}]
+            stages += self._output_stages(self.exprs, bool(self.select.args.get("distinct")))
+            return QueryPipeline(None, stages, self._columns(), self.notes)
+        stages = self._source_stages(self._where())
+        if self._is_grouped():
             stages += self._grouped_stages()
         else:
             stages += self._projected_stages()
-        return Plan(
-            {"aggregate": self.base.collection, "pipeline": stages, "cursor": {}},
-            columns=self._columns(),
-            notes=self.notes,
-        )
+        return QueryPipeline(self.base.collection, stages, self._columns(), self.notes)
+
+    def _where(self) -> list[exp.Expression]:
+        where = self.select.args.get("where")
+        return split_conjuncts(where.this) if where is not None else []
 
     def _is_grouped(self) -> bool:
         if self.select.args.get("group") or self.select.args.get("having"):
@@ -106,21 +141,26 @@ class SelectCompiler:
     # -- find ---------------------------------------------------------------------------------
 
     def _find_eligible(self) -> bool:
-        if self.select.args.get("distinct"):
+        if self.base is None or self.base.stages or self.base.collection is None:
+            return False
+        if self.joins or self.select.args.get("distinct") or self._is_grouped():
+            return False
+        if self.ctx.outer is not None or _has_subquery(self.select):
             return False
         for item in self.items:
-            if item.node is not None and not _plain_path(item.node):
+            if item.node is not None and not plain_path(item.node):
                 return False
         return all(self._order_path(o) is not None for o in self._order())
 
     def _order_path(self, ordered: exp.Ordered) -> str | None:
         item = self._order_item(ordered.this)
         node = item.node if item is not None else ordered.this
-        if node is None or not _plain_path(node):
+        if node is None or not plain_path(node):
             return None
         return self._column_path(node)
 
     def _plan_find(self, where: list[exp.Expression]) -> Plan:
+        assert self.base is not None
         command: dict[str, Any] = {"find": self.base.collection}
         query = self.filters.compile(where)
         if query:
@@ -159,22 +199,32 @@ class SelectCompiler:
         """$match on the first relation, then each join, with WHERE conjuncts placed as early
         as SQL allows."""
         pending = list(where)
+        assert self.base is not None
         first = [c for c in pending if self.scope.relations_of(c) <= {self.base.alias}]
         pending = [c for c in pending if c not in first]
+        assert self.base is not None
         stages: list[dict[str, Any]] = list(self.base.stages)
-        query = self.filters.compile(first)
-        if query:
-            stages.append({"$match": query})
+        stages += self._match(first)
         seen = {self.base.alias}
         for relation, kind, join in self.joins:
             seen.add(relation.alias)
             conditions = on_conjuncts(join, self.scope, relation)
             if kind != "LEFT":
-                movable = [c for c in pending if self.scope.relations_of(c) <= seen]
+                movable = [
+                    c
+                    for c in pending
+                    if self.scope.relations_of(c) <= seen and not _has_subquery(c)
+                ]
                 pending = [c for c in pending if c not in movable]
                 conditions += movable
             stages += lookup_stages(relation, kind, conditions, self.scope, self.bindings)
-        query = self.filters.compile(pending)
+        stages += self._match(pending)
+        return stages
+
+    def _match(self, conjuncts: list[exp.Expression]) -> list[dict[str, Any]]:
+        """$match of the conjuncts, after the lookups of any subqueries they hold."""
+        query = self.filters.compile(conjuncts)
+        stages = self.subqueries.flush()
         if query:
             stages.append({"$match": query})
         return stages
@@ -207,12 +257,13 @@ class SelectCompiler:
             item = self._order_item(ordered.this)
             if item is not None and item.node is not None:
                 key = item.field
-            elif _plain_path(ordered.this):
+            elif plain_path(ordered.this):
                 key = self._column_path(ordered.this)
             else:
                 key = f"{JOINED_PREFIX}s{index}"
                 sort_keys[key] = self.exprs.value(ordered.this)
             sort.setdefault(key, -1 if ordered.args.get("desc") else 1)
+        stages += self.subqueries.flush()
         if computed or sort_keys:
             stages.append({"$set": {**computed, **sort_keys}})
         stages += self._sort_skip_limit(sort)
@@ -230,7 +281,7 @@ class SelectCompiler:
     ) -> list[dict[str, Any]]:
         """$project of the select list (plus hidden sort keys), DISTINCT, ORDER BY,
         OFFSET and LIMIT."""
-        _assign_fields(self.items)
+        assign_fields(self.items)
         window_stages, compiler = self._windows(compiler)
         projection: dict[str, Any] = {}
         for item in self.items:
@@ -255,7 +306,7 @@ class SelectCompiler:
                 key = f"{JOINED_PREFIX}s{index}"
                 sort_keys[key] = mql.projected(compiler.value(ordered.this))
             sort.setdefault(key, -1 if ordered.args.get("desc") else 1)
-        stages: list[dict[str, Any]] = []
+        stages: list[dict[str, Any]] = self.subqueries.flush()
         if having is not None and having is not True:
             stages.append({"$match": {"$expr": having}})
         stages += window_stages
@@ -289,7 +340,9 @@ class SelectCompiler:
                 return "$" + plan.fields[id(node)]
             return outer(node) if outer is not None else mql.Missing
 
-        windowed = ExprCompiler(compiler.column, compiler.bindings, compiler.aggregate, substitute)
+        windowed = ExprCompiler(
+            compiler.column, compiler.bindings, compiler.aggregate, substitute, compiler.subquery
+        )
         return plan.stages, windowed
 
     def _grouped_stages(self) -> list[dict[str, Any]]:
@@ -301,7 +354,7 @@ class SelectCompiler:
                 code="QL303",
             )
         keys = [self._group_key_node(node) for node in self._group_nodes()]
-        grouping = Grouping(self.exprs, keys, self.bindings)
+        grouping = Grouping(self.exprs, keys, self.bindings, subquery=self.subqueries.hook)
         having_node = self.select.args.get("having")
         having = None
         if having_node is not None:
@@ -344,7 +397,7 @@ class SelectCompiler:
 
     def _group_key_node(self, node: exp.Expression) -> exp.Expression:
         """GROUP BY 2 and GROUP BY alias name select-list entries, as MySQL allows."""
-        position = _position(node, self.bindings)
+        position = position_of(node, self.bindings)
         if position is not None:
             return self._item_at(position, node).node  # type: ignore[return-value]
         if isinstance(node, exp.Column) and not node.table:
@@ -362,7 +415,7 @@ class SelectCompiler:
 
     def _order_item(self, node: exp.Expression) -> Item | None:
         """The select-list entry an ORDER BY key names: a position or an alias."""
-        position = _position(node, self.bindings)
+        position = position_of(node, self.bindings)
         if position is not None:
             return self._item_at(position, node)
         if isinstance(node, exp.Column) and not node.table:
@@ -395,8 +448,8 @@ class SelectCompiler:
     def _skip_limit(self) -> tuple[int, int | None]:
         limit = self.select.args.get("limit")
         offset = self.select.args.get("offset")
-        count = _count(limit.expression, self.bindings, "LIMIT") if limit is not None else None
-        skip = _count(offset.expression, self.bindings, "OFFSET") if offset is not None else 0
+        count = count_of(limit.expression, self.bindings, "LIMIT") if limit is not None else None
+        skip = count_of(offset.expression, self.bindings, "OFFSET") if offset is not None else 0
         return skip, count
 
     def _sort_skip_limit(self, sort: dict[str, int]) -> list[dict[str, Any]]:
@@ -420,148 +473,13 @@ class SelectCompiler:
         return columns
 
 
-def _plan_without_from(select: exp.Select, bindings: Bindings | None) -> Plan:
-    """SELECT without FROM runs as a database-level pipeline over one empty document."""
-    for clause in ("where", "group", "having", "joins"):
-        if select.args.get(clause):
-            raise SemanticError(f"{clause.upper()} needs a FROM clause", node=select, code="QL303")
-    compiler = SelectCompiler(select, Scope([]), [], bindings)
-    if any(item.star for item in compiler.items):
-        raise SemanticError("SELECT * needs a FROM clause", node=select, code="QL303")
-    stages: list[dict[str, Any]] = [{"$documents": [{}]}]
-    stages += compiler._output_stages(compiler.exprs, bool(select.args.get("distinct")))
-    return Plan(
-        {"aggregate": 1, "pipeline": stages, "cursor": {}},
-        columns=compiler._columns(),
-        notes=compiler.notes,
-    )
-
-
-def _relation(
-    node: exp.Expression, prefix: tuple[str, ...] | None, bindings: Bindings | None
-) -> Relation:
-    if isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous):
-        from queryleaf.streams.table_functions import table_function
-
-        source = table_function(node.this, bindings)
-        alias = node.alias or node.this.name.lower()
-        relation = Relation(alias, source.collection, prefix or (), node, source.stages)
-        check_alias(relation, node)
-        return relation
-    if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
-        alias = node.alias or node.name
-        relation = Relation(alias=alias, collection=node.name, prefix=prefix or (), node=node)
-        check_alias(relation, node)
-        return relation
-    if isinstance(node, exp.Subquery):
-        raise UnsupportedError(
-            "subqueries in FROM are not supported yet",
-            node=node,
-            hint="query the collection directly",
-            code="QL201",
-        )
-    raise UnsupportedError(f"FROM {node.sql('mysql')} is not supported", node=node, code="QL201")
-
-
-def _select_items(select: exp.Select, scope: Scope) -> list[Item]:
-    items: list[Item] = []
-    for node in select.expressions:
-        if isinstance(node, exp.Star):
-            items.append(Item("*", None, StarColumns()))
-            for relation in scope.relations[1:]:
-                items.append(
-                    Item("*", None, StarColumns(relation.prefix, qualifier=relation.alias))
-                )
-            continue
-        if isinstance(node, exp.Column) and isinstance(node.this, exp.Star):
-            relation = scope.find(node.table)
-            if relation is None:
-                raise SemanticError(
-                    f"{node.table}.* names no table of the query",
-                    node=node,
-                    hint="use an alias from FROM or JOIN",
-                    code="QL304",
-                )
-            items.append(Item("*", None, StarColumns(relation.prefix, qualifier=relation.alias)))
-            continue
-        if isinstance(node, exp.Alias):
-            items.append(Item(node.alias, node.this, aliased=True))
-            continue
-        items.append(Item(_label(node, scope), node))
-    return items
-
-
-def _label(node: exp.Expression, scope: Scope) -> str:
-    if reference_parts(node) is not None and scope.relations:
-        return label_of(scope.resolve(node)[1])
-    if reference_parts(node) is not None:
-        return label_of(tuple(reference_parts(node) or ()))
-    if isinstance(node, exp.Count) and isinstance(node.this, exp.Star):
-        return "count"
-    return node.sql("mysql")
-
-
-def _assign_fields(items: list[Item]) -> None:
-    """Output field names: the label when MongoDB accepts it as a field name, a cleaned-up
-    form otherwise; unique either way."""
-    used: set[str] = set()
-    for item in items:
-        if item.node is None:
-            continue
-        base = item.label
-        if not base or base.startswith("$") or "." in base or base.startswith(JOINED_PREFIX):
-            base = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in base).strip("_")
-            base = base or "column"
-            if base.startswith(JOINED_PREFIX):
-                base = base.lstrip("_") or "column"
-        name = base
-        suffix = 2
-        while name in used:
-            name = f"{base}_{suffix}"
-            suffix += 1
-        used.add(name)
-        item.field = name
-
-
-def _plain_path(node: exp.Expression) -> bool:
-    parts = reference_parts(node)
-    return parts is not None and not any(isinstance(p, int) for p in parts)
-
-
-def _position(node: exp.Expression, bindings: Bindings | None) -> int | None:
-    if isinstance(node, exp.Literal) and not node.is_string:
-        value = constant_value(node, bindings)
-        return value if isinstance(value, int) else None
-    return None
-
-
-def _count(node: exp.Expression, bindings: Bindings | None, clause: str) -> int:
-    try:
-        value = constant_value(node, bindings)
-    except NotConstant:
-        value = None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise SemanticError(
-            f"{clause} takes a non-negative integer",
-            node=node,
-            hint=f"write {clause} 10, or bind an integer parameter",
-            code="QL304",
-        )
-    return value
-
-
 def _reject_unsupported(select: exp.Select) -> None:
     if select.args.get("with") or select.args.get("with_"):
-        raise UnsupportedError(
-            "WITH (common table expressions) is not supported yet",
-            node=select,
-            code="QL201",
-        )
-    for node in select.find_all(exp.Subquery):
-        if node is not select:
-            raise UnsupportedError(
-                "subqueries are not supported yet",
-                node=node,
-                hint="rewrite with a JOIN",
-                code="QL201",
-            )
+        # A WITH reaching here was not handled by query_pipeline (e.g. inside a subquery).
+        from queryleaf.plan.queries import UNSUPPORTED_WITH
+
+        raise UnsupportedError(UNSUPPORTED_WITH, node=select, code="QL201")
+
+
+def _has_subquery(node: exp.Expression) -> bool:
+    return any(True for _ in node.find_all(exp.Subquery, exp.Exists))

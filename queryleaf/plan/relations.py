@@ -1,0 +1,68 @@
+"""FROM and JOIN items to relations: collections, table functions, CTEs and derived tables."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from queryleaf.errors import SemanticError, UnsupportedError
+from queryleaf.plan.context import QueryContext, QueryPipeline
+from queryleaf.plan.joins import check_alias
+from queryleaf.plan.plans import OutputColumn, StarColumns
+from queryleaf.plan.scope import Relation
+
+
+def relation_of(node: exp.Expression, ctx: QueryContext) -> Relation:
+    if isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous):
+        from queryleaf.streams.table_functions import table_function
+
+        source = table_function(node.this, ctx.bindings)
+        alias = node.alias or node.this.name.lower()
+        relation = Relation(alias, source.collection, (), node, source.stages)
+    elif isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
+        alias = node.alias or node.name
+        if not node.args.get("db") and node.name in ctx.ctes:
+            relation = derived(alias, ctx.ctes[node.name], node)
+        else:
+            relation = Relation(alias=alias, collection=node.name, node=node)
+    elif isinstance(node, exp.Subquery):
+        if not node.alias:
+            raise SemanticError(
+                "a derived table needs an alias",
+                node=node,
+                hint="write FROM (SELECT ...) AS t",
+                code="QL304",
+            )
+        from queryleaf.plan.queries import query_pipeline
+
+        relation = derived(node.alias, query_pipeline(node.this, ctx.nested()), node)
+    else:
+        raise UnsupportedError(
+            f"FROM {node.sql('mysql')} is not supported", node=node, code="QL201"
+        )
+    check_alias(relation, node)
+    return relation
+
+
+def derived(alias: str, query: QueryPipeline, node: exp.Expression) -> Relation:
+    """A relation over a query's output: exactly its select-list columns."""
+    columns: dict[str, str] = {}
+    open_columns = False
+    for column in query.columns:
+        if isinstance(column, OutputColumn):
+            columns[column.label] = str(column.path[0])
+        elif isinstance(column, StarColumns) and not column.path:
+            open_columns = True
+        else:
+            raise UnsupportedError(
+                f"{alias} selects * over a join; list its columns",
+                node=node,
+                code="QL201",
+            )
+    return Relation(
+        alias=alias,
+        collection=query.collection,
+        node=node,
+        stages=list(query.stages),
+        columns=columns,
+        open=open_columns,
+    )
