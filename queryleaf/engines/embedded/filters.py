@@ -1,0 +1,94 @@
+"""Query filters ($match, find, update and delete filters), which mongomock-ng evaluates with
+its own matcher. Corrections:
+
+- `{$not: {$regex: ..., $options: "s"}}` was refused ("Unknown operator: $options");
+- decimals did not compare or match equal with other numbers (NumberDecimal("1.5") vs 1.5);
+- `{$type: [...]}` (a list of types), type numbers, "null" and "number" were not supported;
+- `$expr` and $cond/$switch conditions used Python's truthiness, not MongoDB's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bson import Decimal128
+from mongomock_ng import aggregate, filtering, helpers
+
+from .operators_compare import truthy
+from .values import MISSING, exact_decimal, fail, is_number, type_name
+
+# $type accepts BSON type numbers as well as names.
+_TYPE_CODES = {1: "double", 2: "string", 3: "object", 4: "array", 5: "binData", 6: "undefined",
+               7: "objectId", 8: "bool", 9: "date", 10: "null", 11: "regex", 13: "javascript",
+               16: "int", 17: "timestamp", 18: "long", 19: "decimal", -1: "minKey", 127: "maxKey"}  # fmt: skip
+
+
+def install() -> None:
+    filtering.register_parse_expression(_expr_matches)
+    helpers.mongodb_to_bool = truthy
+    _patch_not()
+    _patch_numbers()
+    filtering._filterer_inst._operator_map["$type"] = _type_matches
+
+
+def _expr_matches(expression: Any, document: dict, user_vars: dict | None = None) -> bool:
+    return truthy(aggregate._parse_expression(expression, document, user_vars=user_vars))
+
+
+def _patch_not() -> None:
+    original = filtering._Filterer._not_op
+
+    def not_op(self: Any, document: Any, key: str, search: Any) -> bool:
+        if isinstance(search, dict) and "$regex" in search and "$options" in search:
+            search = filtering._combine_regex_options(search)
+        return original(self, document, key, search)
+
+    filtering._Filterer._not_op = not_op
+
+
+def _mixed_decimal(a: Any, b: Any) -> bool:
+    return (
+        (isinstance(a, Decimal128) or isinstance(b, Decimal128)) and is_number(a) and is_number(b)
+    )
+
+
+def _patch_numbers() -> None:
+    original_compare = filtering.bson_compare
+
+    def bson_compare(op: Any, a: Any, b: Any, can_compare_types: bool = True) -> bool:
+        if _mixed_decimal(a, b):
+            return op(exact_decimal(a), exact_decimal(b))
+        return original_compare(op, a, b, can_compare_types)
+
+    original_eq = filtering.operator_eq
+
+    def operator_eq(doc_value: Any, search_value: Any) -> bool:
+        if _mixed_decimal(doc_value, search_value):
+            return exact_decimal(doc_value) == exact_decimal(search_value)
+        return original_eq(doc_value, search_value)
+
+    filtering.bson_compare = bson_compare
+    filtering.operator_eq = operator_eq
+    # The shared matcher captured the old equality function when it was built.
+    operators = filtering._filterer_inst._operator_map
+    operators["$eq"] = filtering._list_expand(operator_eq)
+    operators["$ne"] = filtering._list_expand(lambda a, b: not operator_eq(a, b), negative=True)
+
+
+def _type_matches(doc_value: Any, search: Any) -> bool:
+    wanted = set()
+    for item in search if isinstance(search, list) else [search]:
+        name = _TYPE_CODES.get(item, item) if not isinstance(item, bool) else item
+        if name not in _TYPE_CODES.values() and name != "number":
+            fail(f"unknown type name alias: {item}", code=2)
+        wanted.add(name)
+
+    def matches(value: Any) -> bool:
+        return type_name(value) in wanted or ("number" in wanted and is_number(value))
+
+    if doc_value is MISSING:
+        return False
+    # An array matches "array", and also any type one of its elements has.
+    return matches(doc_value) or (
+        isinstance(doc_value, list) and any(matches(item) for item in doc_value)
+    )

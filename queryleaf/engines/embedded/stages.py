@@ -1,0 +1,297 @@
+"""Pipeline stages the embedded engine runs itself.
+
+- $documents (MongoDB 5.1) did not exist in mongomock-ng;
+- $count answered {n: 0} on empty input, where the server outputs no document;
+- $lookup refused a dotted `as` and read timezone-aware foreign documents into a naive pipeline;
+- $set/$addFields replaced an embedded document given an object literal instead of merging into
+  it, and kept a field whose new value is missing ($$REMOVE) instead of removing it;
+- $sort compared arrays by their first element and could not compare decimals with numbers;
+- $unwind left out `includeArrayIndex` (null) for documents passed through unchanged;
+- $merge and $out returned the documents written, where the server returns an empty cursor,
+  and $merge failed on documents without `_id` instead of generating one.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+from bson import Int64, ObjectId
+from mongomock_ng import aggregate, filtering, helpers
+
+from .client import read_documents
+from .ordering import compare, sort_value
+from .registry import Scope, stage
+from .values import MISSING, fail, is_nullish
+
+_FAILED_TO_PARSE = 9
+
+
+@stage("$documents")
+def documents_stage(
+    documents: list[dict], database: Any, spec: Any, variables: dict | None
+) -> list[dict]:
+    values = Scope.for_document({}, variables).eval(spec)
+    if not isinstance(values, list) or not all(isinstance(value, dict) for value in values):
+        fail(
+            "$documents requires an expression that evaluates to an array of objects", code=5858203
+        )
+    return [copy.deepcopy(value) for value in values]
+
+
+@stage("$count")
+def count_stage(
+    documents: list[dict], database: Any, spec: Any, variables: dict | None
+) -> list[dict]:
+    if not isinstance(spec, str) or not spec:
+        fail("the count field must be a non-empty string", code=40156)
+    if spec.startswith("$"):
+        fail("the count field cannot be a $-prefixed path", code=40158)
+    if "." in spec:
+        fail("the count field cannot contain '.'", code=40160)
+    return [{spec: len(documents)}] if documents else []
+
+
+def _set_path(document: dict, path: str, value: Any) -> None:
+    """Set a dotted path in `document`, copying the embedded documents it goes through so the
+    input documents (possibly shared with other pipelines) are left untouched."""
+    head, _, rest = path.partition(".")
+    if not rest:
+        if value is MISSING:
+            document.pop(head, None)
+        else:
+            document[head] = value
+        return
+    child = document.get(head)
+    if value is MISSING and not isinstance(child, dict):
+        return  # nothing to remove
+    child = dict(child) if isinstance(child, dict) else {}
+    document[head] = child
+    _set_path(child, rest, value)
+
+
+def _field_tree(spec: dict) -> dict:
+    """{"a.b": e1, "a.c": e2} -> {"a": {"b": e1, "c": e2}}: dotted paths as nested specs."""
+    tree: dict = {}
+    for path, expression in spec.items():
+        *parents, leaf = path.split(".")
+        node = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict) or _is_operator(node):
+                fail(
+                    f"Invalid $addFields :: caused by :: specification conflicts at path {path!r}",
+                    code=40176,
+                )
+        node[leaf] = expression
+    return tree
+
+
+def _is_operator(expression: Any) -> bool:
+    return isinstance(expression, dict) and any(str(key).startswith("$") for key in expression)
+
+
+def _apply(current: Any, expression: Any, scope: Scope) -> Any:
+    """New value of a field: expression objects merge into an embedded document (each one of an
+    array of documents); anything else is evaluated and replaces the field."""
+    if not isinstance(expression, dict) or not expression or _is_operator(expression):
+        return scope.eval(expression)
+    if isinstance(current, list):
+        return [
+            _apply(item if isinstance(item, dict) else {}, expression, scope) for item in current
+        ]
+    merged = dict(current) if isinstance(current, dict) else {}
+    for key, sub_expression in expression.items():
+        value = _apply(merged.get(key, MISSING), sub_expression, scope)
+        if value is MISSING:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _add_fields(
+    documents: list[dict], database: Any, spec: Any, variables: dict | None
+) -> list[dict]:
+    if not isinstance(spec, dict) or not spec:
+        fail(
+            "Invalid $addFields :: caused by :: specification must have at least one field",
+            code=40177,
+        )
+    tree = _field_tree(spec)
+    return [
+        _apply(document, tree, Scope.for_document(document, variables)) for document in documents
+    ]
+
+
+stage("$set")(_add_fields)
+stage("$addFields")(_add_fields)
+
+
+@stage("$sort")
+def sort_stage(
+    documents: list[dict], database: Any, spec: Any, variables: dict | None
+) -> list[dict]:
+    if not isinstance(spec, dict) or not spec:
+        fail("$sort stage must have at least one sort key", code=15976)
+    keys = []
+    for path, direction in spec.items():
+        if direction not in (1, -1):
+            raise NotImplementedError(
+                f"$sort direction {direction!r} is not supported by the embedded engine"
+            )
+        keys.append((path, direction))
+
+    def row(document: dict) -> list[Any]:
+        return [
+            sort_value(
+                helpers.get_value_by_dot(document, path, can_generate_array=True), direction < 0
+            )
+            for path, direction in keys
+        ]
+
+    def order(left: tuple[list[Any], dict], right: tuple[list[Any], dict]) -> int:
+        for (_, direction), a, b in zip(keys, left[0], right[0], strict=True):
+            result = compare(a, b)
+            if result:
+                return result * direction
+        return 0
+
+    rows = [(row(document), document) for document in documents]
+    rows.sort(key=functools.cmp_to_key(order))
+    return [document for _, document in rows]
+
+
+@stage("$lookup")
+def lookup_stage(
+    documents: list[dict], database: Any, spec: Any, variables: dict | None
+) -> list[dict]:
+    if not isinstance(spec, dict):
+        fail("the $lookup stage specification must be an object", code=_FAILED_TO_PARSE)
+    for key in spec:
+        if key not in {"from", "as", "localField", "foreignField", "let", "pipeline"}:
+            fail(f"unknown argument to $lookup: {key}", code=_FAILED_TO_PARSE)
+    if not isinstance(spec.get("as"), str):
+        fail("must specify 'as' field for a $lookup", code=_FAILED_TO_PARSE)
+    local_field, foreign_field = spec.get("localField"), spec.get("foreignField")
+    if (local_field is None) != (foreign_field is None):
+        fail(
+            "$lookup requires both or neither of 'localField' and 'foreignField'",
+            code=_FAILED_TO_PARSE,
+        )
+    pipeline = spec.get("pipeline")
+    if local_field is None and pipeline is None:
+        fail(
+            "$lookup requires either 'pipeline' or both 'localField' and 'foreignField'",
+            code=_FAILED_TO_PARSE,
+        )
+    foreign = read_documents(database.get_collection(spec["from"])) if "from" in spec else []
+
+    output = []
+    for document in documents:
+        matches = foreign
+        if local_field is not None:
+            local = helpers.get_value_by_dot(document, local_field, can_generate_array=True)
+            wanted = local if isinstance(local, list) else [None if local is MISSING else local]
+            query = {foreign_field: {"$in": wanted}}
+            matches = [item for item in foreign if filtering.filter_applies(query, item)]
+        matches = copy.deepcopy(matches)
+        if pipeline is not None:
+            scope = Scope.for_document(document, variables)
+            let = {
+                name: scope.eval_or_null(value) for name, value in (spec.get("let") or {}).items()
+            }
+            sub_variables = {**(variables or {}), **let}
+            matches = list(
+                aggregate.process_pipeline(
+                    matches, database, pipeline, None, user_vars=sub_variables
+                )
+            )
+        joined = dict(document)
+        _set_path(joined, spec["as"], matches)
+        output.append(joined)
+    return output
+
+
+@stage("$unionWith")
+def union_with_stage(
+    documents: list[dict], database: Any, spec: Any, variables: dict | None
+) -> list[dict]:
+    if isinstance(spec, str):
+        spec = {"coll": spec}
+    if not isinstance(spec, dict):
+        fail("$unionWith requires a 'coll' name", code=_FAILED_TO_PARSE)
+    pipeline = spec.get("pipeline") or []
+    # MongoDB 6.0+: without `coll`, the pipeline must start with $documents.
+    starts_with_documents = bool(pipeline) and "$documents" in pipeline[0]
+    if "coll" not in spec and not starts_with_documents:
+        fail(
+            "$unionWith needs 'coll', or a pipeline whose first stage is $documents",
+            code=_FAILED_TO_PARSE,
+        )
+    if "coll" in spec and not isinstance(spec["coll"], str):
+        fail("$unionWith requires a 'coll' name", code=_FAILED_TO_PARSE)
+    others = read_documents(database.get_collection(spec["coll"])) if "coll" in spec else []
+    if spec.get("pipeline"):
+        others = list(
+            aggregate.process_pipeline(
+                others, database, spec["pipeline"], None, user_vars=variables
+            )
+        )
+    return [*documents, *others]
+
+
+@stage("$unwind")
+def unwind_stage(
+    documents: list[dict], database: Any, spec: Any, variables: dict | None
+) -> list[dict]:
+    if isinstance(spec, str):
+        spec = {"path": spec}
+    path = spec.get("path") if isinstance(spec, dict) else None
+    if not isinstance(path, str) or not path.startswith("$") or len(path) < 2:
+        fail("$unwind requires a path that starts with '$'", code=28818)
+    path, index_field = path[1:], spec.get("includeArrayIndex")
+    preserve = bool(spec.get("preserveNullAndEmptyArrays"))
+    output = []
+    for document in documents:
+        value = helpers.get_value_by_dot(document, path)
+        if isinstance(value, list) and value:
+            for position, item in enumerate(value):
+                unwound = dict(document)
+                _set_path(unwound, path, item)
+                if index_field:
+                    _set_path(unwound, index_field, Int64(position))
+                output.append(unwound)
+            continue
+        if (isinstance(value, list) or is_nullish(value)) and not preserve:
+            continue
+        # A null, missing or empty value (preserved), or a scalar taken as a one-element array.
+        kept = dict(document)
+        if value == []:
+            _set_path(kept, path, MISSING)
+        if index_field:
+            _set_path(kept, index_field, None)
+        output.append(kept)
+    return output
+
+
+def _writes_and_returns_nothing(name: str) -> None:
+    """$merge/$out write through mongomock-ng's handler; the aggregate itself returns nothing.
+    $merge on `_id` (the default) gives documents without one a new ObjectId, as the server
+    does, instead of failing."""
+    write = aggregate._PIPELINE_HANDLERS[name]
+
+    @stage(name)
+    def handler(
+        documents: list[dict], database: Any, spec: Any, variables: dict | None
+    ) -> list[dict]:
+        on = spec.get("on", "_id") if isinstance(spec, dict) else "_id"
+        if name == "$merge" and on in ("_id", ["_id"]):
+            documents = [doc if "_id" in doc else {"_id": ObjectId(), **doc} for doc in documents]
+        write(documents, database, spec, variables)
+        return []
+
+
+_writes_and_returns_nothing("$merge")
+_writes_and_returns_nothing("$out")
