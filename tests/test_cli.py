@@ -197,14 +197,6 @@ def test_stdin_as_dash(capsys, monkeypatch, tmp_path):
     assert out == "a\n1\n"
 
 
-def test_terminal_stdin_without_sql_is_a_usage_error(capsys, monkeypatch):
-    monkeypatch.setattr(sys, "stdin", FakeTerminal())
-    code, out, err = run(capsys)
-    assert code == 2
-    assert out == ""
-    assert "interactive shell is not available yet" in err
-
-
 def test_execute_value_may_start_with_a_comment(capsys):
     code, out, err = run(capsys, "-e", "-- seed the table\nINSERT INTO t (a) VALUES (1)")
     assert code == 0, err

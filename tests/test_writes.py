@@ -93,3 +93,18 @@ def test_unsupported_writes_are_refused_before_running(conn, statement: str) -> 
     with pytest.raises(queryleaf.UnsupportedError):
         conn.run_sql(statement)
     assert docs(conn, "t") == [{"n": 0}]
+
+
+def test_insert_select_star_is_refused_before_running(conn) -> None:
+    import queryleaf
+
+    conn.db.src.insert_one({"n": 1})
+    with pytest.raises(queryleaf.UnsupportedError):
+        conn.run_sql("INSERT INTO dst SELECT * FROM src")
+    assert conn.db.dst.count_documents({}) == 0
+
+
+def test_insert_select_from_a_union_and_constants(conn) -> None:
+    conn.db.src.insert_many([{"n": 1}, {"n": 2}])
+    conn.run_sql("INSERT INTO dst (n) SELECT n FROM src UNION ALL SELECT 10")
+    assert sorted(d["n"] for d in docs(conn, "dst")) == [1, 2, 10]

@@ -14,7 +14,7 @@ from queryleaf.plan.expressions import ExprCompiler
 from queryleaf.plan.filters import FilterCompiler
 from queryleaf.plan.literals import Bindings, NotConstant, constant_value
 from queryleaf.plan.paths import check_field_names, dotted, reference_parts
-from queryleaf.plan.plans import Path, Plan
+from queryleaf.plan.plans import OutputColumn, Path, Plan
 from queryleaf.plan.scope import Relation, Scope
 
 
@@ -34,7 +34,7 @@ def plan_insert(insert: exp.Insert, bindings: Bindings | None) -> Plan:
     if isinstance(source, exp.Values):
         documents = [_document(columns, row, bindings, relation) for row in source.expressions]
         return Plan({"insert": relation.collection, "documents": documents, "ordered": True})
-    if isinstance(source, exp.Select):
+    if isinstance(source, exp.Select | exp.SetOperation):
         return _plan_insert_select(relation, columns, source, bindings)
     raise UnsupportedError("INSERT takes VALUES (...) or a SELECT", node=insert, code="QL201")
 
@@ -116,16 +116,15 @@ def _set_path(document: dict[str, Any], path: Path, value: Any, node: exp.Expres
 def _plan_insert_select(
     relation: Relation,
     columns: list[Path] | None,
-    source: exp.Select,
+    source: exp.Expression,
     bindings: Bindings | None,
 ) -> Plan:
-    from queryleaf.plan.select import plan_select
+    from queryleaf.plan.context import QueryContext
+    from queryleaf.plan.queries import query_pipeline
 
-    inner = plan_select(source, bindings)
-    if inner.kind == "find":
-        inner = _find_as_aggregate(inner)
-    outputs = inner.columns or []
-    if any(not hasattr(c, "label") for c in outputs):
+    inner = query_pipeline(source, QueryContext(bindings))
+    outputs = inner.columns
+    if any(not isinstance(c, OutputColumn) for c in outputs):
         raise UnsupportedError(
             "INSERT ... SELECT * is not supported",
             node=source,
@@ -145,7 +144,7 @@ def _plan_insert_select(
     if ("_id",) in targets:
         del mapping["_id"]
     pipeline = [
-        *inner.command["pipeline"],
+        *inner.stages,
         {"$project": mapping},
         {
             "$merge": {
@@ -156,7 +155,8 @@ def _plan_insert_select(
             }
         },
     ]
-    command = {"aggregate": inner.command["aggregate"], "pipeline": pipeline, "cursor": {}}
+    target = inner.collection if inner.collection is not None else 1
+    command = {"aggregate": target, "pipeline": pipeline, "cursor": {}}
     notes = [
         *inner.notes,
         "INSERT ... SELECT runs as one pipeline ending in $merge; MongoDB does not report "
@@ -177,8 +177,6 @@ def _find_as_aggregate(plan: Plan) -> Plan:
     if command.get("limit") is not None:
         pipeline.append({"$limit": command["limit"]})
     columns = []
-    from queryleaf.plan.plans import OutputColumn
-
     projection: dict[str, Any] = {"_id": 0}
     for index, column in enumerate(plan.columns or []):
         field = f"c{index}"

@@ -31,6 +31,7 @@ EXIT_INTERNAL = 70  # EX_SOFTWARE
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for `queryleaf ... | head`
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 
+DEFAULT_DATABASE = "queryleaf"
 COMMAND_LINE = "<command-line>"
 STDIN = "<stdin>"
 PROGRAM = "queryleaf"
@@ -91,9 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--db",
-        default="queryleaf",
+        default=None,  # None: the shell's config decides, else DEFAULT_DATABASE
         metavar="NAME",
-        help="database name (default: %(default)s)",
+        help=f"database name (default: {DEFAULT_DATABASE})",
     )
     parser.add_argument(
         "--format",
@@ -110,6 +111,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="value of the :NAME placeholder (repeatable); VALUE is read as (Extended) "
         "JSON when it is valid JSON, else taken as a string",
+    )
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="refuse every statement that writes (INSERT, UPDATE, DELETE, DROP, CREATE...)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="the interactive shell's config file (default: $XDG_CONFIG_HOME/queryleaf/config)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a live query (EMIT CHANGES) after this many seconds; without it a live "
+        "query runs until its LIMIT or Ctrl-C",
     )
     parser.add_argument("--version", action="version", version=f"{PROGRAM} {__version__}")
     return parser
@@ -212,8 +230,17 @@ class Printer:
         self.ascii_only = ascii_only
         self._written = False
         self._last_was_block = False
+        self.timeout: float | None = None  # for live queries (EMIT CHANGES)
 
     def result(self, result: Any) -> None:
+        if getattr(result, "live", None) is not None:
+            from queryleaf.shell.live_output import stream_live
+
+            if self._written:
+                self.out.write("\n")
+            stream_live(result, self.format, self.out, self.timeout)
+            self._written = self._last_was_block = True
+            return
         has_rows = bool(result.is_query or result.columns)
         if self.format != "table":
             if has_rows:
@@ -317,6 +344,10 @@ def _main(argv: list[str]) -> int:
         args = parser.parse_args(_quote_execute_values(argv))
     except SystemExit as exit_:  # --help, --version, usage errors: argparse printed them
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    if not args.commands and not args.files and _isatty(sys.stdin):
+        from queryleaf.shell import repl
+
+        return repl.main(args)
     try:
         sources = read_sources(args, sys.stdin)
     except UsageError as error:
@@ -333,19 +364,23 @@ def _run(args: argparse.Namespace, sources: list[Source], out: TextIO, err: Text
     from queryleaf import connect
     from queryleaf.engines import redact_uri
     from queryleaf.errors import QueryLeafError
+    from queryleaf.shell.safety import run_script
 
     params = dict(args.params) or None
     printer = Printer(args.format, out, **table_settings(out))
+    printer.timeout = args.timeout
     current = PROGRAM
 
     def clean(text: str) -> str:
         return text.replace(args.uri, redact_uri(args.uri)) if args.uri else text
 
     try:
-        with connect(args.uri, args.db) as conn:
+        with connect(args.uri, args.db or DEFAULT_DATABASE) as conn:
             for source in sources:
                 current = source.name
-                for result in conn.execute_script(source.text, params, source_name=source.name):
+                for result in run_script(
+                    conn, source.text, params, source.name, read_only=args.read_only
+                ):
                     printer.result(result)
                     for warning in getattr(result, "warnings", None) or []:
                         print(f"{source.name}: warning: {warning}", file=err)

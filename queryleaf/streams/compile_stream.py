@@ -16,6 +16,7 @@ from queryleaf.streams.event_filter import (
     full_document_paths,
     matched_operation_types,
 )
+from queryleaf.streams.event_columns import SYSTEM_COLLECTIONS
 from queryleaf.streams.options import EVENT_TYPES
 
 ALLOWED_STAGES = {
@@ -81,6 +82,8 @@ def compile_subscription(
     conditions: list[dict[str, Any]] = []
     if collections is not None and len(collections) > 1:
         conditions.append({"ns.coll": {"$in": collections}})
+    elif collections is None:
+        conditions.append({"ns.coll": {"$nin": SYSTEM_COLLECTIONS}})
     types = list(options["event_types"])
     if set(types) != set(EVENT_TYPES):
         conditions.append({"operationType": {"$in": types}})

@@ -55,3 +55,9 @@ def live_path(column: str, constants: dict[str, Any] | None = None) -> tuple[str
     """The event path a live column reads, or None when the column is a constant (NULL in
     live rows, or a subscription's own value given in `constants`)."""
     return LIVE_PATHS.get(column)
+
+LEASES = "event_subscription_leases"
+
+# queryleaf's own collections. A whole-database stream leaves them out: the runtime writes to
+# them for every event it handles, which would otherwise feed back into the stream.
+SYSTEM_COLLECTIONS = [SUBSCRIPTIONS, EVENT_LOG, DEAD_LETTERS, ACTIVE_STREAMS, LEASES]

@@ -18,7 +18,7 @@ from queryleaf.plan.literals import Bindings, NotConstant, constant_value
 from queryleaf.plan.paths import label_of, reference_parts
 from queryleaf.plan.plans import OutputColumn
 from queryleaf.streams.compile_stream import StreamPlan
-from queryleaf.streams.event_columns import EVENT_COLUMNS
+from queryleaf.streams.event_columns import EVENT_COLUMNS, SYSTEM_COLLECTIONS
 from queryleaf.streams.sql_filter import LiveColumns, live_filter
 
 EMIT = re.compile(r"\bEMIT\s+CHANGES\b", re.IGNORECASE)
@@ -101,6 +101,8 @@ def plan_live(select: exp.Select, bindings: Bindings | None) -> LivePlan:
     conditions: list[dict[str, Any]] = []
     if len(collections) > 1:
         conditions.append({"ns.coll": {"$in": collections}})
+    elif not collections:
+        conditions.append({"ns.coll": {"$nin": SYSTEM_COLLECTIONS}})
     where = select.args.get("where")
     if where is not None:
         query = live_filter(where.this, columns, bindings)

@@ -1,0 +1,134 @@
+"""Guards run before each statement: read-only mode and confirmation of destructive ones.
+
+`steps()` walks a script in lock-step with `Connection.execute_script`, which is lazy: the
+guard sees statement N before the generator compiles and runs it, and the statements
+before it have already run, exactly as without a guard. Errors therefore keep the
+positions `execute_script` gives them, and a refused statement gets one in the same
+script coordinates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from queryleaf.compile import compile_statement
+from queryleaf.errors import QueryLeafError
+from queryleaf.parse import Statement, split_statements
+from queryleaf.result import Result
+from queryleaf.shell.sqltext import first_keyword
+
+READ_KEYWORDS = {"SELECT", "WITH", "EXPLAIN", "SHOW", "DESCRIBE", "DESC", "VALUES", "TABLE"}
+READ_PLAN_KINDS = {"find", "aggregate", "explain", "count", "distinct", "live", "watch"}
+WRITE_STAGES = {"$out", "$merge"}
+
+
+class ReadOnlyError(QueryLeafError):
+    """A write refused because queryleaf runs read-only (--read-only)."""
+
+    code = "QL701"
+
+
+def steps(
+    conn: Any, text: str, params: Any = None, source_name: str | None = None
+) -> Iterator[tuple[Statement, Callable[[], Result]]]:
+    """(statement, run) for each statement of `text`; call `run` to execute it (in order)
+    before asking for the next step."""
+    statements = split_statements(text, source_name=source_name)
+    results = conn.execute_script(text, params, source_name=source_name)
+    for statement in statements:
+        yield statement, lambda: next(results)
+
+
+def run_script(
+    conn: Any,
+    text: str,
+    params: Any = None,
+    source_name: str | None = None,
+    *,
+    read_only: bool = False,
+) -> Iterator[Result]:
+    """Connection.execute_script, refusing writes when `read_only` (for batch mode)."""
+    for statement, run in steps(conn, text, params, source_name):
+        if read_only:
+            refuse_write(conn, statement, text, params, source_name)
+        yield run()
+
+
+def try_plan(conn: Any, statement: Statement, params: Any) -> Any:
+    """The statement's plan, or None when it does not compile (it then fails on its own,
+    before touching any data, with the error execute_script reports)."""
+    try:
+        return compile_statement(statement.text, getattr(conn, "dialect", "mysql"), params)
+    except Exception:  # QueryLeafError, or a planner bug: either way running it reports it
+        return None
+
+
+def write_kind(statement: str, plan: Any = None) -> str | None:
+    """The verb of a statement that changes data (INSERT, DROP, ...), None for a read.
+    The first keyword decides, except that a read keyword whose plan writes (an
+    aggregate ending in $merge or $out) is a write too; unknown keywords count as writes,
+    so a new statement kind is refused until it is known to be harmless."""
+    keyword = first_keyword(statement)
+    if keyword not in READ_KEYWORDS:
+        return keyword or "statement"
+    if plan is None or keyword == "EXPLAIN":
+        return None
+    kind = getattr(plan, "kind", "")
+    if kind == "subscription" and keyword == "SHOW":
+        return None  # SHOW EVENT_SUBSCRIPTIONS only reads
+    if kind not in READ_PLAN_KINDS:
+        return kind.upper()
+    pipeline = getattr(plan, "command", {}).get("pipeline") or []
+    for stage in pipeline:
+        for name in stage:
+            if name in WRITE_STAGES:
+                return f"SELECT with {name}"
+    return None
+
+
+def refuse_write(
+    conn: Any, statement: Statement, text: str, params: Any, source_name: str | None
+) -> None:
+    keyword = first_keyword(statement.text)
+    plan = try_plan(conn, statement, params) if keyword in READ_KEYWORDS else None
+    verb = write_kind(statement.text, plan)
+    if verb is None:
+        return
+    error = ReadOnlyError(
+        f"read-only mode: {verb} statements are refused",
+        offset=0,
+        hint="queryleaf runs with --read-only (or read_only = on in the shell's config): "
+        "only queries and EXPLAIN run",
+    )
+    error.locate(text, statement.offset, source_name)
+    raise error
+
+
+def destructive_reason(conn: Any, statement: Statement, params: Any, kinds: Any) -> str | None:
+    """Why the statement needs confirmation, or None. `kinds` is the config's list:
+    delete/update count only when they change every document (no WHERE, no LIMIT 1);
+    other kinds (drop, truncate, ...) always count. A statement that does not compile
+    needs no confirmation: it fails before it touches anything."""
+    keyword = first_keyword(statement.text).lower()
+    if keyword not in kinds:
+        return None
+    plan = try_plan(conn, statement, params)
+    if plan is None or getattr(plan, "kind", "") == "explain":
+        return None
+    command = getattr(plan, "command", {})
+    if keyword == "delete":
+        everything = any(
+            not entry.get("q") and entry.get("limit", 0) == 0
+            for entry in command.get("deletes", [])
+        )
+        if everything:
+            return f"DELETE without WHERE deletes every document in {command.get('delete')}."
+        return None
+    if keyword == "update":
+        everything = any(
+            not entry.get("q") and entry.get("multi") for entry in command.get("updates", [])
+        )
+        if everything:
+            return f"UPDATE without WHERE changes every document in {command.get('update')}."
+        return None
+    return f"{keyword.upper()} cannot be undone."
