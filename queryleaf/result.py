@@ -32,6 +32,11 @@ class Result:
         return self.plan.kind if self.plan is not None else "none"
 
     @property
+    def tag(self) -> str:
+        """What the statement did, for command tags (`INSERT`, `CREATE EVENT_SUBSCRIPTION`)."""
+        return getattr(self.plan, "tag", None) or self.kind
+
+    @property
     def is_query(self) -> bool:
         return self.kind in {"find", "aggregate", "explain", "live"}
 

@@ -7,7 +7,9 @@ from typing import Any
 from pymongo.errors import PyMongoError
 
 from queryleaf.errors import ExecutionError
+from queryleaf.execute.ddl import run_ddl
 from queryleaf.execute.rows import build_rows
+from queryleaf.plan.ddl import DDLPlan
 from queryleaf.plan.plans import ExplainPlan, Plan
 from queryleaf.result import Result
 
@@ -28,11 +30,6 @@ def run_plan(plan: Any, db: Any) -> Result:
         from queryleaf.streams.subscriptions import run_subscription_plan
 
         return _guarded(plan, lambda: run_subscription_plan(plan, db))
-    if plan.kind == "watch":
-        # EXPLAIN CREATE EVENT_SUBSCRIPTION: the stream it would open.
-        from queryleaf.streams.subscriptions import explain_result
-
-        return explain_result(plan, plan)
     if isinstance(plan, ExplainPlan):
         warnings = []
         if isinstance(plan.inner, Plan):
@@ -42,7 +39,7 @@ def run_plan(plan: Any, db: Any) -> Result:
             columns=["command", "notes"],
             rows=[{"command": plan.inner.to_json(), "notes": notes}],
             plan=plan,
-            warnings=warnings,
+            warnings=[*getattr(plan.inner, "warnings", []), *warnings],
         )
     return _guarded(plan, lambda: _run(plan, db))
 
@@ -59,6 +56,8 @@ def _guarded(plan: Any, run: Any) -> Result:
 
 
 def _run(plan: Plan, db: Any) -> Result:
+    if isinstance(plan, DDLPlan):  # CREATE/DROP/SHOW/DESCRIBE: queryleaf.execute.ddl
+        return run_ddl(plan, db)
     command = plan.command
     kind = plan.kind
     if kind == "find":

@@ -259,7 +259,7 @@ class Printer:
             )
             self._emit(table + render.row_count(len(result.rows)) + "\n", block=True)
         else:
-            self._emit(render.command_tag(result.kind, result.rowcount) + "\n", block=False)
+            self._emit(render.command_tag(result.tag, result.rowcount) + "\n", block=False)
 
     def _emit(self, text: str, *, block: bool) -> None:
         if not text:

@@ -40,7 +40,7 @@ def render_result(result: Any, view: View) -> Rendered:
         status += f" - showing the first {view.row_limit} (row_limit; \\o FILE writes all)"
     has_rows = bool(result.is_query or result.columns)
     if not has_rows:
-        return Rendered("", render.command_tag(result.kind, result.rowcount))
+        return Rendered("", render.command_tag(result.tag, result.rowcount))
     if view.format != "table":
         return Rendered(render.RENDERERS[view.format](result.columns, shown), status)
     if result.kind == "explain":

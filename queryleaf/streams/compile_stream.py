@@ -11,12 +11,12 @@ from bson import json_util
 
 from queryleaf.errors import SemanticError
 from queryleaf.plan.plans import EXTENDED_JSON
+from queryleaf.streams.event_columns import SYSTEM_COLLECTIONS
 from queryleaf.streams.event_filter import (
     check_filter,
     full_document_paths,
     matched_operation_types,
 )
-from queryleaf.streams.event_columns import SYSTEM_COLLECTIONS
 from queryleaf.streams.options import EVENT_TYPES
 
 ALLOWED_STAGES = {
@@ -39,6 +39,10 @@ class StreamPlan:
     @property
     def kind(self) -> str:
         return "watch"
+
+    @property
+    def notes(self) -> list[str]:
+        return self.warnings
 
     @property
     def command(self) -> dict[str, Any]:

@@ -56,6 +56,7 @@ def live_path(column: str, constants: dict[str, Any] | None = None) -> tuple[str
     live rows, or a subscription's own value given in `constants`)."""
     return LIVE_PATHS.get(column)
 
+
 LEASES = "event_subscription_leases"
 
 # queryleaf's own collections. A whole-database stream leaves them out: the runtime writes to

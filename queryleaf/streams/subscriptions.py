@@ -21,7 +21,7 @@ from queryleaf.parse.extensions import (
     Extension,
     ShowSubscriptions,
 )
-from queryleaf.plan.plans import EXTENDED_JSON
+from queryleaf.plan.plans import EXTENDED_JSON, ExplainPlan
 from queryleaf.result import Result
 from queryleaf.streams.compile_stream import StreamPlan, compile_subscription
 from queryleaf.streams.event_columns import SUBSCRIPTIONS
@@ -47,6 +47,20 @@ class SubscriptionPlan:
         return "subscription"
 
     @property
+    def tag(self) -> str:
+        statement = self.statement
+        if isinstance(statement, ControlSubscription):
+            return f"{statement.action} EVENT_SUBSCRIPTION"
+        if isinstance(statement, DeadLetterCommand):
+            return f"{statement.action} DEAD_LETTER_EVENTS"
+        verb = {
+            CreateSubscription: "CREATE",
+            AlterSubscription: "ALTER",
+            DropSubscription: "DROP",
+        }.get(type(statement), "SHOW")
+        return f"{verb} EVENT_SUBSCRIPTION"
+
+    @property
     def command(self) -> dict[str, Any]:
         return {"subscription": type(self.statement).__name__}
 
@@ -65,7 +79,7 @@ def plan_extension(statement: Extension, text: str) -> Any:
         return SubscriptionPlan(statement, text)
     if isinstance(statement, ExplainCreate):
         options = validate_options(statement.create.options, statement.create.name)
-        return compile_subscription(options, None, _filter_offset(statement.create))
+        return ExplainPlan(compile_subscription(options, None, _filter_offset(statement.create)))
     if isinstance(statement, DeadLetterCommand) and statement.action == "REPLAY":
         raise UnsupportedError(
             "REPLAY DEAD_LETTER_EVENTS needs the subscription runtime, which is not part of "
@@ -113,7 +127,7 @@ def run_subscription_plan(plan: SubscriptionPlan, db: Any) -> Result:
         if document is None:
             raise _missing(statement.name)
         stream = compile_subscription(stored_options(document), db)
-        return explain_result(stream, plan)
+        return explain_result(stream)
     if isinstance(statement, DeadLetterCommand):
         from queryleaf.streams.dead_letters import discard
 
@@ -121,12 +135,12 @@ def run_subscription_plan(plan: SubscriptionPlan, db: Any) -> Result:
     raise AssertionError(type(statement).__name__)
 
 
-def explain_result(stream: StreamPlan, plan: Any) -> Result:
+def explain_result(stream: StreamPlan) -> Result:
     notes = "\n".join(stream.warnings) or None
     return Result(
         columns=["command", "notes"],
         rows=[{"command": stream.to_json(), "notes": notes}],
-        plan=plan,
+        plan=ExplainPlan(stream),  # type: ignore[arg-type]
         warnings=list(stream.warnings),
     )
 
