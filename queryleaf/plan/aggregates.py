@@ -120,6 +120,10 @@ class Grouping:
         return f"${name}"
 
     def _aggregate(self, node: exp.Expression) -> Any:
+        from queryleaf.plan.aggregate_functions import is_library_aggregate, library_aggregate
+
+        if is_library_aggregate(node):
+            return library_aggregate(self, node)
         inner = node.this
         distinct = isinstance(inner, exp.Distinct)
         if distinct:
@@ -156,9 +160,9 @@ class Grouping:
         if isinstance(node, exp.Min | exp.Max):
             operator = "$min" if isinstance(node, exp.Min) else "$max"
             return self._accumulate({operator: value}, None)
-        from queryleaf.plan.aggregate_functions import library_aggregate
-
-        return library_aggregate(self, node)
+        raise UnsupportedError(
+            f"aggregate {node.sql('mysql')} is not supported", node=node, code="QL201"
+        )
 
 
 def _present(values: str) -> dict[str, Any]:

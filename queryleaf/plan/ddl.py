@@ -1,20 +1,158 @@
 """DDL and catalog statements: CREATE/DROP TABLE, VIEW and INDEX, SHOW TABLES, SHOW INDEXES,
-DESCRIBE."""
+DESCRIBE.
+
+Each statement becomes a `DDLPlan`: inert data whose `command` is the MongoDB command the
+statement runs (`create`, `drop`, `createIndexes`, `dropIndexes`, `listCollections`,
+`listIndexes`, or the `aggregate` that DESCRIBE samples with). What depends on the database's
+state at run time (IF [NOT] EXISTS, OR REPLACE, a view stored by queryleaf) is decided by
+`queryleaf.execute.ddl`, and the plan's notes say so.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlglot import exp
 
-from queryleaf.errors import UnsupportedError
+from queryleaf.errors import SemanticError, UnsupportedError, node_offset
 from queryleaf.plan.literals import Bindings
+from queryleaf.plan.plans import Plan
 
 DDL_NODES = (exp.Create, exp.Drop, exp.Show, exp.Describe, exp.Command)
 
+# Where queryleaf keeps the views MongoDB cannot hold (a SELECT without FROM).
+VIEWS_COLLECTION = "queryleaf_views"
 
-def plan_ddl(tree: exp.Expression, bindings: Bindings | None) -> Any:
-    kind = tree.args.get("kind") or type(tree).__name__
-    raise UnsupportedError(
-        f"{str(kind).upper()} statements are not supported yet", node=tree, code="QL207"
+SUPPORTED = (
+    "CREATE [OR REPLACE] VIEW, CREATE TABLE [IF NOT EXISTS], CREATE [UNIQUE] INDEX, "
+    "DROP TABLE/VIEW/INDEX [IF EXISTS], SHOW TABLES, SHOW INDEXES FROM, DESCRIBE"
+)
+
+
+@dataclass
+class DDLPlan(Plan):
+    """A DDL or catalog statement. `command` is the MongoDB command it runs; the fields
+    below are what the executor needs to check first (nothing runs when a check fails)."""
+
+    action: str = ""  # create_table, create_view, create_index, drop_*, show_*, describe
+    name: str = ""  # the table, view or index the statement names
+    target: str = ""  # the collection of an index
+    if_exists: bool = False  # IF EXISTS / IF NOT EXISTS: no error, nothing done
+    replace: bool = False  # CREATE OR REPLACE VIEW
+    offset: int | None = None  # where the name is in the statement, for the error caret
+    pattern: str | None = None  # SHOW TABLES LIKE, as a regular expression
+    # CREATE VIEW: the labels of the view's columns; `stored` is the queryleaf_views
+    # document when MongoDB cannot hold the view.
+    view_columns: list[str] = field(default_factory=list)
+    stored: dict[str, Any] | None = None
+    # DESCRIBE: the stages appended to a stored view's pipeline (the command holds them
+    # after a $sample for collections and MongoDB views).
+    describe_stages: list[dict[str, Any]] = field(default_factory=list)
+    # Said to the user with the result (the Result's warnings, EXPLAIN's too).
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def tag(self) -> str:
+        """The command tag a shell prints: CREATE VIEW, DROP INDEX, SHOW TABLES..."""
+        return self.action.replace("_", " ").upper()
+
+
+def plan_ddl(tree: exp.Expression, bindings: Bindings | None) -> DDLPlan:
+    if isinstance(tree, exp.Create):
+        return _plan_create(tree, bindings)
+    if isinstance(tree, exp.Drop):
+        return _plan_drop(tree)
+    from queryleaf.plan import ddl_catalog
+
+    if isinstance(tree, exp.Show):
+        return ddl_catalog.plan_show(tree)
+    if isinstance(tree, exp.Describe):
+        return ddl_catalog.plan_describe(tree)
+    assert isinstance(tree, exp.Command)
+    return ddl_catalog.plan_command(tree)
+
+
+def _plan_create(tree: exp.Create, bindings: Bindings | None) -> DDLPlan:
+    kind = str(tree.args.get("kind") or "").upper()
+    if kind == "VIEW":
+        from queryleaf.plan.ddl_views import plan_create_view
+
+        return plan_create_view(tree, bindings)
+    if kind == "TABLE":
+        from queryleaf.plan.ddl_tables import plan_create_table
+
+        return plan_create_table(tree, bindings)
+    if kind == "INDEX":
+        from queryleaf.plan.ddl_indexes import plan_create_index
+
+        return plan_create_index(tree, bindings)
+    raise unsupported(f"CREATE {kind}", tree)
+
+
+def _plan_drop(tree: exp.Drop) -> DDLPlan:
+    kind = str(tree.args.get("kind") or "").upper()
+    if kind not in {"TABLE", "VIEW", "INDEX"}:
+        raise unsupported(f"DROP {kind}", tree)
+    for flag in ("temporary", "materialized", "cascade", "purge"):
+        if tree.args.get(flag):
+            raise unsupported(f"DROP {kind} with {flag.upper()}", tree)
+    tables = tree.args.get("tables") or []
+    if len(tables) != 1:
+        raise SemanticError(
+            f"DROP {kind} names one {kind.lower()} at a time",
+            node=tables[1] if len(tables) > 1 else tree,
+            hint=f"write one DROP {kind} statement per {kind.lower()}",
+            code="QL345",
+        )
+    name, offset = object_name(tables[0])
+    if_exists = bool(tree.args.get("exists"))
+    if kind == "INDEX":
+        from queryleaf.plan.ddl_indexes import plan_drop_index
+
+        return plan_drop_index(tree, name, offset, if_exists)
+    notes = []
+    if kind == "VIEW":
+        notes.append(
+            f"a view that queryleaf stores (SELECT without FROM) is deleted from "
+            f"{VIEWS_COLLECTION} instead"
+        )
+    return DDLPlan(
+        {"drop": name},
+        notes=notes,
+        action=f"drop_{kind.lower()}",
+        name=name,
+        if_exists=if_exists,
+        offset=offset,
+    )
+
+
+def object_name(node: exp.Expression) -> tuple[str, int | None]:
+    """The collection (or view, index) a DDL statement names, and where it is written.
+    `db.name` is refused: queryleaf works in one database, and a collection whose name
+    has dots is written quoted (`` `fs.files` ``)."""
+    if isinstance(node, exp.Schema):
+        node = node.this
+    if isinstance(node, exp.Identifier):
+        return node.name, node_offset(node)
+    if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
+        if node.args.get("db") or node.args.get("catalog"):
+            raise SemanticError(
+                f"qualified name {node.sql('mysql')}: queryleaf works in the connection's database",
+                node=node,
+                hint=f"quote a name with dots: `{'.'.join(p.name for p in node.parts)}`",
+                code="QL345",
+            )
+        if not node.name:
+            raise SemanticError("empty name", node=node, code="QL345")
+        return node.name, node_offset(node)
+    raise SemanticError(f"expected a name, not {node.sql('mysql')}", node=node, code="QL345")
+
+
+def unsupported(what: str, node: exp.Expression) -> UnsupportedError:
+    return UnsupportedError(
+        f"{what} is not supported",
+        node=node,
+        hint=f"queryleaf runs {SUPPORTED}",
+        code="QL207",
     )

@@ -182,7 +182,9 @@ def merge_and(parts: list[dict[str, Any]]) -> dict[str, Any]:
         for key, condition in part.items():
             if key not in merged:
                 merged[key] = condition
-            elif _mergeable(merged[key], condition):
+            elif not key.startswith("$") and _mergeable(merged[key], condition):
+                # Operator documents of one field combine ({$gte} and {$lte}); top-level
+                # operators ($expr, $or, ...) never do: each is one expression.
                 merged[key] = {**merged[key], **condition}
             else:
                 overflow.append({key: condition})

@@ -4,10 +4,12 @@ names it."""
 
 from __future__ import annotations
 
+import decimal
 import difflib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from bson import Decimal128
 from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
@@ -201,7 +203,10 @@ def _trim(compiler: ExprCompiler, node: exp.Expression) -> Any:
 
 
 def _replace(compiler: ExprCompiler, node: exp.Expression) -> Any:
-    s, find, replacement = _args(compiler, node)
+    # sqlglot keeps the third argument under "replacement", which _args does not read.
+    s = compiler.value(node.this)
+    find = compiler.value(node.expression)
+    replacement = compiler.value(node.args["replacement"])
     spec = {"input": s, "find": find, "replacement": replacement}
     return mql.null_guard([s, find, replacement], {"$replaceAll": spec})
 
@@ -237,10 +242,14 @@ def _domain_checked(operator: str, minimum: float, inclusive: bool) -> Builder:
 
 
 def _log(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    """LOG(b, x): NULL unless x > 0, b > 0 and b != 1 (MongoDB raises for those)."""
     base = compiler.value(node.this)
     x = compiler.value(node.expression)
-    positive = mql.and_(mql.not_null(x), {"$gt": [x, 0]})
-    return mql.cond(positive, {"$log": [x, base]}, None)
+    checks = [mql.not_null(x), {"$gt": [x, 0]}]
+    known = mql.constant_of(base) if mql.is_constant(base) else None
+    if not (isinstance(known, int | float) and known > 0 and known != 1):
+        checks += [mql.not_null(base), {"$gt": [base, 0]}, {"$ne": [base, 1]}]
+    return mql.cond(mql.and_(*checks), {"$log": [x, base]}, None)
 
 
 def _pow(compiler: ExprCompiler, node: exp.Expression) -> Any:
@@ -331,7 +340,83 @@ def _cast(compiler: ExprCompiler, node: exp.Expression) -> Any:
     if kind == "date" and target == exp.DataType.Type.DATE:
         converted = {"$convert": {"input": x, "to": "date", "onError": None, "onNull": None}}
         return {"$dateTrunc": {"date": converted, "unit": "day"}}
-    return {"$convert": {"input": x, "to": kind, "onError": None, "onNull": None}}
+    if kind == "long":
+        return _cast_integer(x)
+    if kind == "decimal":
+        precision, scale = _type_params(node, default=(10, 0))
+        return _cast_decimal(x, precision, scale, node)
+    converted = {"$convert": {"input": x, "to": kind, "onError": None, "onNull": None}}
+    if kind == "string" and node.to.expressions:
+        (length,) = _type_params(node, default=(None,))[:1]
+        if length is not None:
+            cut = {"$substrCP": ["$$qc", 0, length]}
+            return {"$let": {"vars": {"qc": converted}, "in": mql.null_guard(["$$qc"], cut)}}
+    return converted
+
+
+def _type_params(node: exp.Expression, default: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The constant parameters of a cast's type (DECIMAL(10, 2), CHAR(3)), else `default`."""
+    params = []
+    for param in node.to.expressions:
+        value = param.this if isinstance(param, exp.DataTypeParam) else param
+        if not (isinstance(value, exp.Literal) and not value.is_string):
+            raise UnsupportedError(
+                f"CAST to {node.to.sql('mysql')} needs numeric type parameters",
+                node=node,
+                code="QL202",
+            )
+        params.append(int(value.this))
+    return tuple(params) + default[len(params) :] if params else default
+
+
+def half_away_from_zero(x: str) -> Any:
+    """The variable `x` rounded to a whole number, half away from zero, exactly: the
+    fraction $trunc leaves decides ($round rounds half to even)."""
+    away = {"$add": ["$$qt", {"$cond": [{"$lt": [x, 0]}, -1, 1]}]}
+    fraction = {"$abs": {"$subtract": [x, "$$qt"]}}
+    return {
+        "$let": {
+            "vars": {"qt": {"$trunc": [x, 0]}},
+            "in": {"$cond": [{"$gte": [fraction, 0.5]}, away, "$$qt"]},
+        }
+    }
+
+
+def _cast_integer(x: Any) -> Any:
+    """CAST(x AS SIGNED): numbers round half away from zero, as MySQL rounds an exact value;
+    text is read as a number and truncated, as MySQL reads a string's integer part."""
+    if mql.is_constant(x):
+        value = mql.constant_of(x)
+        if value is None:
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < 2**62:
+            return int(decimal.Decimal(repr(value)).quantize(1, decimal.ROUND_HALF_UP))
+    rounded = {"$convert": {"input": half_away_from_zero("$$qc"), "to": "long", "onError": None}}
+    number = {"$convert": {"input": "$$qc", "to": "decimal", "onError": None}}
+    other = {"$convert": {"input": number, "to": "long", "onError": None}}
+    return {"$let": {"vars": {"qc": x}, "in": {"$cond": [{"$isNumber": "$$qc"}, rounded, other]}}}
+
+
+def _cast_decimal(x: Any, precision: int, scale: int, node: exp.Expression) -> Any:
+    """CAST(x AS DECIMAL(p, s)): a decimal128 rounded to s places half away from zero and
+    clamped to the largest value with p digits, as MySQL does. The rounding runs in decimal
+    arithmetic, so 2.675 rounds to 2.68 although the double is slightly below it."""
+    if not 0 <= scale <= precision or precision < 1:
+        raise SemanticError(
+            f"{node.to.sql('mysql')}: the scale must be between 0 and the precision",
+            node=node,
+            code="QL304",
+        )
+    shifted: Any = {"$convert": {"input": x, "to": "decimal", "onError": None, "onNull": None}}
+    factor = 10**scale if scale <= 18 else Decimal128(f"1E{scale}")
+    if scale:
+        shifted = {"$multiply": [shifted, factor]}
+    clamped = half_away_from_zero("$$qn")
+    if precision <= 34:  # decimal128 holds 34 digits: wider limits cannot be reached
+        limit = Decimal128("9" * precision)
+        clamped = {"$min": [{"$max": [clamped, Decimal128("-" + "9" * precision)]}, limit]}
+    result = {"$divide": [clamped, factor]} if scale else clamped
+    return {"$let": {"vars": {"qn": shifted}, "in": mql.null_guard(["$$qn"], result)}}
 
 
 def _objectid(compiler: ExprCompiler, node: exp.Expression) -> Any:
@@ -397,3 +482,5 @@ KNOWN_NAMES = {
     "SQRT", "SUBSTR", "SUBSTRING", "SUM", "TRIM", "LTRIM", "RTRIM", "TRUNCATE", "UCASE",
     "UPPER",
 }  # fmt: skip
+
+from queryleaf.plan import functions_date, functions_json, functions_text  # noqa: E402, F401

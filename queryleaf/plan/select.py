@@ -245,12 +245,13 @@ class SelectCompiler:
     def _star_stages(self) -> list[dict[str, Any]]:
         """`*` keeps whole documents; computed columns are added beside them under hidden
         names so they never overwrite a field that `*` shows."""
+        window_stages, compiler = self._windows(self.exprs)
         computed: dict[str, Any] = {}
         for index, item in enumerate(self.items):
             if item.node is not None:
                 item.field = f"{JOINED_PREFIX}c{index}"
-                computed[item.field] = self.exprs.value(item.node)
-        stages: list[dict[str, Any]] = []
+                computed[item.field] = compiler.value(item.node)
+        stages: list[dict[str, Any]] = list(window_stages)
         sort_keys: dict[str, Any] = {}
         sort: dict[str, int] = {}
         for index, ordered in enumerate(self._order()):
@@ -261,7 +262,7 @@ class SelectCompiler:
                 key = self._column_path(ordered.this)
             else:
                 key = f"{JOINED_PREFIX}s{index}"
-                sort_keys[key] = self.exprs.value(ordered.this)
+                sort_keys[key] = compiler.value(ordered.this)
             sort.setdefault(key, -1 if ordered.args.get("desc") else 1)
         stages += self.subqueries.flush()
         if computed or sort_keys:
@@ -327,7 +328,12 @@ class SelectCompiler:
         that reads each window from the field it lands in."""
         nodes = [i.node for i in self.items if i.node is not None]
         nodes += [o.this for o in self._order()]
-        windows = [w for node in nodes for w in node.find_all(exp.Window)]
+        windows = [
+            w
+            for node in nodes
+            for w in node.find_all(exp.Window)
+            if w.find_ancestor(exp.Select) is self.select  # not those of a subquery
+        ]
         if not windows:
             return [], compiler
         from queryleaf.plan.windows import plan_windows

@@ -195,3 +195,27 @@ def test_query_type_accepts_lists_numbers_null_and_number(db):
     assert ids(db.ty.find({"v": {"$type": 10}})) == [2]
     assert ids(db.ty.find({"v": {"$type": "number"}})) == [3, 5]
     assert ids(db.ty.aggregate([{"$match": {"v": {"$type": "array"}}}])) == [5]
+
+
+def test_lookup_variables_reach_expr_under_logical_operators() -> None:
+    from queryleaf.engines.embedded import new_client
+
+    db = new_client().test
+    db.a.insert_one({"_id": 1, "x": 5})
+    db.b.insert_many([{"_id": 1, "y": 5}, {"_id": 2, "y": 6}])
+    pipeline = [
+        {
+            "$lookup": {
+                "from": "b",
+                "let": {"v": "$x"},
+                "pipeline": [
+                    {"$match": {"$and": [{"_id": {"$gt": 0}}, {"$expr": {"$eq": ["$y", "$$v"]}}]}},
+                    {"$match": {"$or": [{"$expr": {"$eq": ["$y", "$$v"]}}, {"_id": 99}]}},
+                    {"$match": {"$nor": [{"$expr": {"$ne": ["$y", "$$v"]}}]}},
+                ],
+                "as": "j",
+            }
+        }
+    ]
+    (row,) = db.a.aggregate(pipeline)
+    assert row["j"] == [{"_id": 1, "y": 5}]

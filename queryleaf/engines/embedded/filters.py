@@ -4,7 +4,9 @@ its own matcher. Corrections:
 - `{$not: {$regex: ..., $options: "s"}}` was refused ("Unknown operator: $options");
 - decimals did not compare or match equal with other numbers (NumberDecimal("1.5") vs 1.5);
 - `{$type: [...]}` (a list of types), type numbers, "null" and "number" were not supported;
-- `$expr` and $cond/$switch conditions used Python's truthiness, not MongoDB's.
+- `$expr` and $cond/$switch conditions used Python's truthiness, not MongoDB's;
+- `$and`/`$or`/`$nor` dropped the pipeline's variables, so `$$var` in an `$expr` under them
+  (a $lookup's `let`) was undefined.
 """
 
 from __future__ import annotations
@@ -28,11 +30,47 @@ def install() -> None:
     helpers.mongodb_to_bool = truthy
     _patch_not()
     _patch_numbers()
+    _patch_logical_variables()
     filtering._filterer_inst._operator_map["$type"] = _type_matches
 
 
 def _expr_matches(expression: Any, document: dict, user_vars: dict | None = None) -> bool:
     return truthy(aggregate._parse_expression(expression, document, user_vars=user_vars))
+
+
+_LOGICAL = {"$and", "$or", "$nor"}
+
+
+def _patch_logical_variables() -> None:
+    original = filtering._Filterer.apply
+
+    def apply(self: Any, search_filter: Any, document: dict, user_vars: dict | None = None) -> bool:
+        if (
+            not user_vars
+            or not isinstance(search_filter, dict)
+            or not _LOGICAL & set(search_filter)
+        ):
+            return original(self, search_filter, document, user_vars=user_vars)
+        rest = {}
+        for key, branches in search_filter.items():
+            if key not in _LOGICAL:
+                rest[key] = branches
+                continue
+            if not isinstance(branches, list) or not branches:
+                fail(f"{key} must be a nonempty array", code=2)
+            matches = [apply(self, branch, document, user_vars) for branch in branches]
+            passed = (
+                any(matches)
+                if key == "$or"
+                else all(matches)
+                if key == "$and"
+                else not any(matches)
+            )
+            if not passed:
+                return False
+        return original(self, rest, document, user_vars=user_vars) if rest else True
+
+    filtering._Filterer.apply = apply
 
 
 def _patch_not() -> None:

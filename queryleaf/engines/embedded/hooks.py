@@ -26,13 +26,16 @@ def install() -> None:
     # Importing the modules registers their operators and stages.
     from . import (  # noqa: F401
         client,
+        commands,
         group,
         operators_arith,
         operators_array,
         operators_compare,
         operators_convert,
         operators_date,
+        operators_extra,
         operators_string,
+        stage_windows,
         stages,
     )
 
