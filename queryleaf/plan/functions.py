@@ -107,9 +107,26 @@ def _neg(compiler: ExprCompiler, node: exp.Expression) -> Any:
 
 
 def _length(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    """LENGTH of text; of a document, its size in bytes as BSON ($bsonSize), the stored
+    form's counterpart of MySQL's LENGTH of JSON text; of an array, its element count."""
     x = compiler.value(node.this)
     operator = "$strLenBytes" if node.args.get("binary") else "$strLenCP"
-    return mql.null_guard([x], {operator: _as_string(x)})
+    text_length = {operator: _as_string(x)}
+    if mql.is_constant(x):
+        return mql.null_guard([x], text_length)
+    kind = {"$type": x}
+    return mql.null_guard(
+        [x],
+        {
+            "$switch": {
+                "branches": [
+                    {"case": {"$eq": [kind, "object"]}, "then": {"$bsonSize": x}},
+                    {"case": {"$eq": [kind, "array"]}, "then": {"$size": x}},
+                ],
+                "default": text_length,
+            }
+        },
+    )
 
 
 def _as_string(x: Any) -> Any:

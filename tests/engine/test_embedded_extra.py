@@ -90,3 +90,14 @@ def test_first_n_and_last_n_accumulators(db):
     assert row["first"] == [1, 2, None]  # a missing input counts as null
     assert row["last"] == [None, 4]
     assert row["all"] == [1, 2, None, 4]
+
+
+def test_bson_size_of_documents_and_null() -> None:
+    import bson
+
+    from queryleaf.engines.embedded import new_client
+
+    db = new_client().test
+    db.t.insert_many([{"_id": 1, "d": {"a": "xyz"}}, {"_id": 2}])
+    rows = list(db.t.aggregate([{"$sort": {"_id": 1}}, {"$project": {"n": {"$bsonSize": "$d"}}}]))
+    assert rows == [{"_id": 1, "n": len(bson.encode({"a": "xyz"}))}, {"_id": 2, "n": None}]

@@ -2,7 +2,7 @@
 
 mongomock-ng had no $range, $sortArray or $setField, took the argument list of
 `{$arrayToObject: [<array expression>]}` for the array itself (so the documented form failed),
-accepted non-string keys there, and had no $firstN/$lastN accumulators.
+accepted non-string keys there, had no $firstN/$lastN accumulators, and had no $bsonSize.
 """
 
 from __future__ import annotations
@@ -173,3 +173,17 @@ def _edge_n(values: list[Any], first: bool) -> list[Any]:
 
 group.ACCUMULATORS["$firstN"] = lambda values: _edge_n(values, first=True)
 group.ACCUMULATORS["$lastN"] = lambda values: _edge_n(values, first=False)
+
+
+@operator("$bsonSize")
+def _bson_size(scope: Scope, argument: Any) -> int | None:
+    import bson
+
+    value = scope.eval(
+        argument[0] if isinstance(argument, list) and len(argument) == 1 else argument
+    )
+    if is_nullish(value):
+        return None
+    if not isinstance(value, dict):
+        fail(f"$bsonSize requires a document input, found: {type_name(value)}", code=31393)
+    return len(bson.encode(value))
