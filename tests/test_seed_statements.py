@@ -77,10 +77,11 @@ def test_the_correlation_query_runs(conn) -> None:
     assert by_id["c1"]["event_sequence"] == "orders:insert:orders -> stock:update:inventory"
     assert by_id["c1"]["duration_seconds"] == 20
     assert by_id["c1"]["services_involved"] == 2
-    assert interactions["process_analytics"]["total_interactions"] == 4
+    # The interactions CTE reads the last 24 hours: the two-day-old event is out.
+    assert interactions["process_analytics"]["total_interactions"] == 3
     (pair,) = interactions["process_analytics"]["interaction_details"]
-    assert pair["source_service"] == "orders" and pair["interaction_count"] == 4
-    assert pair["success_rate"] == 75.0
+    assert pair["source_service"] == "orders" and pair["interaction_count"] == 3
+    assert pair["success_rate"] == 66.67
 
 
 def test_the_correlation_query_is_one_pipeline(conn) -> None:
