@@ -106,8 +106,12 @@ def _rows(plan: Plan, cursor: Any) -> Result:
 
 def _describe(error: PyMongoError) -> str:
     details = getattr(error, "details", None)
-    if isinstance(details, dict) and details.get("errmsg"):
-        return str(details["errmsg"])
+    if isinstance(details, dict):
+        write_errors = details.get("writeErrors") or []
+        if write_errors and write_errors[0].get("errmsg"):
+            return str(write_errors[0]["errmsg"])  # a bulk write: its first failure
+        if details.get("errmsg"):
+            return str(details["errmsg"])
     return str(error)
 
 

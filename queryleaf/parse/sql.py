@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 
 import sqlglot
@@ -10,6 +11,10 @@ from sqlglot.errors import ParseError as SqlglotParseError
 from sqlglot.errors import TokenError
 
 from queryleaf.errors import ParseError
+
+# sqlglot logs warnings ("falling back to parsing as a Command") to stderr; statements it
+# cannot fully parse are handled (or refused with a clear error) by the planner.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 
 @lru_cache(maxsize=1024)
