@@ -184,42 +184,105 @@ def test_writes_to_a_view_fail_with_mongodbs_message(shop) -> None:
     assert sorted(d["name"] for d in shop.db.users.find()) == ["ada", "alan", "bob", "cy"]
 
 
-def test_a_view_without_from_is_stored_by_queryleaf(conn) -> None:
+def test_a_view_without_from_is_a_mongodb_view_on_no_documents(conn) -> None:
     result = conn.run_sql("CREATE VIEW constants AS SELECT 1 AS one, 'a' AS letter")
     assert result.plan.command == {
-        "insert": "queryleaf_views",
-        "documents": [
+        "create": "constants",
+        "viewOn": "queryleaf_no_documents",
+        "pipeline": [
+            {"$match": {"$expr": False}},
             {
-                "_id": "constants",
-                "sql": "SELECT 1 AS one, 'a' AS letter",
-                "columns": ["one", "letter"],
-            }
+                "$unionWith": {
+                    "pipeline": [
+                        {"$documents": [{}]},
+                        {"$project": {"_id": 0, "one": {"$literal": 1}, "letter": "a"}},
+                    ]
+                }
+            },
         ],
     }
-    assert conn.db.queryleaf_views.find_one({"_id": "constants"})["columns"] == ["one", "letter"]
+    assert any("queryleaf_no_documents" in note for note in result.plan.notes)
+    spec = spec_of(conn, "constants")
+    assert spec["type"] == "view" and spec["options"]["viewOn"] == "queryleaf_no_documents"
+    assert conn.run_sql("SELECT one, letter FROM constants").rows == [{"one": 1, "letter": "a"}]
+    assert conn.run_sql("SELECT * FROM constants WHERE one = 2").rows == []
     assert tables(conn) == [{"name": "constants", "type": "view"}]
-    described = conn.run_sql("DESCRIBE constants").rows
-    assert described == [
+    assert conn.run_sql("DESCRIBE constants").rows == [
         {"field": "letter", "types": "string", "documents": 1, "sampled": 1},
         {"field": "one", "types": "int", "documents": 1, "sampled": 1},
     ]
+    assert spec_of(conn, "queryleaf_no_documents") is None  # reading it created nothing
     assert error_of(conn, "CREATE VIEW constants AS SELECT 2 AS two").code == "QL342"
     assert error_of(conn, "CREATE TABLE constants").code == "QL342"
-    assert error_of(conn, "CREATE VIEW bad AS SELECT ? AS x", [1]).code == "QL344"
-    conn.run_sql("DROP VIEW constants")
-    assert conn.db.queryleaf_views.count_documents({}) == 0
-    assert tables(conn) == []
+    assert error_of(conn, "DROP TABLE constants").code == "QL343"
 
 
-def test_or_replace_moves_a_view_between_mongodb_and_queryleaf(shop) -> None:
+def test_views_without_from_take_parameters_unions_and_relabelling(shop) -> None:
+    # Parameters are bound into the definition, as in any view.
+    shop.run_sql("CREATE VIEW p AS SELECT ? AS x, ? AS y", [7, "b"])
+    assert shop.run_sql("SELECT x, y FROM p").rows == [{"x": 7, "y": "b"}]
+    shop.run_sql("CREATE VIEW nums AS SELECT 1 AS n UNION ALL SELECT 2 UNION ALL SELECT 3")
+    assert shop.run_sql("SELECT n FROM nums ORDER BY n DESC").rows == [
+        {"n": 3},
+        {"n": 2},
+        {"n": 1},
+    ]
+    # A UNION whose first SELECT has no FROM reads collections inside the $unionWith.
+    shop.run_sql("CREATE VIEW ids (id) AS SELECT 0 UNION SELECT _id FROM users WHERE _id < 3")
+    assert shop.run_sql("SELECT id FROM ids ORDER BY id").rows == [
+        {"id": 0},
+        {"id": 1},
+        {"id": 2},
+    ]
+    shop.run_sql("CREATE VIEW starred AS SELECT *, 2 AS b FROM (SELECT 1 AS a) t")
+    assert shop.run_sql("SELECT a, b FROM starred").rows == [{"a": 1, "b": 2}]
+
+
+def test_a_view_on_a_view_without_from(shop) -> None:
+    shop.run_sql("CREATE VIEW constants AS SELECT 1 AS one, 'a' AS letter")
+    shop.run_sql("CREATE VIEW twos AS SELECT one + 1 AS two, letter FROM constants")
+    assert spec_of(shop, "twos")["options"]["viewOn"] == "constants"
+    assert shop.run_sql("SELECT two, letter FROM twos").rows == [{"two": 2, "letter": "a"}]
+    rows = shop.run_sql(
+        "SELECT u.name, c.letter FROM users u JOIN constants c ON c.one = u._id"
+    ).rows
+    assert rows == [{"name": "ada", "letter": "a"}]
+
+
+def test_documents_in_the_source_collection_stay_out(conn) -> None:
+    conn.run_sql("CREATE VIEW constants AS SELECT 1 AS one")
+    conn.db.queryleaf_no_documents.insert_one({"one": 99})
+    assert conn.run_sql("SELECT one FROM constants").rows == [{"one": 1}]
+    # SHOW TABLES leaves the source collection out, like system collections.
+    assert tables(conn) == [{"name": "constants", "type": "view"}]
+    assert conn.run_sql("SHOW TABLES LIKE 'queryleaf%'").rows == []
+
+
+def test_or_replace_switches_between_views_with_and_without_from(shop) -> None:
     shop.run_sql("CREATE VIEW v AS SELECT 1 AS x")
-    shop.run_sql("CREATE OR REPLACE VIEW v AS SELECT name FROM users WHERE _id = 4")
-    assert spec_of(shop, "v")["type"] == "view"
-    assert shop.db.queryleaf_views.count_documents({}) == 0
+    result = shop.run_sql("CREATE OR REPLACE VIEW v AS SELECT name FROM users WHERE _id = 4")
+    assert spec_of(shop, "v")["options"]["viewOn"] == "users"
     assert shop.run_sql("SELECT name FROM v").rows == [{"name": "cy"}]
+    assert any("collMod" in note for note in result.plan.notes)
     shop.run_sql("CREATE OR REPLACE VIEW v AS SELECT 2 AS y")
-    assert spec_of(shop, "v") is None
-    assert shop.db.queryleaf_views.find_one({"_id": "v"})["sql"] == "SELECT 2 AS y"
+    spec = spec_of(shop, "v")
+    assert spec["options"]["viewOn"] == "queryleaf_no_documents"
+    assert spec["options"]["pipeline"][1]["$unionWith"]["pipeline"][0] == {"$documents": [{}]}
+    assert shop.run_sql("SELECT * FROM v").rows == [{"y": 2}]
+    shop.run_sql("CREATE OR REPLACE VIEW v AS SELECT 3 AS z")
+    assert shop.run_sql("SELECT * FROM v").rows == [{"z": 3}]
+    result = shop.run_sql("CREATE VIEW IF NOT EXISTS v AS SELECT 4 AS w")
+    assert result.warnings == ["view v already exists: nothing done"]
+    assert shop.run_sql("SELECT * FROM v").rows == [{"z": 3}]
+
+
+def test_drop_view_without_from(conn) -> None:
+    conn.run_sql("CREATE VIEW constants AS SELECT 1 AS one")
+    assert conn.run_sql("DROP VIEW constants").plan.command == {"drop": "constants"}
+    assert spec_of(conn, "constants") is None
+    assert tables(conn) == []
+    assert conn.run_sql("SELECT one FROM constants").rows == []  # as any missing collection
+    assert error_of(conn, "DROP VIEW constants").code == "QL341"
 
 
 def test_drop_view(shop) -> None:

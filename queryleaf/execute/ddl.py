@@ -10,13 +10,13 @@ from typing import Any
 
 from queryleaf.errors import SemanticError
 from queryleaf.execute.rows import build_rows
-from queryleaf.plan.ddl import VIEWS_COLLECTION, DDLPlan
+from queryleaf.plan.ddl import NO_DOCUMENTS_COLLECTION, DDLPlan
 from queryleaf.result import Result
 
 __all__ = ["kind_of", "run_ddl"]
 
 # What a name is: one of these, or None when nothing has that name.
-COLLECTION, VIEW, STORED_VIEW = "collection", "view", "stored view"
+COLLECTION, VIEW = "collection", "view"
 
 
 def run_ddl(plan: DDLPlan, db: Any) -> Result:
@@ -24,15 +24,13 @@ def run_ddl(plan: DDLPlan, db: Any) -> Result:
 
 
 def kind_of(db: Any, name: str) -> tuple[str | None, dict[str, Any]]:
-    """What `name` is in `db` ("collection" for collections of any type, "view", or
-    "stored view" for a view kept in queryleaf_views), with its listCollections entry."""
+    """What `name` is in `db` ("collection" for collections of any type, or "view"), with
+    its listCollections entry."""
     for spec in db.list_collections(filter={"name": name}):
         options = spec.get("options") or {}
         if spec.get("type") == "view" or "viewOn" in options:
             return VIEW, spec
         return COLLECTION, spec
-    if name != VIEWS_COLLECTION and db[VIEWS_COLLECTION].find_one({"_id": name}, {"_id": 1}):
-        return STORED_VIEW, {}
     return None, {}
 
 
@@ -118,22 +116,10 @@ def _create_view(plan: DDLPlan, db: Any) -> Result:
         if plan.if_exists:
             return _done(plan, f"view {plan.name} already exists: nothing done")
         raise _exists(plan, "view")
-    views = db[VIEWS_COLLECTION]
-    if plan.stored is None:
-        if kind == VIEW:
-            _command(db, {"collMod": plan.name, **_definition(plan)})
-        else:
-            _command(db, plan.command)
-            if kind == STORED_VIEW:
-                views.delete_one({"_id": plan.name})
-        return _done(plan)
-    document = copy.deepcopy(plan.stored)
-    if kind is None:
-        views.insert_one(document)
+    if kind == VIEW:
+        _command(db, {"collMod": plan.name, **_definition(plan)})
     else:
-        views.replace_one({"_id": plan.name}, document, upsert=True)
-        if kind == VIEW:
-            _command(db, {"drop": plan.name})
+        _command(db, plan.command)
     return _done(plan)
 
 
@@ -151,10 +137,7 @@ def _drop_view(plan: DDLPlan, db: Any) -> Result:
         raise _wrong_kind(
             plan, f"{plan.name} is a table, not a view", f"use DROP TABLE {plan.name}"
         )
-    if kind == STORED_VIEW:
-        db[VIEWS_COLLECTION].delete_one({"_id": plan.name})
-    else:
-        _command(db, plan.command)
+    _command(db, plan.command)
     return _done(plan)
 
 
@@ -164,7 +147,7 @@ def _drop_view(plan: DDLPlan, db: Any) -> Result:
 def _index_target(plan: DDLPlan, db: Any) -> str | None:
     """The kind of the index's collection; views have no indexes."""
     kind, spec = kind_of(db, plan.target)
-    if kind in (VIEW, STORED_VIEW):
+    if kind == VIEW:
         base = (spec.get("options") or {}).get("viewOn")
         raise _wrong_kind(
             plan,
@@ -224,14 +207,11 @@ def _show_tables(plan: DDLPlan, db: Any) -> Result:
     found: dict[str, str] = {}
     for spec in db.list_collections(filter=plan.command.get("filter")):
         name = spec["name"]
-        if name.startswith("system.") or name == VIEWS_COLLECTION:
+        if name.startswith("system.") or name == NO_DOCUMENTS_COLLECTION:
             continue
         options = spec.get("options") or {}
         kind = spec.get("type") or "collection"
         found[name] = "view" if "viewOn" in options else kind
-    query = {"_id": {"$regex": plan.pattern}} if plan.pattern else {}
-    for document in db[VIEWS_COLLECTION].find(query, {"_id": 1}):
-        found.setdefault(document["_id"], "view")
     rows = [{"name": name, "type": found[name]} for name in sorted(found)]
     return _rows(plan, rows)
 
@@ -273,22 +253,9 @@ def _describe(plan: DDLPlan, db: Any) -> Result:
     kind, _ = kind_of(db, plan.name)
     if kind is None:
         raise _missing(plan, "table")
-    if kind == STORED_VIEW:
-        view = db[VIEWS_COLLECTION].find_one({"_id": plan.name})
-        pipeline = _stored_pipeline(view["sql"]) + copy.deepcopy(plan.command["pipeline"])
-        cursor = db.aggregate(pipeline)
-    else:
-        cursor = db[plan.name].aggregate(copy.deepcopy(plan.command["pipeline"]))
+    cursor = db[plan.name].aggregate(copy.deepcopy(plan.command["pipeline"]))
     labels, rows = build_rows(cursor, plan.columns or [])
     return Result(columns=labels, rows=rows, rowcount=len(rows), plan=plan)
-
-
-def _stored_pipeline(sql: str) -> list[dict[str, Any]]:
-    """The database-level pipeline of a stored view's SELECT."""
-    from queryleaf.compile import compile_statement
-
-    inner = compile_statement(sql)
-    return copy.deepcopy(inner.command["pipeline"])
 
 
 _ACTIONS: dict[str, Callable[[DDLPlan, Any], Result]] = {

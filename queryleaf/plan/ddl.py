@@ -4,14 +4,13 @@ DESCRIBE.
 Each statement becomes a `DDLPlan`: inert data whose `command` is the MongoDB command the
 statement runs (`create`, `drop`, `createIndexes`, `dropIndexes`, `listCollections`,
 `listIndexes`, or the `aggregate` that DESCRIBE samples with). What depends on the database's
-state at run time (IF [NOT] EXISTS, OR REPLACE, a view stored by queryleaf) is decided by
-`queryleaf.execute.ddl`, and the plan's notes say so.
+state at run time (IF [NOT] EXISTS, OR REPLACE) is decided by `queryleaf.execute.ddl`, and the
+plan's notes say so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlglot import exp
 
@@ -21,8 +20,12 @@ from queryleaf.plan.plans import Plan
 
 DDL_NODES = (exp.Create, exp.Drop, exp.Show, exp.Describe, exp.Command)
 
-# Where queryleaf keeps the views MongoDB cannot hold (a SELECT without FROM).
-VIEWS_COLLECTION = "queryleaf_views"
+# What a view without FROM is defined on. A MongoDB view must name a collection (`viewOn`)
+# and a SELECT without FROM reads none, so its view runs the SELECT's database-level pipeline
+# (starting with $documents) in a `$unionWith` without `coll` (MongoDB 6.0+) after a $match
+# that lets no document of this collection through. The collection need not exist (a view may
+# be defined on a missing one); it is never created, and SHOW TABLES leaves it out.
+NO_DOCUMENTS_COLLECTION = "queryleaf_no_documents"
 
 SUPPORTED = (
     "CREATE [OR REPLACE] VIEW, CREATE TABLE [IF NOT EXISTS], CREATE [UNIQUE] INDEX, "
@@ -41,14 +44,8 @@ class DDLPlan(Plan):
     if_exists: bool = False  # IF EXISTS / IF NOT EXISTS: no error, nothing done
     replace: bool = False  # CREATE OR REPLACE VIEW
     offset: int | None = None  # where the name is in the statement, for the error caret
-    pattern: str | None = None  # SHOW TABLES LIKE, as a regular expression
-    # CREATE VIEW: the labels of the view's columns; `stored` is the queryleaf_views
-    # document when MongoDB cannot hold the view.
+    # CREATE VIEW: the labels of the view's columns.
     view_columns: list[str] = field(default_factory=list)
-    stored: dict[str, Any] | None = None
-    # DESCRIBE: the stages appended to a stored view's pipeline (the command holds them
-    # after a $sample for collections and MongoDB views).
-    describe_stages: list[dict[str, Any]] = field(default_factory=list)
     # Said to the user with the result (the Result's warnings, EXPLAIN's too).
     warnings: list[str] = field(default_factory=list)
 
@@ -111,15 +108,8 @@ def _plan_drop(tree: exp.Drop) -> DDLPlan:
         from queryleaf.plan.ddl_indexes import plan_drop_index
 
         return plan_drop_index(tree, name, offset, if_exists)
-    notes = []
-    if kind == "VIEW":
-        notes.append(
-            f"a view that queryleaf stores (SELECT without FROM) is deleted from "
-            f"{VIEWS_COLLECTION} instead"
-        )
     return DDLPlan(
         {"drop": name},
-        notes=notes,
         action=f"drop_{kind.lower()}",
         name=name,
         if_exists=if_exists,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlglot import exp
 
 from queryleaf.errors import SemanticError
-from queryleaf.plan.ddl import DDLPlan, object_name, unsupported
+from queryleaf.plan.ddl import NO_DOCUMENTS_COLLECTION, DDLPlan, object_name, unsupported
 from queryleaf.plan.plans import OutputColumn
 
 SAMPLE_SIZE = 1000
@@ -91,24 +91,19 @@ def _show_tables(tree: exp.Show) -> DDLPlan:
     if tree.args.get("where") is not None:
         raise unsupported("SHOW TABLES WHERE", tree)
     command: dict[str, Any] = {"listCollections": 1, "nameOnly": False}
-    pattern = None
     like = tree.args.get("like")
     if like is not None:
         if not isinstance(like, exp.Literal) or not like.is_string:
             raise SemanticError("SHOW TABLES LIKE takes a string pattern", node=like, code="QL345")
-        pattern = like_regex(like.this)
-        command["filter"] = {"name": {"$regex": pattern}}
-    from queryleaf.plan.ddl import VIEWS_COLLECTION
-
+        command["filter"] = {"name": {"$regex": like_regex(like.this)}}
     return DDLPlan(
         command,
         columns=[OutputColumn(label, (label,)) for label in SHOW_TABLES_COLUMNS],
         notes=[
-            "system collections are left out; the views queryleaf stores are read from "
-            f"{VIEWS_COLLECTION} and listed as views"
+            f"system collections and {NO_DOCUMENTS_COLLECTION} (what views without FROM are "
+            "defined on) are left out"
         ],
         action="show_tables",
-        pattern=pattern,
     )
 
 
@@ -123,11 +118,10 @@ def show_indexes(name: str, offset: int | None) -> DDLPlan:
 
 
 def describe(name: str, offset: int | None) -> DDLPlan:
-    stages = describe_stages()
     return DDLPlan(
         {
             "aggregate": name,
-            "pipeline": [{"$sample": {"size": SAMPLE_SIZE}}, *stages],
+            "pipeline": [{"$sample": {"size": SAMPLE_SIZE}}, *describe_stages()],
             "cursor": {},
         },
         columns=[OutputColumn(label, (label,)) for label in DESCRIBE_COLUMNS],
@@ -138,7 +132,6 @@ def describe(name: str, offset: int | None) -> DDLPlan:
         action="describe",
         name=name,
         offset=offset,
-        describe_stages=stages,
     )
 
 

@@ -1,7 +1,8 @@
 """CREATE [OR REPLACE] VIEW: a MongoDB view (`create` with `viewOn` and `pipeline`) whose
 documents have one field per column of the SELECT, named by its label, so that
-`SELECT col FROM v` reads what the SELECT returned. A SELECT without FROM reads no collection
-and cannot be a MongoDB view: its SQL is stored in `queryleaf_views` instead."""
+`SELECT col FROM v` reads what the SELECT returned. A SELECT without FROM (a database-level
+`$documents` pipeline) is a view too: on `queryleaf_no_documents`, its pipeline in a
+`$unionWith` (see NO_DOCUMENTS_COLLECTION)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
 from queryleaf.plan import mql
-from queryleaf.plan.ddl import VIEWS_COLLECTION, DDLPlan, object_name
+from queryleaf.plan.ddl import NO_DOCUMENTS_COLLECTION, DDLPlan, object_name
 from queryleaf.plan.literals import Bindings
 from queryleaf.plan.paths import dotted, reference_parts
 from queryleaf.plan.plans import OutputColumn, Plan, StarColumns
@@ -45,14 +46,26 @@ def plan_create_view(tree: exp.Create, bindings: Bindings | None) -> DDLPlan:
         "offset": offset,
         "view_columns": labels,
     }
-    if inner.kind == "aggregate" and not isinstance(inner.command["aggregate"], str):
-        return _stored_view(query, name, labels, replace, common)
-    base = inner.command[inner.kind]
-    if inner.kind == "find":
-        pipeline = _find_pipeline(inner)
-    else:
-        pipeline = list(inner.command["pipeline"]) + _relabel_stages(inner)
     notes = list(inner.notes)
+    if inner.kind == "aggregate" and not isinstance(inner.command["aggregate"], str):
+        # A database-level pipeline ($documents first): see NO_DOCUMENTS_COLLECTION.
+        base = NO_DOCUMENTS_COLLECTION
+        pipeline = [
+            {"$match": {"$expr": False}},
+            {"$unionWith": {"pipeline": list(inner.command["pipeline"])}},
+            *_relabel_stages(inner),
+        ]
+        notes.append(
+            "a SELECT without FROM reads no collection: the view is defined on "
+            f"{NO_DOCUMENTS_COLLECTION} (which need not exist), lets none of its documents "
+            "through, and adds the SELECT's rows with $unionWith"
+        )
+    else:
+        base = inner.command[inner.kind]
+        if inner.kind == "find":
+            pipeline = _find_pipeline(inner)
+        else:
+            pipeline = list(inner.command["pipeline"]) + _relabel_stages(inner)
     if replace:
         notes.append(
             f"OR REPLACE: when {name} is a view already, runs "
@@ -60,32 +73,6 @@ def plan_create_view(tree: exp.Create, bindings: Bindings | None) -> DDLPlan:
             "viewOn and pipeline instead"
         )
     return DDLPlan({"create": name, "viewOn": base, "pipeline": pipeline}, notes=notes, **common)
-
-
-def _stored_view(
-    query: exp.Expression, name: str, labels: list[str], replace: bool, common: dict[str, Any]
-) -> DDLPlan:
-    placeholder = query.find(exp.Placeholder)
-    if placeholder is not None:
-        raise SemanticError(
-            "a view without FROM cannot take parameters",
-            node=placeholder,
-            hint="write the values into the view's SELECT",
-            code="QL344",
-        )
-    document = {"_id": name, "sql": query.sql("mysql"), "columns": labels}
-    if replace:
-        command: dict[str, Any] = {
-            "update": VIEWS_COLLECTION,
-            "updates": [{"q": {"_id": name}, "u": document, "upsert": True}],
-        }
-    else:
-        command = {"insert": VIEWS_COLLECTION, "documents": [document]}
-    notes = [
-        "a SELECT without FROM reads no collection, so it cannot be a MongoDB view: "
-        f"queryleaf keeps its SQL in {VIEWS_COLLECTION} and FROM {name} runs it"
-    ]
-    return DDLPlan(command, notes=notes, stored=document, **common)
 
 
 def _first_select(query: exp.Expression) -> exp.Select:
