@@ -88,3 +88,19 @@ def test_the_correlation_query_is_one_pipeline(conn) -> None:
     result = conn.run_sql("EXPLAIN " + seed("correlation_query"))
     assert result.rows[0]["command"].count('"$unionWith"') == 1
     assert "client-side" not in (result.rows[0]["notes"] or "")
+
+
+def test_the_dashboard_view_is_created_and_names_the_cte_it_cannot_see(conn) -> None:
+    text = seed("dashboard_view")
+    explained = conn.run_sql("EXPLAIN " + text.split("\n", 2)[2])
+    # event_stream_metrics is a CTE of the monitoring query, not a collection.
+    assert explained.warnings == ["collection event_stream_metrics does not exist"]
+    assert conn.run_sql(text).tag == "CREATE VIEW"
+    log_events(conn)
+    conn.run_sql("CREATE EVENT_SUBSCRIPTION s AS (watch_collections = JSON_ARRAY('orders'))")
+    (row,) = conn.run_sql("SELECT * FROM microservices_event_dashboard").rows
+    assert row["active_subscriptions"] == 1
+    assert row["errors_last_hour"] == 1
+    assert row["queued_events"] == 0
+    assert row["service_health_summary"] is None  # no rows in event_stream_metrics
+    assert row["overall_system_health"] == "Healthy"

@@ -141,7 +141,10 @@ def collections_read(command: dict[str, Any]) -> set[str]:
 def missing_collections(plan: Plan, db: Any) -> list[str]:
     """Notes for collections the plan reads that do not exist (not an error: a missing
     collection reads as empty, as in MongoDB)."""
-    wanted = collections_read(plan.command)
+    from queryleaf.streams.event_columns import SYSTEM_COLLECTIONS
+
+    # queryleaf's own collections appear when the runtime first writes them: no warning.
+    wanted = collections_read(plan.command) - set(SYSTEM_COLLECTIONS)
     if not wanted:
         return []
     try:
