@@ -32,3 +32,29 @@ SELECT _id, total, status FROM orders WHERE _id = 102;
 -- EXPLAIN shows the exact MongoDB command without running it.
 EXPLAIN SELECT u.name, COUNT(o._id) AS n FROM users u LEFT JOIN orders o ON o.user_id = u._id
 GROUP BY u.name HAVING COUNT(o._id) > 0;
+
+-- A CTE, a correlated subquery and a window function: still one pipeline.
+WITH spend AS (SELECT user_id, SUM(total) AS spent FROM orders GROUP BY user_id)
+SELECT u.name,
+       s.spent,
+       RANK() OVER (ORDER BY s.spent DESC) AS spend_rank,
+       (SELECT COUNT(*) FROM orders o WHERE o.user_id = u._id) AS orders
+FROM users u JOIN spend s ON s.user_id = u._id
+ORDER BY spend_rank;
+
+-- Dates and JSON: DATE_FORMAT, JSON_OBJECT, GROUP_CONCAT.
+SELECT status,
+       GROUP_CONCAT(_id ORDER BY _id SEPARATOR ', ') AS order_ids,
+       JSON_OBJECT('count', COUNT(*), 'largest', MAX(total)) AS summary
+FROM orders GROUP BY status ORDER BY status;
+
+-- Change streams in SQL: a subscription, checked and compiled to a $changeStream pipeline.
+CREATE EVENT_SUBSCRIPTION order_events AS (
+  service_name = 'billing',
+  watch_collections = JSON_ARRAY('orders'),
+  event_types = JSON_ARRAY('insert', 'update'),
+  event_filter = 'event_data.total > 20',
+  deliver_to = 'collection:order_copies'
+);
+EXPLAIN EVENT_SUBSCRIPTION order_events;
+SELECT name, service_name, status, watch_collections FROM EVENT_SUBSCRIPTIONS();
