@@ -22,6 +22,7 @@ _SOURCE_STAGES = {"$documents"}
 
 def new_client() -> mongomock_ng.MongoClient:
     """A fresh in-memory client with the engine's corrections installed."""
+    from . import change_streams  # noqa: F401 - importing it installs watch() and write capture
     from .hooks import install
 
     install()
