@@ -225,6 +225,7 @@ def completer() -> ShellCompleter:
         fields=lambda name: FIELDS.get(name, []),
         specials=lambda: [("\\dt", "list collections"), ("\\d", "describe"), ("\\x", "expand")],
         arguments=lambda command, word: [(n, "collection") for n in FIELDS if n.startswith(word)],
+        subscriptions=lambda: ["order_events", "user_events"],
     )
 
 
@@ -293,3 +294,25 @@ def test_special_commands_and_their_arguments():
 
 def test_nothing_inside_strings():
     assert complete("SELECT * FROM users WHERE name = 'us") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("DROP EVENT_SUBSCRIPTION ", ["order_events", "user_events"]),
+        ("DROP EVENT_SUBSCRIPTION IF EXISTS us", ["user_events"]),
+        ("PAUSE EVENT_SUBSCRIPTION ord", ["order_events"]),
+        ("EXPLAIN EVENT_SUBSCRIPTION ", ["order_events", "user_events"]),
+        ("DISCARD DEAD_LETTER_EVENTS FOR u", ["user_events"]),
+    ],
+)
+def test_subscription_names_complete_after_event_subscription(text: str, expected: list[str]):
+    assert complete(text) == expected
+
+
+def test_option_names_complete_inside_create_event_subscription():
+    assert complete("CREATE EVENT_SUBSCRIPTION s AS (watch_") == ["watch_collections"]
+    assert "max_retry_attempts" in complete("CREATE EVENT_SUBSCRIPTION s AS (batch_size = 5, ")
+    assert complete("ALTER EVENT_SUBSCRIPTION s SET (retry_d") == ["retry_delay_ms"]
+    # Inside a value (JSON_ARRAY(...)) no option names are offered.
+    assert "batch_size" not in complete("CREATE EVENT_SUBSCRIPTION s AS (event_types = JSON_ARRAY(")

@@ -118,7 +118,7 @@ def test_banner_names_the_embedded_engine_and_change_streams(conn):
     assert f"embedded engine (mongomock-ng {version('mongomock-ng')})" in first
     assert "database queryleaf" in first
     assert second.startswith("Change streams:")
-    assert "change-stream feature" in second
+    assert second == "Change streams: available (emulated by the embedded engine)"
 
 
 def test_multi_line_statement_runs_when_it_ends_with_a_semicolon(conn):
@@ -724,3 +724,33 @@ def test_a_refresh_after_a_write_samples_only_the_collections_written(conn):
     assert cache.wait(TIMEOUT)
     assert "nickname" in cache.fields("users")
     cache.close()
+
+
+def test_list_subscriptions_with_status(conn):
+    conn.run_sql("CREATE EVENT_SUBSCRIPTION order_events AS (service_name = 'billing')")
+    conn.run_sql("CREATE EVENT_SUBSCRIPTION audit AS (service_name = 'audit')")
+    conn.run_sql("PAUSE EVENT_SUBSCRIPTION audit")
+    result = session(conn, "\\ds\n\\ds audit\n\\q\n")
+    # Wide rows show expanded: one field per line.
+    assert re.search(r"name\s+│ audit\nservice_name\s+│ audit\nstatus\s+│ paused", result.out)
+    assert re.search(
+        r"name\s+│ order_events\nservice_name\s+│ billing\nstatus\s+│ active", result.out
+    )
+    assert "(2 rows)" in result.out and "(1 row)" in result.out
+
+
+def test_a_live_query_streams_rows_written_by_another_thread(conn):
+    def writes() -> None:
+        time.sleep(0.3)
+        conn.db.orders.insert_one({"_id": 7, "total": 70})
+
+    thread = threading.Thread(target=writes, daemon=True)
+    thread.start()
+    result = session(
+        conn,
+        "SELECT event_type, document_key FROM CHANGE_STREAM_EVENTS('orders') EMIT CHANGES LIMIT 1;\n"
+        "\\q\n",
+    )
+    thread.join()
+    assert "event_type: insert  document_key: 7" in result.out
+    assert "(1 row)" in result.out

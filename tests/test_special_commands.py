@@ -12,9 +12,9 @@ from queryleaf.shell.special_commands import REGISTRY, CommandError, Quit, Regis
 
 EXPECTED = {
     "\\?", "\\dt", "\\d", "\\di", "\\dv", "\\x", "\\timing", "\\format", "\\o", "\\i", "\\e",
-    "\\f", "\\fs", "\\fd", "\\explain", "\\q", "\\refresh", "\\c",
+    "\\f", "\\fs", "\\fd", "\\explain", "\\q", "\\refresh", "\\c", "\\ds",
 }  # fmt: skip
-ARG_KINDS = {"none", "text", "collection", "file", "format", "saved", "database"}
+ARG_KINDS = {"none", "text", "collection", "file", "format", "saved", "database", "subscription"}
 
 
 def test_the_commands_the_shell_promises_are_registered():

@@ -98,6 +98,9 @@ def suggest(text: str, cursor: int | None = None) -> Suggestion:
     if not previous or (len(previous) == 1 and previous[0].is_word("EXPLAIN")):
         return Suggestion(frozenset({"start_keyword"}), typed)
     last = previous[-1]
+    extension = _suggest_extension(previous, typed)
+    if extension is not None:
+        return extension
     clause = _clause(previous)
     if (last.kind == "word" and last.upper in _TABLE_BEFORE) or (
         clause == "FROM" and _is(last, ",")
@@ -122,6 +125,33 @@ def suggest(text: str, cursor: int | None = None) -> Suggestion:
         one = names if len(names) == 1 else ()
         return Suggestion(frozenset(kinds), typed, one, aliases=aliases, any_collection=not names)
     return Suggestion(frozenset({"keyword"}), typed, aliases=aliases)
+
+
+_NAMES_SUBSCRIPTION = {"ALTER", "DROP", "START", "STOP", "PAUSE", "RESUME", "EXPLAIN"}
+
+
+def _suggest_extension(previous: list[Token], typed: str) -> Suggestion | None:
+    """Subscription names after `... EVENT_SUBSCRIPTION` and `DEAD_LETTER_EVENTS FOR`;
+    option names inside `CREATE EVENT_SUBSCRIPTION s AS (` and `ALTER ... SET (`."""
+    words = [t.upper for t in previous if t.kind == "word"]
+    if "EVENT_SUBSCRIPTION" not in words and "DEAD_LETTER_EVENTS" not in words:
+        return None
+    last = previous[-1]
+    if last.is_word("FOR") and "DEAD_LETTER_EVENTS" in words:
+        return Suggestion(frozenset({"subscription"}), typed)
+    if last.is_word("EVENT_SUBSCRIPTION") and words[0] in _NAMES_SUBSCRIPTION:
+        return Suggestion(frozenset({"subscription"}), typed)
+    if last.is_word("EXISTS") and words[0] == "DROP":
+        return Suggestion(frozenset({"subscription"}), typed)
+    depth = 0
+    for token in previous:
+        if _is(token, "("):
+            depth += 1
+        elif _is(token, ")"):
+            depth -= 1
+    if depth == 1 and (_is(last, "(") or _is(last, ",")) and words[0] in {"CREATE", "ALTER"}:
+        return Suggestion(frozenset({"option"}), typed)
+    return None
 
 
 def tables_in_scope(tokens: list[Token]) -> list[tuple[str, str]]:
@@ -245,11 +275,13 @@ class ShellCompleter(Completer):
         fields: Callable[[str], Iterable[str]],
         specials: Callable[[], Iterable[tuple[str, str]]],
         arguments: Callable[[str, str], Iterable[tuple[str, str]]],
+        subscriptions: Callable[[], Iterable[str]] = tuple,
     ) -> None:
         self._collections = collections
         self._fields = fields
         self._specials = specials
         self._arguments = arguments
+        self._subscriptions = subscriptions
 
     def get_completions(self, document: Document, event: CompleteEvent) -> Iterator[Completion]:
         hint = suggest(document.text, document.cursor_position)
@@ -284,6 +316,16 @@ class ShellCompleter(Completer):
                 if _matches(alias, word):
                     meta = "table" if alias == collection else f"alias of {collection}"
                     yield from emit(alias + ".", meta)
+        if "subscription" in hint.kinds:
+            for name in sorted(self._subscriptions()):
+                if name.lower().startswith(word.lower()):
+                    yield from emit(name, "subscription")
+        if "option" in hint.kinds:
+            from queryleaf.streams.options import OPTIONS
+
+            for name, spec in OPTIONS.items():
+                if name.startswith(word.lower()):
+                    yield from emit(name, spec.kind)
         if "collection" in hint.kinds:
             for name in sorted(self._collections()):
                 if _matches(name, word):

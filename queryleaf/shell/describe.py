@@ -79,7 +79,7 @@ def describe_backend(conn: Any, uri: str | None) -> tuple[str, str]:
             engine = "mongomock-ng"
         return (
             f"embedded engine ({engine})",
-            "they arrive on the embedded engine with the change-stream feature",
+            "available (emulated by the embedded engine)",
         )
     from queryleaf.engines import redact_uri
 

@@ -122,6 +122,7 @@ class Repl:
                 self.cache.fields,
                 REGISTRY.completion_names,
                 self._arguments,
+                self.cache.subscriptions,
             ),
             complete_while_typing=True,
             history=history if history is not None else self._history(),

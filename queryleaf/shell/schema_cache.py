@@ -141,6 +141,7 @@ def describe(db: Any, name: str, size: int, kind: str = "collection") -> Collect
 @dataclass
 class _Snapshot:
     collections: dict[str, CollectionInfo] = field(default_factory=dict)
+    subscriptions: list[str] = field(default_factory=list)
 
 
 class SchemaCache:
@@ -175,6 +176,10 @@ class SchemaCache:
 
     def collections(self) -> list[str]:
         return list(self._snapshot.collections)
+
+    def subscriptions(self) -> list[str]:
+        """Names of the event subscriptions (from the event_subscriptions collection)."""
+        return list(self._snapshot.subscriptions)
 
     def fields(self, name: str) -> list[str]:
         info = self._snapshot.collections.get(name)
@@ -239,6 +244,7 @@ class SchemaCache:
         db = self._db()
         with self._lock:
             names = list_collections(db)
+            subscriptions = _subscription_names(db, names)
         known = self._snapshot.collections
         collections: dict[str, CollectionInfo] = {}
         for name, kind in names:
@@ -249,4 +255,12 @@ class SchemaCache:
                 continue
             with self._lock:  # one collection at a time, so a statement waits at most that
                 collections[name] = describe(db, name, self.sample_size, kind)
-        return _Snapshot(collections)
+        return _Snapshot(collections, subscriptions)
+
+
+def _subscription_names(db: Any, names: list[tuple[str, str]]) -> list[str]:
+    from queryleaf.streams.event_columns import SUBSCRIPTIONS
+
+    if not any(name == SUBSCRIPTIONS for name, _ in names):
+        return []
+    return sorted(str(name) for name in db[SUBSCRIPTIONS].distinct("_id"))

@@ -15,7 +15,7 @@ from queryleaf.shell.render import FORMATS
 from queryleaf.shell.saved_queries import SavedQueryError, bind_arguments, placeholders
 
 # How a command's argument completes: none, text, collection, file, format, saved, database,
-# or "choice:a,b,c".
+# subscription, or "choice:a,b,c".
 ArgKind = str
 
 
@@ -162,6 +162,27 @@ def _list_views(shell: Shell, argument: str) -> None:
     with shell.lock:
         rows = describe.view_rows(shell.conn.db, argument)
     shell.show_rows(["view", "view_on", "pipeline"], rows)
+
+
+@command(
+    "\\ds",
+    args="[NAME]",
+    arg_kind="subscription",
+    help="list event subscriptions with status and lag",
+)
+def _list_subscriptions(shell: Shell, argument: str) -> None:
+    # The same table function a user can query: one source of truth for the listing.
+    sql = (
+        "SELECT name, service_name, status, status_reason, resume_token_lag_seconds AS lag_seconds, "
+        "events_received, events_delivered, events_dead_lettered FROM EVENT_SUBSCRIPTIONS()"
+    )
+    params = None
+    if argument:
+        sql += " WHERE name = :name"
+        params = {"name": argument}
+    with shell.lock:
+        result = shell.conn.run_sql(sql + " ORDER BY name", params)
+    shell.show_rows(result.columns, result.rows)
 
 
 @command("\\di", args="[COLLECTION]", arg_kind="collection", help="list indexes")
@@ -380,6 +401,8 @@ def argument_candidates(shell: Shell, command: str, word: str) -> list[tuple[str
             candidates = list(shell.saved.load())
         except SavedQueryError:
             candidates = []
+    elif kind == "subscription":
+        candidates = shell.cache.subscriptions()
     elif kind.startswith("choice:"):
         candidates = kind.removeprefix("choice:").split(",")
     else:
