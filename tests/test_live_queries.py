@@ -129,7 +129,9 @@ def test_open_live_queries_are_listed_while_they_run(conn) -> None:
         conn.db.orders.insert_one({"_id": 1})
 
     thread = write_later(look)
-    conn.run_sql("SELECT document_key FROM CHANGE_STREAM_EVENTS('orders') EMIT CHANGES LIMIT 1", timeout=10)
+    conn.run_sql(
+        "SELECT document_key FROM CHANGE_STREAM_EVENTS('orders') EMIT CHANGES LIMIT 1", timeout=10
+    )
     thread.join()
     assert seen == [1]
     assert conn.run_sql("SELECT COUNT(*) FROM ACTIVE_CHANGE_STREAMS()").scalar() == 0

@@ -754,3 +754,11 @@ def test_a_live_query_streams_rows_written_by_another_thread(conn):
     thread.join()
     assert "event_type: insert  document_key: 7" in result.out
     assert "(1 row)" in result.out
+
+
+def test_discarding_dead_letters_asks_first(conn):
+    conn.run_sql("CREATE EVENT_SUBSCRIPTION s AS (subscription_id = 'sid')")
+    conn.db.dead_letter_events.insert_one({"subscription_id": "sid"})
+    result = session(conn, "DISCARD DEAD_LETTER_EVENTS FOR s;\nn\n\\q\n")
+    assert "cancelled: the statement did not run" in result.err
+    assert conn.db.dead_letter_events.count_documents({}) == 1

@@ -33,16 +33,23 @@ class Grouping:
         self.bindings = bindings
         self.key_exprs: dict[str, Any] = {}
         self._key_names: dict[str, str] = {}
+        raw: dict[str, Any] = {}
         for node in keys:
             value = pre.value(node)
             identity = _key(value)
             if identity not in self._key_names:
                 name = f"g{len(self._key_names)}"
                 self._key_names[identity] = name
-                # A missing key and a null key are one group in SQL.
+                raw[name] = value
+                # A missing key and a null key are one group in SQL. Inside an _id document
+                # a missing field is left out (a group apart), so it is made null.
                 self.key_exprs[name] = (
                     value if mql.is_constant(value) else {"$ifNull": [value, None]}
                 )
+        # One key groups on its value directly: a scalar _id already puts missing and null
+        # together, and the plain form is cheaper.
+        self._single = raw.popitem()[1] if len(raw) == 1 else None
+        self._has_single = len(self.key_exprs) == 1
         self.accumulators: dict[str, Any] = {}
         self.defaults: dict[str, Any] = {}
         self._accumulator_names: dict[str, str] = {}
@@ -60,6 +67,8 @@ class Grouping:
 
     def group_stage(self) -> dict[str, Any]:
         group_id: Any = dict(self.key_exprs) if self.key_exprs else None
+        if self._has_single:
+            group_id = self._single
         return {"$group": {"_id": group_id, **self.accumulators}}
 
     def stages(self) -> list[dict[str, Any]]:
@@ -93,7 +102,7 @@ class Grouping:
         name = self._key_names.get(identity)
         if name is None:
             return mql.Missing
-        return f"$_id.{name}"
+        return "$_id" if self._has_single else f"$_id.{name}"
 
     def _ungrouped_column(self, node: exp.Expression) -> Any:
         raise SemanticError(

@@ -22,7 +22,7 @@ from prompt_toolkit.history import FileHistory
 from queryleaf.shell.render import FORMATS
 
 SECTION = "main"
-DESTRUCTIVE_KINDS = ("delete", "update", "drop", "truncate", "alter", "create")
+DESTRUCTIVE_KINDS = ("delete", "update", "drop", "truncate", "alter", "create", "discard", "replay")
 
 TEMPLATE = """\
 # queryleaf shell configuration (INI). Remove the '#' in front of a key to set it.
@@ -52,7 +52,7 @@ TEMPLATE = """\
 # history_size = 10000
 # Statements that ask for confirmation before they run. delete and update ask only
 # when they change every document (no WHERE); the others always ask.
-# destructive = delete, update, drop, truncate, alter
+# destructive = delete, update, drop, truncate, alter, discard, replay
 # Refuse every write (the same as --read-only): on or off.
 # read_only = off
 # Colour scheme: a Pygments style name (default, monokai, native, solarized-dark, ...)
@@ -91,7 +91,15 @@ class Config:
     pager_command: str = ""
     history_file: str = ""
     history_size: int = 10000
-    destructive: tuple[str, ...] = ("delete", "update", "drop", "truncate", "alter")
+    destructive: tuple[str, ...] = (
+        "delete",
+        "update",
+        "drop",
+        "truncate",
+        "alter",
+        "discard",
+        "replay",
+    )
     read_only: bool = False
     color_scheme: str = "default"
     sample_size: int = 100

@@ -1,0 +1,233 @@
+"""Translation speed: SQL text to a MongoDB command, cold and cached, against plain parsing.
+
+    .venv/bin/python bench/translate.py [--quick]
+
+Three measurements over the same corpus, each the median of several rounds:
+
+- parse: `sqlglot.parse_one(text, read="mysql")`, the floor any sqlglot-based translator pays;
+- cold: `plan_statement(parse_sql(text))` with queryleaf's parse cache cleared before every
+  round, so each statement is parsed and planned from scratch;
+- cached: `compile_statement(text)`, which returns the plan cached on the text.
+
+Goals: cold < 0.3 ms per statement, cached at least 20x faster than cold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sqlglot
+
+from queryleaf.compile import _cached_plan, compile_statement
+from queryleaf.parse import parse_sql
+from queryleaf.parse import sql as parse_module
+from queryleaf.plan import plan_statement
+
+COLD_GOAL_MS = 0.3
+CACHE_GOAL = 20.0
+
+CORPUS: list[str] = [
+    # -- plain filters and projections (find) --
+    "SELECT * FROM users",
+    "SELECT name, age FROM users WHERE age > 30",
+    "SELECT name FROM users WHERE age >= 18 AND age < 65",
+    "SELECT name FROM users WHERE city = 'Paris' OR city = 'Lyon'",
+    "SELECT name FROM users WHERE status != 'inactive'",
+    "SELECT * FROM users WHERE email IS NULL",
+    "SELECT name, email FROM users WHERE email IS NOT NULL AND age <= 40",
+    "SELECT name FROM users WHERE age BETWEEN 20 AND 30",
+    "SELECT name FROM users WHERE age NOT BETWEEN 20 AND 30",
+    "SELECT name FROM users WHERE city IN ('Paris', 'Lyon', 'Nice')",
+    "SELECT name FROM users WHERE city NOT IN ('Paris', 'Lyon')",
+    "SELECT name FROM users WHERE name LIKE 'A%'",
+    "SELECT name FROM users WHERE name NOT LIKE '%son' AND name LIKE '_a%'",
+    "SELECT name FROM users WHERE NOT (age > 30 AND city = 'Paris')",
+    "SELECT address.city, address.zip FROM users WHERE address.country = 'FR'",
+    "SELECT name FROM users WHERE tags[0] = 'admin'",
+    "SELECT _id, name FROM users WHERE _id = '65a1f0c2e4b0a1b2c3d4e5f6'",
+    # -- order, limit, offset --
+    "SELECT name, age FROM users ORDER BY age DESC LIMIT 10",
+    "SELECT name, age FROM users WHERE active = TRUE ORDER BY name, age DESC LIMIT 20 OFFSET 40",
+    "SELECT * FROM orders ORDER BY created_at DESC LIMIT 5",
+    "SELECT name FROM users ORDER BY 1 LIMIT 3",
+    # -- expressions and functions (pipeline) --
+    "SELECT name, age + 1 AS next_age FROM users",
+    "SELECT name, price * quantity AS total FROM order_lines WHERE price * quantity > 100",
+    "SELECT UPPER(name) AS n, LOWER(city) AS c FROM users",
+    "SELECT CONCAT(first_name, ' ', last_name) AS full_name FROM users ORDER BY full_name",
+    "SELECT name, COALESCE(nickname, name) AS shown FROM users",
+    "SELECT name, CASE WHEN age < 18 THEN 'minor' WHEN age < 65 THEN 'adult' ELSE 'senior' END AS band FROM users",
+    "SELECT name, IF(active, 'yes', 'no') AS flag FROM users",
+    "SELECT ROUND(price * 1.2, 2) AS gross, ABS(balance) AS b FROM accounts",
+    "SELECT SUBSTRING(name, 1, 3) AS prefix, LENGTH(name) AS len FROM users WHERE LENGTH(name) > 4",
+    "SELECT name FROM users WHERE age - 10 > years_active * 2",
+    "SELECT DISTINCT city FROM users ORDER BY city",
+    "SELECT name, GREATEST(score1, score2, score3) AS best FROM results",
+    "SELECT id, NULLIF(discount, 0) AS discount FROM orders WHERE MOD(id, 2) = 0",
+    "SELECT TRIM(name) AS name, REPLACE(code, '-', '') AS code FROM products",
+    "SELECT CAST(amount AS DOUBLE) AS amount FROM payments WHERE amount IS NOT NULL",
+    "SELECT 1 + 2 AS three, UPPER('abc') AS s",
+    # -- grouping --
+    "SELECT city, COUNT(*) AS n FROM users GROUP BY city",
+    "SELECT city, COUNT(*) AS n, AVG(age) AS avg_age FROM users GROUP BY city HAVING COUNT(*) > 10",
+    "SELECT status, SUM(total) AS revenue, MIN(total) AS lo, MAX(total) AS hi FROM orders GROUP BY status ORDER BY revenue DESC",
+    "SELECT customer_id, COUNT(DISTINCT product_id) AS products FROM order_lines GROUP BY customer_id",
+    "SELECT COUNT(*) FROM users WHERE active = TRUE",
+    "SELECT city, country, COUNT(email) AS with_email FROM users GROUP BY city, country ORDER BY country, city LIMIT 50",
+    "SELECT category, AVG(price) AS p FROM products WHERE stock > 0 GROUP BY category HAVING AVG(price) BETWEEN 10 AND 100",
+    "SELECT FLOOR(age / 10) AS decade, COUNT(*) AS n FROM users GROUP BY decade ORDER BY decade",
+    "SELECT SUM(price * quantity) AS total, COUNT(*) AS lines FROM order_lines WHERE order_id = 42",
+    # -- joins --
+    "SELECT u.name, o.total FROM users u JOIN orders o ON o.user_id = u._id",
+    "SELECT u.name, o.total FROM users u LEFT JOIN orders o ON o.user_id = u._id WHERE u.active = TRUE",
+    "SELECT u.name, o.total FROM users u JOIN orders o ON o.user_id = u._id WHERE o.total > 100 ORDER BY o.total DESC LIMIT 10",
+    "SELECT u.city, COUNT(*) AS orders, SUM(o.total) AS revenue FROM users u JOIN orders o ON o.user_id = u._id GROUP BY u.city",
+    "SELECT o.id, p.name, l.quantity FROM orders o JOIN order_lines l ON l.order_id = o.id JOIN products p ON p.id = l.product_id WHERE o.status = 'shipped'",
+    "SELECT u.name, o.id FROM users u LEFT JOIN orders o ON o.user_id = u._id AND o.status = 'open' WHERE o.id IS NULL",
+    "SELECT u.*, o.total FROM users AS u JOIN orders AS o ON u._id = o.user_id",
+    # -- writes --
+    "INSERT INTO users (name, age, city) VALUES ('ada', 36, 'London')",
+    "INSERT INTO users (name, age) VALUES ('alan', 41), ('grace', 85), ('edsger', 72)",
+    "INSERT INTO events (kind, payload) VALUES ('click', '{\"x\": 1}')",
+    "UPDATE users SET age = age + 1 WHERE name = 'ada'",
+    "UPDATE users SET status = 'inactive', updated = TRUE WHERE last_login < 20200101",
+    "UPDATE products SET price = price * 1.1 WHERE category IN ('books', 'music')",
+    "DELETE FROM users WHERE age > 120",
+    "DELETE FROM sessions WHERE expires IS NULL OR expires < 1700000000",
+    "DELETE FROM orders WHERE status = 'cancelled' AND total = 0",
+]
+
+
+def check_corpus() -> list[str]:
+    """The statements that translate. Any that fails is named, never dropped silently."""
+    corpus = []
+    for text in CORPUS:
+        try:
+            plan_statement(parse_sql(text))
+        except Exception as error:
+            print(f"skipped, does not translate: {text}\n  {type(error).__name__}: {error}")
+            continue
+        corpus.append(text)
+    return corpus
+
+
+def time_round(fn: Callable[[str], object], corpus: list[str], before: Callable[[], None]) -> float:
+    before()
+    start = time.perf_counter()
+    for text in corpus:
+        fn(text)
+    return time.perf_counter() - start
+
+
+def measure(
+    fn: Callable[[str], object],
+    corpus: list[str],
+    rounds: int,
+    before: Callable[[], None] = lambda: None,
+    inner: int = 1,
+) -> float:
+    """Median seconds per statement over `rounds` rounds (each round runs the corpus
+    `inner` times, `before` is called before every pass)."""
+    samples = []
+    for _ in range(rounds):
+        total = 0.0
+        for _ in range(inner):
+            total += time_round(fn, corpus, before)
+        samples.append(total / (inner * len(corpus)))
+    return statistics.median(samples)
+
+
+def clear_caches() -> None:
+    parse_module.parse_sql.cache_clear()
+    _cached_plan.cache_clear()
+
+
+def cold_translate(text: str) -> object:
+    return plan_statement(parse_sql(text))
+
+
+def plain_parse(text: str) -> object:
+    return sqlglot.parse_one(text, read="mysql")
+
+
+def slowest(corpus: list[str], count: int, rounds: int) -> list[tuple[float, float, str]]:
+    """(cold ms, cold / parse, text) of the `count` statements slowest to translate cold."""
+    timings = []
+    for text in corpus:
+        cold, parse = [], []
+        for _ in range(rounds):
+            clear_caches()
+            start = time.perf_counter()
+            cold_translate(text)
+            cold.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            plain_parse(text)
+            parse.append(time.perf_counter() - start)
+        cold_s = statistics.median(cold)
+        timings.append((cold_s * 1e3, cold_s / statistics.median(parse), text))
+    return sorted(timings, reverse=True)[:count]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, a rough figure")
+    args = parser.parse_args()
+    rounds = 5 if args.quick else 21
+    cached_inner = 20 if args.quick else 100
+
+    corpus = check_corpus()
+    # Warm up imports, sqlglot's tokenizer tables and the CPU.
+    for _ in range(3):
+        time_round(plain_parse, corpus, lambda: None)
+        time_round(cold_translate, corpus, clear_caches)
+
+    gc.collect()
+    gc.disable()
+    try:
+        parse_s = measure(plain_parse, corpus, rounds)
+        cold_s = measure(cold_translate, corpus, rounds, before=clear_caches)
+        clear_caches()
+        for text in corpus:
+            compile_statement(text)  # fill the cache once
+        cached_s = measure(compile_statement, corpus, rounds, inner=cached_inner)
+    finally:
+        gc.enable()
+
+    cold_ratio = cold_s / parse_s
+    speedup = cold_s / cached_s
+    cold_ms = cold_s * 1e3
+    rows = [
+        ("sqlglot.parse_one (baseline)", parse_s * 1e3, 1 / parse_s, "1.00x parse"),
+        ("queryleaf cold (parse + plan)", cold_ms, 1 / cold_s, f"{cold_ratio:.2f}x parse"),
+        ("queryleaf cached", cached_s * 1e3, 1 / cached_s, f"{speedup:.0f}x faster than cold"),
+    ]
+    print(f"translate benchmark: {len(corpus)} statements, median of {rounds} rounds")
+    print()
+    print(f"{'path':<32} {'ms/stmt':>10} {'stmts/s':>12}   relative")
+    print(f"{'-' * 32} {'-' * 10} {'-' * 12}   {'-' * 24}")
+    for name, ms, per_s, rel in rows:
+        print(f"{name:<32} {ms:>10.4f} {per_s:>12,.0f}   {rel}")
+    print()
+    cold_ok = "ok" if cold_ms < COLD_GOAL_MS else "MISSED"
+    cache_ok = "ok" if speedup >= CACHE_GOAL else "MISSED"
+    print(f"goal cold < {COLD_GOAL_MS} ms/statement:  {cold_ms:.4f} ms  [{cold_ok}]")
+    print(f"goal cached >= {CACHE_GOAL:.0f}x cold:        {speedup:.0f}x  [{cache_ok}]")
+    print(f"cold translate / plain parse:   {cold_ratio:.2f}x")
+    print()
+    print("slowest statements, cold (parse + plan) against their plain parse; timed one at a")
+    print("time with the garbage collector on, so above the per-statement mean of the table:")
+    for ms, ratio, text in slowest(corpus, 5, 3 if args.quick else 9):
+        shown = text if len(text) <= 72 else text[:69] + "..."
+        print(f"  {ms:7.3f} ms  {ratio:5.2f}x  {shown}")
+
+
+if __name__ == "__main__":
+    main()
