@@ -147,6 +147,49 @@ CASES = [
             )
         ),
     ),
+    Case(
+        "CTE + JOIN",
+        "WITH big AS (SELECT user_id, SUM(total) AS spent FROM orders WHERE total > 990 "
+        "GROUP BY user_id) SELECT u.name, b.spent FROM big b JOIN users u ON u.user_id = b.user_id",
+        lambda db: list(
+            db.orders.aggregate(
+                [
+                    {"$match": {"total": {"$gt": 990}}},
+                    {"$group": {"_id": "$user_id", "spent": {"$sum": "$total"}}},
+                    {
+                        "$lookup": {
+                            "from": "users",
+                            "localField": "_id",
+                            "foreignField": "user_id",
+                            "as": "u",
+                        }
+                    },
+                    {"$unwind": "$u"},
+                    {"$project": {"_id": 0, "name": "$u.name", "spent": 1}},
+                ]
+            )
+        ),
+    ),
+    Case(
+        "window: rank per status",
+        "SELECT order_id, RANK() OVER (PARTITION BY status ORDER BY total DESC) AS r "
+        "FROM orders WHERE qty = 10",
+        lambda db: list(
+            db.orders.aggregate(
+                [
+                    {"$match": {"qty": 10}},
+                    {
+                        "$setWindowFields": {
+                            "partitionBy": "$status",
+                            "sortBy": {"total": -1},
+                            "output": {"r": {"$rank": {}}},
+                        }
+                    },
+                    {"$project": {"_id": 0, "order_id": 1, "r": 1}},
+                ]
+            )
+        ),
+    ),
 ]
 
 

@@ -298,6 +298,9 @@ def compare_values(op: str, a: Any, b: Any) -> Any:
             return mql.and_(kinds, {"$not": [member]})
         if op == "$eq":
             return {op: [a, b]}  # a NULL or missing a never equals a non-NULL constant
+        if isinstance(a, dict) and "$literal" not in a:
+            # A computed operand is evaluated once, then tested and compared.
+            return {"$let": {"vars": {"cmp": a}, "in": compare_values(op, "$$cmp", b)}}
         guard = mql.type_guard(a, constant)
         if guard is True:
             return mql.and_(mql.not_null(a), {op: [a, b]})
