@@ -39,6 +39,8 @@ class Connection:
         self.backend = backend
         self.dialect = dialect
         self._owns_client = owns_client
+        self.handlers: dict[str, Any] = {}  # deliver_to = 'handler:NAME' targets
+        self._runtime: Any = None
 
     def run_sql(self, sql: str, params: Params = None, *, timeout: float | None = None) -> Result:
         """Run every statement in `sql` and return the last one's Result. A live query
@@ -84,6 +86,7 @@ class Connection:
             except QueryLeafError as error:
                 error.locate(sql, statement.offset, source_name)
                 raise
+            self._control_runtime(plan)
             result.statement = statement.text
             yield result
 
@@ -99,7 +102,51 @@ class Connection:
             texts.append(plan.inner.to_json() if hasattr(plan, "inner") else plan.to_json())
         return "\n".join(texts)
 
+    # --- the subscription runtime (queryleaf.streams.runtime) -----------------------------------
+
+    @property
+    def runtime(self) -> Any:
+        """The in-process subscription runtime, created on first use."""
+        if self._runtime is None:
+            from queryleaf.streams.runtime import Runtime
+
+            self._runtime = Runtime(self)
+        return self._runtime
+
+    def register_handler(self, name: str, handler: Any) -> None:
+        """Make `handler` the target of subscriptions with deliver_to = 'handler:NAME'. It gets
+        a change event (a list of them with batch_processing); raising fails the delivery."""
+        self.handlers[name] = handler
+
+    def start_subscription(self, name: str) -> bool:
+        """Run the stored, active subscription `name` in this process."""
+        return bool(self.runtime.start(name))
+
+    def stop_subscription(self, name: str) -> bool:
+        """Stop running `name` here, after its in-flight delivery."""
+        return self._runtime is not None and bool(self._runtime.stop(name))
+
+    def _control_runtime(self, plan: Any) -> None:
+        """START/RESUME run the subscription in this process; STOP/PAUSE/DROP stop it."""
+        if getattr(plan, "kind", None) != "subscription":
+            return
+        from queryleaf.parse.extensions import ControlSubscription, DropSubscription
+
+        statement = plan.statement
+        if isinstance(statement, DropSubscription):
+            self.stop_subscription(statement.name)
+            return
+        if not isinstance(statement, ControlSubscription):
+            return
+        action = statement.action
+        if action in ("START", "RESUME"):
+            self.runtime.start(statement.name)
+        else:
+            self.stop_subscription(statement.name)
+
     def close(self) -> None:
+        if self._runtime is not None:
+            self._runtime.stop_all()
         if self._owns_client and self.client is not None:
             self.client.close()
 
