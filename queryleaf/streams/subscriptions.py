@@ -23,6 +23,7 @@ from queryleaf.parse.extensions import (
 )
 from queryleaf.plan.plans import EXTENDED_JSON, ExplainPlan
 from queryleaf.result import Result
+from queryleaf.streams.active_streams import utc_now
 from queryleaf.streams.compile_stream import StreamPlan, compile_subscription
 from queryleaf.streams.event_columns import SUBSCRIPTIONS
 from queryleaf.streams.options import OPTIONS, validate_options
@@ -111,7 +112,7 @@ def run_subscription_plan(plan: SubscriptionPlan, db: Any) -> Result:
         status = STATUS_AFTER[statement.action]
         changed = store.update_one(
             {"_id": statement.name},
-            {"$set": {"status": status, "status_reason": None, "updated_at": _now()}},
+            {"$set": {"status": status, "status_reason": None, "updated_at": utc_now()}},
         )
         if not changed.matched_count:
             raise _missing(statement.name)
@@ -167,7 +168,7 @@ def _create(plan: SubscriptionPlan, statement: CreateSubscription, db: Any) -> R
             hint="subscription ids identify events in the log; give each its own",
             code="QL321",
         )
-    now = _now()
+    now = utc_now()
     document = _document(statement.name, options, stream, plan.text)
     if existing is None:
         document.update(_fresh_state(now))
@@ -188,7 +189,7 @@ def _alter(statement: AlterSubscription, db: Any) -> Result:
     options = {**stored_options(document), **changes}
     stream = compile_subscription(options, db)
     updated = _document(statement.name, options, stream, document.get("definition", ""))
-    updated["updated_at"] = _now()
+    updated["updated_at"] = utc_now()
     store.update_one({"_id": statement.name}, {"$set": updated})
     return Result(rowcount=1, warnings=list(stream.warnings))
 
@@ -246,8 +247,3 @@ def _missing(name: str) -> SemanticError:
         hint="SHOW EVENT_SUBSCRIPTIONS lists them",
         code="QL322",
     )
-
-
-def _now() -> dt.datetime:
-    now = dt.datetime.now(dt.UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)  # BSON keeps milliseconds
