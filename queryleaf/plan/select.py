@@ -13,7 +13,6 @@ from queryleaf.plan.context import QueryContext, QueryPipeline
 from queryleaf.plan.expressions import ExprCompiler, contains_aggregate
 from queryleaf.plan.filters import FilterCompiler
 from queryleaf.plan.joins import join_kind, lookup_stages, on_conjuncts
-from queryleaf.plan.literals import Bindings
 from queryleaf.plan.paths import dotted, reference_parts
 from queryleaf.plan.plans import Column, OutputColumn, Plan
 from queryleaf.plan.relations import relation_of
@@ -27,15 +26,6 @@ from queryleaf.plan.select_items import (
     select_items,
 )
 from queryleaf.plan.subqueries import SubqueryPlanner
-
-
-def plan_select(
-    select: exp.Select, bindings: Bindings | None, ctx: QueryContext | None = None
-) -> Plan:
-    """A top-level SELECT: a `find` when it only filters, projects plain paths, sorts and
-    pages one collection; one aggregation pipeline otherwise."""
-    compiler = SelectCompiler(select, ctx or QueryContext(bindings))
-    return compiler.plan()
 
 
 class SelectCompiler:

@@ -165,27 +165,6 @@ def _plan_insert_select(
     return Plan(command, columns=None, notes=notes)
 
 
-def _find_as_aggregate(plan: Plan) -> Plan:
-    command = plan.command
-    pipeline: list[dict[str, Any]] = []
-    if command.get("filter"):
-        pipeline.append({"$match": command["filter"]})
-    if command.get("sort"):
-        pipeline.append({"$sort": command["sort"]})
-    if command.get("skip"):
-        pipeline.append({"$skip": command["skip"]})
-    if command.get("limit") is not None:
-        pipeline.append({"$limit": command["limit"]})
-    columns = []
-    projection: dict[str, Any] = {"_id": 0}
-    for index, column in enumerate(plan.columns or []):
-        field = f"c{index}"
-        projection[field] = mql.path_expr(column.path)
-        columns.append(OutputColumn(column.label, (field,)))  # type: ignore[union-attr]
-    pipeline.append({"$project": projection})
-    return Plan({"aggregate": command["find"], "pipeline": pipeline, "cursor": {}}, columns)
-
-
 def _where_filter(
     statement: exp.Expression, relation: Relation, bindings: Bindings | None
 ) -> dict[str, Any]:
