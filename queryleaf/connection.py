@@ -82,7 +82,8 @@ class Connection:
         for statement in split_statements(sql, source_name=source_name):
             try:
                 plan = compile_statement(statement.text, self.dialect, params)
-                result = run_plan(plan, self.db)
+                replayed = self._run_replay(plan)
+                result = replayed if replayed is not None else run_plan(plan, self.db)
             except QueryLeafError as error:
                 error.locate(sql, statement.offset, source_name)
                 raise
@@ -125,6 +126,16 @@ class Connection:
     def stop_subscription(self, name: str) -> bool:
         """Stop running `name` here, after its in-flight delivery."""
         return self._runtime is not None and bool(self._runtime.stop(name))
+
+    def _run_replay(self, plan: Any) -> Result | None:
+        """REPLAY DEAD_LETTER_EVENTS delivers through targets that may live in this process
+        (Python handlers), so the connection runs it rather than the plain executor."""
+        statement = getattr(plan, "statement", None)
+        if getattr(statement, "action", None) != "REPLAY":
+            return None
+        from queryleaf.streams.replay import replay
+
+        return replay(self, statement, plan)
 
     def _control_runtime(self, plan: Any) -> None:
         """START/RESUME run the subscription in this process; STOP/PAUSE/DROP stop it."""

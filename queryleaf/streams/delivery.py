@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from queryleaf.streams.active_streams import utc_now
 from queryleaf.streams.event_columns import DEAD_LETTERS
 from queryleaf.streams.targets import Target
 
@@ -47,8 +49,10 @@ def deliver(
     events: list[dict[str, Any]],
     options: dict[str, Any],
     stop: threading.Event | None = None,
+    on_retry: Callable[[Outcome], None] | None = None,
 ) -> Outcome:
-    """Deliver `events` as one unit; the first attempt plus max_retry_attempts retries."""
+    """Deliver `events` as one unit; the first attempt plus max_retry_attempts retries.
+    `on_retry` hears of each failure that will be retried (the event log marks it)."""
     outcome = Outcome(delivered=False)
     batched = bool(options["batch_processing"])
     delays = retry_delays(options)
@@ -57,7 +61,7 @@ def deliver(
         try:
             target.deliver(events, batched)
         except Exception as error:  # a target's failure, whatever it is
-            now = _now()
+            now = utc_now()
             outcome.error = f"{type(error).__name__}: {error}"
             outcome.first_failed_at = outcome.first_failed_at or now
             outcome.last_failed_at = now
@@ -66,6 +70,8 @@ def deliver(
             return outcome
         if outcome.attempts > len(delays):
             return outcome
+        if on_retry is not None:
+            on_retry(outcome)
         wait = delays[outcome.attempts - 1]
         if stop is not None and stop.wait(wait):
             outcome.interrupted = True
@@ -89,7 +95,7 @@ def dead_letter(
             "attempts": outcome.attempts,
             "first_failed_at": outcome.first_failed_at,
             "last_failed_at": outcome.last_failed_at,
-            "created_at": _now(),
+            "created_at": utc_now(),
         }
     )
 
@@ -98,8 +104,3 @@ def ensure_ttl_index(db: Any) -> None:
     """Dead letters expire 30 days after they were written (a runner calls this once,
     before its first dead letter)."""
     db[DEAD_LETTERS].create_index("created_at", expireAfterSeconds=DEAD_LETTER_TTL_SECONDS)
-
-
-def _now() -> dt.datetime:
-    now = dt.datetime.now(dt.UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)

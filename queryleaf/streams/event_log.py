@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from queryleaf.streams.active_streams import utc_now
 from queryleaf.streams.event_columns import BUSINESS_COLUMNS, EVENT_LOG
 
 
@@ -51,8 +52,39 @@ def log_started(
         "retry_count": 0,
     }
     for column in BUSINESS_COLUMNS:
-        row[column] = None
+        row[column] = business_value(subscription, event, column)
     db[EVENT_LOG].replace_one({"_id": log_id(subscription, event)}, row, upsert=True)
+
+
+def business_value(subscription: dict[str, Any], event: dict[str, Any], column: str) -> Any:
+    """A business column read from the changed document at the path the subscription names
+    (`correlation_id_field` ...); the pre-image serves deletes. NULL when not configured."""
+    path = subscription.get(f"{column}_field")
+    if not path:
+        return None
+    document = event.get("fullDocument") or event.get("fullDocumentBeforeChange") or {}
+    value: Any = document
+    for part in str(path).split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+def log_retrying(
+    db: Any, subscription: dict[str, Any], events: list[dict[str, Any]], retries: int, error: str
+) -> None:
+    """Rows of a unit that failed and will be tried again."""
+    ids = [log_id(subscription, event) for event in events]
+    db[EVENT_LOG].update_many(
+        {"_id": {"$in": ids}},
+        {"$set": {"processing_status": "retrying", "retry_count": retries, "error": error}},
+    )
+
+
+def ensure_log_ttl(db: Any, days: int) -> None:
+    """Event log rows expire `days` after processing started."""
+    db[EVENT_LOG].create_index("processing_started_at", expireAfterSeconds=days * 24 * 3600)
 
 
 def log_finished(
@@ -64,7 +96,7 @@ def log_finished(
     retries: int,
     error: str | None = None,
 ) -> None:
-    finished = _now()
+    finished = utc_now()
     duration = int((finished - started_at).total_seconds() * 1000)
     ids = [log_id(subscription, event) for event in events]
     db[EVENT_LOG].update_many(
@@ -79,8 +111,3 @@ def log_finished(
             }
         },
     )
-
-
-def _now() -> dt.datetime:
-    now = dt.datetime.now(dt.UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)

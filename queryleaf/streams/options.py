@@ -44,6 +44,14 @@ def _optional_string(value: Any) -> str | None:
     return None if value is None or isinstance(value, str) else "must be a string"
 
 
+def _optional_path(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or value.startswith("$") or ".." in value:
+        return "must be a field path such as 'correlation.id'"
+    return None
+
+
 def _boolean(value: Any) -> str | None:
     return None if isinstance(value, bool) else "must be TRUE or FALSE"
 
@@ -147,6 +155,14 @@ OPTIONS: dict[str, OptionSpec] = {
         OptionSpec("description", "string", None, _optional_string, "free text"),
         OptionSpec("deliver_to", "target", "log", _target, "where events go"),
         OptionSpec("start_at", "position", "now", _start_at, "where a new subscription starts reading"),
+        OptionSpec("correlation_id_field", "path", None, _optional_path, "document field giving the event log's correlation_id"),
+        OptionSpec("business_process_id_field", "path", None, _optional_path, "document field giving business_process_id"),
+        OptionSpec("source_service_field", "path", None, _optional_path, "document field giving source_service"),
+        OptionSpec("target_service_field", "path", None, _optional_path, "document field giving target_service"),
+        OptionSpec("interaction_type_field", "path", None, _optional_path, "document field giving interaction_type"),
+        OptionSpec("on_history_lost", "choice", "stop", _choice(("stop", "restart_from_now")), "when the resume token is older than the oplog: stop with status 'failed', or start again from now (and say so)"),
+        OptionSpec("on_invalidate", "choice", "stop", _choice(("stop", "continue")), "when the watched collection is dropped or renamed: stop with status 'invalidated', or continue after it"),
+        OptionSpec("event_log_ttl_days", "integer", 7, _integer(1, 3650), "days the event log keeps a row"),
     ]
 }  # fmt: skip
 

@@ -81,13 +81,6 @@ def plan_extension(statement: Extension, text: str) -> Any:
     if isinstance(statement, ExplainCreate):
         options = validate_options(statement.create.options, statement.create.name)
         return ExplainPlan(compile_subscription(options, None, _filter_offset(statement.create)))
-    if isinstance(statement, DeadLetterCommand) and statement.action == "REPLAY":
-        raise UnsupportedError(
-            "REPLAY DEAD_LETTER_EVENTS needs the subscription runtime, which is not part of "
-            "this version",
-            offset=0,
-            code="QL208",
-        )
     return SubscriptionPlan(statement, text)
 
 
@@ -130,6 +123,11 @@ def run_subscription_plan(plan: SubscriptionPlan, db: Any) -> Result:
         stream = compile_subscription(stored_options(document), db)
         return explain_result(stream)
     if isinstance(statement, DeadLetterCommand):
+        if statement.action == "REPLAY":
+            # Replay needs the connection's handlers: Connection.execute_script runs it.
+            raise UnsupportedError(
+                "REPLAY DEAD_LETTER_EVENTS runs through a Connection (run_sql)", code="QL208"
+            )
         from queryleaf.streams.dead_letters import discard
 
         return discard(statement, db, plan)

@@ -1,0 +1,55 @@
+"""REPLAY DEAD_LETTER_EVENTS FOR name [WHERE ...]: deliver dead letters again, in the order
+they were written, through the subscription's target with its retry policy. A delivered
+letter leaves the dead-letter collection and its event-log row becomes `completed`; one that
+fails again stays, with its attempts and error updated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from queryleaf.errors import SemanticError
+from queryleaf.parse.extensions import DeadLetterCommand
+from queryleaf.result import Result
+from queryleaf.streams.active_streams import utc_now
+from queryleaf.streams.dead_letters import dead_letter_filter
+from queryleaf.streams.delivery import deliver
+from queryleaf.streams.event_columns import DEAD_LETTERS, SUBSCRIPTIONS
+from queryleaf.streams.event_log import log_finished
+from queryleaf.streams.subscriptions import stored_options
+from queryleaf.streams.targets import make_target
+
+
+def replay(conn: Any, command: DeadLetterCommand, plan: Any) -> Result:
+    db = conn.db
+    query = dead_letter_filter(command, db)
+    subscription = db[SUBSCRIPTIONS].find_one({"_id": command.name})
+    if subscription is None:  # dead_letter_filter already refuses this; keep mypy honest
+        raise SemanticError(f"event subscription {command.name} does not exist", code="QL322")
+    options = stored_options(subscription)
+    target = make_target(options["deliver_to"], conn, options["processing_timeout_ms"])
+    replayed = failed = 0
+    for letter in db[DEAD_LETTERS].find(query, sort=[("created_at", 1), ("_id", 1)]):
+        event = dict(letter["event"])
+        event["_id"] = event.pop("resume_token", None)
+        started = utc_now()
+        outcome = deliver(target, [event], options)
+        if outcome.delivered:
+            db[DEAD_LETTERS].delete_one({"_id": letter["_id"]})
+            if event["_id"] is not None:
+                log_finished(db, subscription, [event], "completed", started, outcome.retries)
+            replayed += 1
+            continue
+        failed += 1
+        db[DEAD_LETTERS].update_one(
+            {"_id": letter["_id"]},
+            {
+                "$inc": {"attempts": outcome.attempts},
+                "$set": {"error": outcome.error, "last_failed_at": outcome.last_failed_at},
+            },
+        )
+    db[SUBSCRIPTIONS].update_one(
+        {"_id": command.name},
+        {"$inc": {"events_delivered": replayed, "events_dead_lettered": -replayed}},
+    )
+    warnings = [f"{failed} dead letter(s) failed again and stay"] if failed else []
+    return Result(rowcount=replayed, plan=plan, warnings=warnings)

@@ -1,0 +1,66 @@
+"""REPLAY DEAD_LETTER_EVENTS: dead letters delivered again through the subscription's target."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+
+def dead_letter(conn, n: int) -> None:
+    conn.db.dead_letter_events.insert_one(
+        {
+            "subscription_id": "sid",
+            "event": {
+                "operationType": "insert",
+                "documentKey": {"_id": n},
+                "fullDocument": {"_id": n, "n": n},
+                "resume_token": {"_data": f"tok{n}"},
+            },
+            "error": "boom",
+            "attempts": 4,
+            "created_at": dt.datetime(2024, 1, 1, 0, 0, n, tzinfo=dt.UTC),
+        }
+    )
+
+
+@pytest.fixture
+def subscription(conn):
+    conn.run_sql(
+        "CREATE EVENT_SUBSCRIPTION s AS (subscription_id = 'sid', deliver_to = 'handler:h', "
+        "max_retry_attempts = 0, retry_delay_ms = 0)"
+    )
+    conn.run_sql("STOP EVENT_SUBSCRIPTION s")
+    return conn
+
+
+def test_replay_delivers_in_order_and_removes_what_it_delivered(subscription) -> None:
+    conn = subscription
+    seen: list[int] = []
+
+    def handler(event):
+        if event["documentKey"]["_id"] == 2:
+            raise RuntimeError("still broken")
+        seen.append(event["documentKey"]["_id"])
+
+    conn.register_handler("h", handler)
+    for n in (3, 1, 2):
+        dead_letter(conn, n)
+    result = conn.run_sql("REPLAY DEAD_LETTER_EVENTS FOR s")
+    assert result.rowcount == 2
+    assert seen == [1, 3]  # oldest dead letter first
+    assert result.warnings == ["1 dead letter(s) failed again and stay"]
+    (left,) = conn.db.dead_letter_events.find()
+    assert left["event"]["documentKey"] == {"_id": 2}
+    assert left["attempts"] == 5 and "still broken" in left["error"]
+
+
+def test_replay_with_a_condition(subscription) -> None:
+    conn = subscription
+    seen: list[int] = []
+    conn.register_handler("h", lambda event: seen.append(event["documentKey"]["_id"]))
+    for n in (1, 2, 3):
+        dead_letter(conn, n)
+    result = conn.run_sql("REPLAY DEAD_LETTER_EVENTS FOR s WHERE event.documentKey._id >= 2")
+    assert result.rowcount == 2 and seen == [2, 3]
+    assert conn.db.dead_letter_events.count_documents({}) == 1
