@@ -325,8 +325,13 @@ def _one_line(error: BaseException) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status (the console script exits with it)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == ["worker"]:  # `queryleaf worker ...`: see queryleaf/shell/worker.py
+        from queryleaf.shell import worker
+
+        return worker.main(args[1:])
     try:
-        return _main(sys.argv[1:] if argv is None else list(argv))
+        return _main(args)
     except KeyboardInterrupt:
         print(f"{PROGRAM}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

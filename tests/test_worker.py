@@ -1,0 +1,189 @@
+"""Leases, the worker loop and its metrics on the embedded engine. Lease times are shortened
+so that a takeover happens within a second or two; every wait is bounded."""
+
+from __future__ import annotations
+
+import io
+import signal
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from queryleaf.connection import Connection
+from queryleaf.shell import cli
+from queryleaf.shell.worker import Worker, serve_metrics
+from queryleaf.streams.leases import Leases
+from queryleaf.streams.runtime import Runtime
+
+FAST_LEASES = {"leases": True, "lease_seconds": 1.0, "renew_seconds": 0.2}
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 8.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+def subscription(conn, name: str) -> dict[str, Any]:
+    return conn.db.event_subscriptions.find_one({"_id": name})
+
+
+def lease(conn, name: str) -> dict[str, Any] | None:
+    return conn.db.event_subscription_leases.find_one({"_id": name})
+
+
+def test_lease_primitives(conn) -> None:
+    a = Leases(conn.db, "a", duration=0.3)
+    b = Leases(conn.db, "b", duration=0.3)
+    assert a.acquire("s") and a.acquire("s")  # free, then already ours
+    assert not b.acquire("s") and b.holder("s") == "a"
+    assert a.renew("s")
+    time.sleep(0.4)  # expired
+    assert b.holder("s") is None
+    assert b.acquire("s") and not a.renew("s")
+    a.release("s")  # not ours any more: kept
+    assert lease(conn, "s")["owner"] == "b"
+    b.release("s")
+    assert lease(conn, "s") is None
+
+
+def two_owners(conn, seen: dict[str, list[tuple[str, int]]]) -> tuple[Runtime, Runtime]:
+    """Two runtimes with their own connections (as two processes would have) on one database,
+    each registering handler 'h<owner>' that records (owner, _id) per subscription."""
+    runtimes = []
+    for owner in ("A", "B"):
+        own = Connection(conn.db)
+        for name in seen:
+            own.register_handler(
+                name, lambda e, o=owner, n=name: seen[n].append((o, e["documentKey"]["_id"]))
+            )
+        runtimes.append(Runtime(own, owner=owner, **FAST_LEASES))
+    return runtimes[0], runtimes[1]
+
+
+def test_each_subscription_is_delivered_by_exactly_one_owner(conn) -> None:
+    seen: dict[str, list[tuple[str, int]]] = {"s1": [], "s2": []}
+    for name in seen:
+        conn.run_sql(
+            f"CREATE EVENT_SUBSCRIPTION {name} AS "
+            f"(watch_collections = JSON_ARRAY('orders'), deliver_to = 'handler:{name}')"
+        )
+    a, b = two_owners(conn, seen)
+    with a, b:
+        assert a.start("s1") and b.start("s2")
+        assert not a.start("s2") and not b.start("s1")  # held by the other: wanted only
+        assert a.wanted() == b.wanted() == ["s1", "s2"]
+        for name in seen:
+            wait_for(lambda n=name: subscription(conn, n)["resume_token"] is not None)
+        conn.db.orders.insert_many([{"_id": i} for i in range(10)])
+        for name in seen:
+            wait_for(lambda n=name: subscription(conn, n)["events_delivered"] == 10)
+        time.sleep(0.5)  # a few renewals: nothing changes hands while both are alive
+        assert a.running() == ["s1"] and b.running() == ["s2"]
+    assert seen["s1"] == [("A", i) for i in range(10)]
+    assert seen["s2"] == [("B", i) for i in range(10)]
+    assert lease(conn, "s1") is None and lease(conn, "s2") is None  # released on clean stop
+
+
+def test_a_crashed_owner_is_taken_over_after_expiry_without_losing_events(conn) -> None:
+    seen: dict[str, list[tuple[str, int]]] = {"s": []}
+    conn.run_sql(
+        "CREATE EVENT_SUBSCRIPTION s AS "
+        "(watch_collections = JSON_ARRAY('orders'), deliver_to = 'handler:s')"
+    )
+    a, b = two_owners(conn, seen)
+    assert a.start("s") and not b.start("s")
+    wait_for(lambda: subscription(conn, "s")["resume_token"] is not None)
+    conn.db.orders.insert_many([{"_id": i} for i in range(5)])
+    wait_for(lambda: subscription(conn, "s")["events_delivered"] == 5)
+    a.stop_all(release=False)  # a crash: threads gone, lease left to expire
+    assert lease(conn, "s")["owner"] == "A"
+    conn.db.orders.insert_many([{"_id": i} for i in range(5, 10)])
+    crashed = time.monotonic()
+    with b:
+        wait_for(lambda: b.is_running("s"))
+        assert time.monotonic() - crashed > 0.5  # not before A's lease expired
+        assert lease(conn, "s")["owner"] == "B"
+        wait_for(lambda: subscription(conn, "s")["events_delivered"] == 10)
+    assert sorted({i for _, i in seen["s"]}) == list(range(10))
+    assert [o for o, i in seen["s"] if i >= 5] == ["B"] * 5
+
+
+def test_a_runner_whose_lease_is_taken_stops_delivering(conn) -> None:
+    seen: dict[str, list[tuple[str, int]]] = {"s": []}
+    conn.run_sql(
+        "CREATE EVENT_SUBSCRIPTION s AS "
+        "(watch_collections = JSON_ARRAY('orders'), deliver_to = 'handler:s')"
+    )
+    a, _ = two_owners(conn, seen)
+    with a:
+        assert a.start("s")
+        conn.db.event_subscription_leases.update_one({"_id": "s"}, {"$set": {"owner": "other"}})
+        wait_for(lambda: not a.is_running("s"))
+        assert a.wanted() == ["s"]  # retaken once the other owner's lease expires
+        wait_for(lambda: a.is_running("s"), timeout=5)
+
+
+def test_worker_loop_metrics_and_sigterm(conn) -> None:
+    conn.run_sql(
+        "CREATE EVENT_SUBSCRIPTION mirror AS "
+        "(watch_collections = JSON_ARRAY('users'), deliver_to = 'collection:users_copy')"
+    )
+    conn.run_sql(
+        "CREATE EVENT_SUBSCRIPTION py AS "
+        "(watch_collections = JSON_ARRAY('users'), deliver_to = 'handler:py')"
+    )
+    err = io.StringIO()
+    worker = Worker(conn, err=err, lease_seconds=1.0, renew_seconds=0.2, scan_seconds=0.1)
+    codes: list[int] = []
+    thread = threading.Thread(target=lambda: codes.append(worker.run()), daemon=True)
+    thread.start()
+    server = serve_metrics(worker, 0)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        wait_for(lambda: worker.runtime.is_running("mirror"))
+        wait_for(lambda: subscription(conn, "mirror")["resume_token"] is not None)
+        conn.db.users.insert_many([{"_id": 1}, {"_id": 2}])
+        wait_for(lambda: subscription(conn, "mirror")["events_delivered"] == 2)
+        assert conn.db.users_copy.count_documents({}) == 2
+        with urllib.request.urlopen(f"{base}/health", timeout=5) as response:
+            assert response.status == 200 and response.read() == b"ok\n"
+        with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:
+            metrics = response.read().decode()
+        assert 'queryleaf_subscription_events_received_total{subscription="mirror"} 2' in metrics
+        assert 'queryleaf_subscription_events_delivered_total{subscription="mirror"} 2' in metrics
+        assert 'queryleaf_subscription_events_retried_total{subscription="mirror"} 0' in metrics
+        assert 'queryleaf_subscription_events_dead_lettered_total{subscription="mirror"} 0' in (
+            metrics
+        )
+        assert 'queryleaf_subscription_up{subscription="mirror"} 1' in metrics
+        assert 'queryleaf_subscription_up{subscription="py"} 0' in metrics
+        assert "# TYPE queryleaf_subscription_up gauge" in metrics
+        worker.handle_signal(signal.SIGTERM, None)
+        thread.join(10)
+        assert not thread.is_alive() and codes == [0]
+        with pytest.raises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(f"{base}/health", timeout=5)
+        assert raised.value.code == 503
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert lease(conn, "mirror") is None and not worker.runtime.running()
+    log = err.getvalue()
+    assert "subscription mirror started" in log and "subscription mirror stopped" in log
+    assert "skipping subscription py" in log and log.count("skipping subscription py") == 1
+
+
+def test_cli_dispatches_worker(capsys) -> None:
+    assert cli.main(["worker", "--help"]) == 0
+    assert "--metrics-port" in capsys.readouterr().out
+    assert cli.main(["worker", "--bogus"]) == 2
