@@ -11,9 +11,16 @@ import pytest
 from queryleaf import QueryLeafError
 
 
-def write_later(action, delay: float = 0.2) -> threading.Thread:
+def write_later(action, db) -> threading.Thread:
+    """Run `action` once a live query's stream is open (it registers itself in
+    active_change_streams), so the writes cannot happen before the stream sees them."""
+
     def run() -> None:
-        time.sleep(delay)
+        deadline = time.monotonic() + 10
+        while db.active_change_streams.count_documents({}) == 0:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.02)
         action()
 
     thread = threading.Thread(target=run, daemon=True)
@@ -44,7 +51,7 @@ def test_rows_arrive_as_writes_happen(conn) -> None:
         conn.db.orders.update_one({"_id": 4}, {"$set": {"total": 1}})
         conn.db.orders.delete_one({"_id": 3})
 
-    thread = write_later(writes)
+    thread = write_later(writes, conn.db)
     result = conn.run_sql(
         "SELECT event_type, document_key, event_data.total AS total "
         "FROM CHANGE_STREAM_EVENTS('orders') WHERE event_data.total > 60 OR event_type = 'delete' "
@@ -67,7 +74,7 @@ def test_several_collections_and_the_event_columns(conn) -> None:
         conn.db.ignored.insert_one({"_id": 1})
         conn.db.orders.insert_one({"_id": "o1", "user": "u1"})
 
-    thread = write_later(writes)
+    thread = write_later(writes, conn.db)
     rows = list(
         conn.stream_sql(
             "SELECT collection_name, database_name, event_type, document_key, event_data, "
@@ -91,7 +98,8 @@ def test_several_collections_and_the_event_columns(conn) -> None:
 def test_updates_report_their_fields(conn) -> None:
     conn.db.users.insert_one({"_id": 1, "name": "ada", "age": 36})
     thread = write_later(
-        lambda: conn.db.users.update_one({"_id": 1}, {"$set": {"age": 37}, "$unset": {"name": ""}})
+        lambda: conn.db.users.update_one({"_id": 1}, {"$set": {"age": 37}, "$unset": {"name": ""}}),
+        conn.db,
     )
     (row,) = conn.stream_sql(
         "SELECT updated_fields, removed_fields, event_data.age AS age "
@@ -110,7 +118,7 @@ def test_timeout_ends_a_quiet_stream(conn) -> None:
 
 
 def test_whole_database_streams_skip_queryleaf_collections(conn) -> None:
-    thread = write_later(lambda: conn.db.things.insert_one({"_id": 1}))
+    thread = write_later(lambda: conn.db.things.insert_one({"_id": 1}), conn.db)
     rows = list(
         conn.stream_sql(
             "SELECT collection_name FROM CHANGE_STREAM_EVENTS() EMIT CHANGES", timeout=1.0
@@ -128,7 +136,7 @@ def test_open_live_queries_are_listed_while_they_run(conn) -> None:
         seen.append(conn.run_sql("SELECT COUNT(*) FROM ACTIVE_CHANGE_STREAMS()").scalar())
         conn.db.orders.insert_one({"_id": 1})
 
-    thread = write_later(look)
+    thread = write_later(look, conn.db)
     conn.run_sql(
         "SELECT document_key FROM CHANGE_STREAM_EVENTS('orders') EMIT CHANGES LIMIT 1", timeout=10
     )

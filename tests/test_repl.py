@@ -741,7 +741,12 @@ def test_list_subscriptions_with_status(conn):
 
 def test_a_live_query_streams_rows_written_by_another_thread(conn):
     def writes() -> None:
-        time.sleep(0.3)
+        # Write once the live query's stream is open (it registers itself), not after a guess.
+        deadline = time.monotonic() + 10
+        while conn.db.active_change_streams.count_documents({}) == 0:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.02)
         conn.db.orders.insert_one({"_id": 7, "total": 70})
 
     thread = threading.Thread(target=writes, daemon=True)

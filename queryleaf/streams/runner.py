@@ -4,28 +4,36 @@ retries, and persist the resume token and counters after every unit and on idle 
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import socket
 import threading
 import time
-import uuid
 from typing import Any
 
-from bson import json_util
+from pymongo.errors import OperationFailure
 
-from queryleaf.plan.plans import EXTENDED_JSON
+from queryleaf.streams.active_streams import StreamRegistration, utc_now
 from queryleaf.streams.compile_stream import compile_subscription
 from queryleaf.streams.delivery import dead_letter, deliver, ensure_ttl_index
-from queryleaf.streams.event_columns import ACTIVE_STREAMS, SUBSCRIPTIONS
-from queryleaf.streams.event_log import log_finished, log_started, token_time
+from queryleaf.streams.event_columns import SUBSCRIPTIONS
+from queryleaf.streams.event_log import (
+    ensure_log_ttl,
+    log_finished,
+    log_retrying,
+    log_started,
+    token_time,
+)
 from queryleaf.streams.subscriptions import stored_options
 from queryleaf.streams.targets import make_target
 
 POLL_MS = 100  # longest wait for an event before the loop checks whether it should stop
 IDLE_SAVE_SECONDS = 1.0  # idle polls persist the (moving) resume token at most this often
-HEARTBEAT_SECONDS = 10.0
-REOPEN_SECONDS = 1.0  # wait before reopening a stream that failed
+REOPEN_SECONDS = 1.0  # first wait before reopening a stream that failed
+REOPEN_MAX_SECONDS = 30.0
+# Errors no reopen can fix: the subscription's status says so (never skipped silently).
+FATAL_CODES = {
+    286: "history lost (the resume token is older than the oplog)",
+    260: "invalid resume token",
+    280: "change stream fatal error",
+}
 
 
 class SubscriptionRunner:
@@ -36,6 +44,7 @@ class SubscriptionRunner:
         self.stop_event = threading.Event()
         self.error: BaseException | None = None
         self._ttl_ready = False
+        self._log_ttl_ready = False
         self._last_idle_save = 0.0
         self._saved_token: Any = None
 
@@ -43,15 +52,62 @@ class SubscriptionRunner:
         self.stop_event.set()
 
     def run(self) -> None:
+        failures = 0
         while not self.stop_event.is_set():
             try:
                 self._run_stream()
-            except Exception as error:  # the stream failed: note it, reopen from the token
-                self.error = error
-                self._store().update_one(
-                    {"_id": self.name}, {"$set": {"last_error": f"stream: {error}"}}
-                )
-                self.stop_event.wait(REOPEN_SECONDS)
+                failures = 0
+            except OperationFailure as error:
+                if error.code in FATAL_CODES:
+                    self._fatal(error)
+                    failures = 0
+                    continue
+                failures += 1
+                self._note_stream_error(error, failures)
+            except Exception as error:  # network or server trouble: reopen from the token
+                failures += 1
+                self._note_stream_error(error, failures)
+
+    def _note_stream_error(self, error: BaseException, failures: int) -> None:
+        """A resumable failure: record it and reopen from the stored token after a backoff
+        that doubles up to REOPEN_MAX_SECONDS."""
+        self.error = error
+        self._store().update_one({"_id": self.name}, {"$set": {"last_error": f"stream: {error}"}})
+        self.stop_event.wait(min(REOPEN_SECONDS * 2 ** (failures - 1), REOPEN_MAX_SECONDS))
+
+    def _fatal(self, error: OperationFailure) -> None:
+        """History lost or a token the server refuses: nothing is skipped silently. With
+        on_history_lost = 'stop' the subscription fails with the reason; with
+        'restart_from_now' it starts again from now and says what it skipped."""
+        self.error = error
+        reason = FATAL_CODES[error.code]
+        subscription = self._store().find_one({"_id": self.name}) or {}
+        if subscription.get("on_history_lost") == "restart_from_now":
+            skipped_from = subscription.get("resume_token_timestamp")
+            self._store().update_one(
+                {"_id": self.name},
+                {
+                    "$set": {
+                        "resume_token": None,
+                        "status_reason": f"{reason}: restarted from now; events after "
+                        f"{skipped_from} were not delivered",
+                        "last_error": f"stream: {error}",
+                    }
+                },
+            )
+            self._saved_token = None
+            return
+        self._store().update_one(
+            {"_id": self.name},
+            {
+                "$set": {
+                    "status": "failed",
+                    "status_reason": f"{reason}: {error}",
+                    "last_error": f"stream: {error}",
+                }
+            },
+        )
+        self.stop_event.set()
 
     # --- the stream ---------------------------------------------------------------------------
 
@@ -76,7 +132,8 @@ class SubscriptionRunner:
         target = make_target(options["deliver_to"], self.conn, options["processing_timeout_ms"])
         source = self.db if plan.collection is None else self.db[plan.collection]
         cursor = source.watch(**kwargs, max_await_time_ms=POLL_MS)
-        registration = _Registration(self.db, plan, subscription)
+        registration = StreamRegistration(self.db, plan, "subscription", [subscription["_id"]])
+        registration.open()
         try:
             if not token:
                 # A new subscription: record where it starts, so a restart does not skip ahead.
@@ -88,6 +145,7 @@ class SubscriptionRunner:
                     # Invalidated: save its token now; the next round reopens after it.
                     self._save_idle(cursor, force=not cursor.alive)
                     if not cursor.alive:
+                        self._invalidated(options)
                         return
                     continue
                 if not self._handle(unit, subscription, options, target):
@@ -95,6 +153,23 @@ class SubscriptionRunner:
         finally:
             cursor.close()
             registration.close()
+
+    def _invalidated(self, options: dict[str, Any]) -> None:
+        """The watched collection was dropped or renamed. on_invalidate = 'stop' (the
+        default) sets status 'invalidated' with the reason; 'continue' reopens after it."""
+        if options.get("on_invalidate") == "continue":
+            return
+        self._store().update_one(
+            {"_id": self.name},
+            {
+                "$set": {
+                    "status": "invalidated",
+                    "status_reason": "the change stream was invalidated: a watched collection "
+                    "was dropped or renamed (on_invalidate = 'stop')",
+                }
+            },
+        )
+        self.stop_event.set()
 
     def _next_unit(self, cursor: Any, options: dict[str, Any]) -> list[dict[str, Any]]:
         event = cursor.try_next()
@@ -116,10 +191,21 @@ class SubscriptionRunner:
         options: dict[str, Any],
         target: Any,
     ) -> bool:
-        started = _now()
+        started = utc_now()
+        if not self._log_ttl_ready:
+            ensure_log_ttl(self.db, options["event_log_ttl_days"])
+            self._log_ttl_ready = True
         for event in unit:
             log_started(self.db, subscription, event, started)
-        outcome = deliver(target, unit, options, self.stop_event)
+        outcome = deliver(
+            target,
+            unit,
+            options,
+            self.stop_event,
+            on_retry=lambda failed: log_retrying(
+                self.db, subscription, unit, failed.attempts, failed.error or ""
+            ),
+        )
         if outcome.interrupted:
             return False
         increments = {
@@ -144,8 +230,8 @@ class SubscriptionRunner:
         last = unit[-1]
         update: dict[str, Any] = {
             "resume_token": last["_id"],
-            "resume_token_timestamp": token_time(last) or _now(),
-            "last_event_at": last.get("wallTime") or _now(),
+            "resume_token_timestamp": token_time(last) or utc_now(),
+            "last_event_at": last.get("wallTime") or utc_now(),
         }
         if outcome.error is not None:
             update["last_error"] = outcome.error
@@ -162,49 +248,6 @@ class SubscriptionRunner:
         self._last_idle_save = time.monotonic()
         self._store().update_one(
             {"_id": self.name},
-            {"$set": {"resume_token": token, "resume_token_timestamp": _now()}},
+            {"$set": {"resume_token": token, "resume_token_timestamp": utc_now()}},
         )
         self._saved_token = token
-
-
-class _Registration:
-    """The subscription's open stream in active_change_streams, kept fresh by heartbeats."""
-
-    def __init__(self, db: Any, plan: Any, subscription: dict[str, Any]) -> None:
-        self.collection = db[ACTIVE_STREAMS]
-        self.id = uuid.uuid4().hex
-        self.seen = 0
-        self.last_beat = time.monotonic()
-        now = _now()
-        self.collection.insert_one(
-            {
-                "_id": self.id,
-                "stream_id": self.id,
-                "kind": "subscription",
-                "target": plan.collection or "*",
-                "watched_collections": plan.watched,
-                "pipeline": json_util.dumps(plan.pipeline, json_options=EXTENDED_JSON),
-                "subscriptions": [subscription["_id"]],
-                "opened_at": now,
-                "heartbeat_at": now,
-                "events_seen": 0,
-                "owner": f"{socket.gethostname()}:{os.getpid()}",
-            }
-        )
-
-    def beat(self, seen: int) -> None:
-        self.seen += seen
-        if time.monotonic() - self.last_beat < HEARTBEAT_SECONDS:
-            return
-        self.last_beat = time.monotonic()
-        self.collection.update_one(
-            {"_id": self.id}, {"$set": {"heartbeat_at": _now(), "events_seen": self.seen}}
-        )
-
-    def close(self) -> None:
-        self.collection.delete_one({"_id": self.id})
-
-
-def _now() -> dt.datetime:
-    now = dt.datetime.now(dt.UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)

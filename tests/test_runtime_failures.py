@@ -1,0 +1,145 @@
+"""The runtime under stream failures: history lost, invalidation, a resumable error; and the
+event log's retrying status and business columns. Every wait is bounded."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from pymongo.errors import OperationFailure
+
+from queryleaf.engines.embedded.change_streams import configure_journal
+from queryleaf.streams import runner as runner_module
+from queryleaf.streams.runtime import Runtime
+from tests.conftest import TEST_URI
+from tests.test_runtime import subscribe, subscription, wait_for
+
+embedded_only = pytest.mark.skipif(
+    bool(TEST_URI), reason="shrinks the embedded engine's journal to lose history on purpose"
+)
+
+
+@embedded_only
+def test_history_lost_fails_the_subscription_with_its_reason(conn) -> None:
+    delivered: list[int] = []
+    conn.register_handler("h", lambda e: delivered.append(e["documentKey"]["_id"]))
+    subscribe(conn, "s", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h'")
+    with Runtime(conn) as runtime:
+        runtime.start("s")
+        conn.db.t.insert_one({"_id": 1})
+        wait_for(lambda: delivered == [1])
+        runtime.stop("s")
+    configure_journal(conn.client, history_size=2)
+    conn.db.t.insert_many([{"_id": i} for i in range(2, 8)])  # more than the journal keeps
+    with Runtime(conn) as runtime:
+        runtime.start("s")
+        stored = wait_for(lambda: (d := subscription(conn, "s"))["status"] == "failed" and d)
+    assert stored["status_reason"].startswith("history lost")
+    assert delivered == [1]  # nothing after the gap was delivered as if nothing was lost
+
+
+@embedded_only
+def test_history_lost_can_restart_from_now_and_says_so(conn) -> None:
+    delivered: list[int] = []
+    conn.register_handler("h", lambda e: delivered.append(e["documentKey"]["_id"]))
+    subscribe(
+        conn,
+        "s",
+        "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h', "
+        "on_history_lost = 'restart_from_now'",
+    )
+    with Runtime(conn) as runtime:
+        runtime.start("s")
+        conn.db.t.insert_one({"_id": 1})
+        wait_for(lambda: delivered == [1])
+        runtime.stop("s")
+    configure_journal(conn.client, history_size=2)
+    conn.db.t.insert_many([{"_id": i} for i in range(2, 8)])
+    with Runtime(conn) as runtime:
+        runtime.start("s")
+        wait_for(lambda: "restarted from now" in (subscription(conn, "s")["status_reason"] or ""))
+        conn.db.t.insert_one({"_id": 99})
+        wait_for(lambda: 99 in delivered)
+    assert subscription(conn, "s")["status"] == "active"
+    assert delivered == [1, 99]
+
+
+def test_invalidate_stops_the_subscription_by_default(conn) -> None:
+    conn.db.t.insert_one({"_id": 0})
+    conn.register_handler("h", lambda e: None)
+    subscribe(conn, "s", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h'")
+    with Runtime(conn) as runtime:
+        runtime.start("s")
+        wait_for(lambda: subscription(conn, "s")["resume_token"] is not None)
+        conn.db.t.drop()
+        stored = wait_for(lambda: (d := subscription(conn, "s"))["status"] == "invalidated" and d)
+    assert "dropped or renamed" in stored["status_reason"]
+
+
+def test_a_resumable_stream_error_reopens_without_loss(conn, monkeypatch) -> None:
+    monkeypatch.setattr(runner_module, "REOPEN_SECONDS", 0.05)
+    delivered: list[int] = []
+    conn.register_handler("h", lambda e: delivered.append(e["documentKey"]["_id"]))
+    subscribe(conn, "s", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h'")
+    failed = threading.Event()
+    original = runner_module.SubscriptionRunner._next_unit
+
+    def flaky(self, cursor, options):
+        if delivered == [0, 1] and not failed.is_set():
+            failed.set()
+            raise OperationFailure("connection reset", code=6)  # HostUnreachable: resumable
+        return original(self, cursor, options)
+
+    monkeypatch.setattr(runner_module.SubscriptionRunner, "_next_unit", flaky)
+    with Runtime(conn) as runtime:
+        runtime.start("s")
+        conn.db.t.insert_many([{"_id": 0}, {"_id": 1}])
+        wait_for(failed.is_set)
+        conn.db.t.insert_many([{"_id": 2}, {"_id": 3}])
+        wait_for(lambda: len(delivered) >= 4)
+    assert delivered == [0, 1, 2, 3]
+    assert "connection reset" in subscription(conn, "s")["last_error"]
+    assert subscription(conn, "s")["status"] == "active"
+
+
+def test_retrying_status_and_business_columns_in_the_event_log(conn) -> None:
+    gate = threading.Event()
+    seen: list[str] = []
+
+    def handler(event) -> None:
+        seen.append("call")
+        if not gate.is_set():
+            raise RuntimeError("not yet")
+
+    conn.register_handler("h", handler)
+    subscribe(
+        conn,
+        "s",
+        "watch_collections = JSON_ARRAY('orders'), deliver_to = 'handler:h', "
+        "max_retry_attempts = 50, retry_delay_ms = 20, exponential_backoff = FALSE, "
+        "correlation_id_field = 'meta.cid', source_service_field = 'origin'",
+    )
+    with Runtime(conn) as runtime:
+        runtime.start("s")
+        conn.db.orders.insert_one({"_id": 1, "meta": {"cid": "c-1"}, "origin": "shop"})
+        status = "SELECT processing_status, retry_count FROM CHANGE_STREAM_EVENTS('orders')"
+        row = wait_for(
+            lambda: (
+                (r := conn.run_sql(status).rows)
+                and r[0]["processing_status"] == "retrying"
+                and r[0]
+            )
+        )
+        assert row["retry_count"] >= 1
+        gate.set()
+        wait_for(lambda: conn.run_sql(status).rows[0]["processing_status"] == "completed")
+    logged = conn.run_sql(
+        "SELECT correlation_id, source_service, target_service FROM CHANGE_STREAM_EVENTS()"
+    ).rows
+    assert logged == [{"correlation_id": "c-1", "source_service": "shop", "target_service": None}]
+    assert (
+        conn.db.change_stream_events.index_information()["processing_started_at_1"][
+            "expireAfterSeconds"
+        ]
+        == 7 * 24 * 3600
+    )
