@@ -143,3 +143,20 @@ def test_retrying_status_and_business_columns_in_the_event_log(conn) -> None:
         ]
         == 7 * 24 * 3600
     )
+
+
+def test_event_subscriptions_shows_latency_and_lag(conn) -> None:
+    conn.register_handler("h", lambda e: None)
+    subscribe(conn, "s", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h'")
+    with Runtime(conn) as runtime:
+        runtime.start("s")
+        conn.db.t.insert_many([{"_id": i} for i in range(5)])
+        wait_for(lambda: subscription(conn, "s")["events_delivered"] == 5)
+    (row,) = conn.run_sql(
+        "SELECT events_received, events_delivered, delivery_latency_p50_ms AS p50, "
+        "delivery_latency_p99_ms AS p99, resume_token_lag_seconds AS lag, status "
+        "FROM EVENT_SUBSCRIPTIONS()"
+    ).rows
+    assert row["events_received"] == 5 and row["status"] == "active"
+    assert 0 <= row["p50"] <= row["p99"] < 5000
+    assert 0 <= row["lag"] < 60

@@ -4,8 +4,10 @@ retries, and persist the resume token and counters after every unit and on idle 
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
+from collections import deque
 from typing import Any
 
 from pymongo.errors import OperationFailure
@@ -28,6 +30,7 @@ POLL_MS = 100  # longest wait for an event before the loop checks whether it sho
 IDLE_SAVE_SECONDS = 1.0  # idle polls persist the (moving) resume token at most this often
 REOPEN_SECONDS = 1.0  # first wait before reopening a stream that failed
 REOPEN_MAX_SECONDS = 30.0
+LATENCY_WINDOW = 1000  # deliveries the latency percentiles are computed over
 # Errors no reopen can fix: the subscription's status says so (never skipped silently).
 FATAL_CODES = {
     286: "history lost (the resume token is older than the oplog)",
@@ -45,6 +48,7 @@ class SubscriptionRunner:
         self.error: BaseException | None = None
         self._ttl_ready = False
         self._log_ttl_ready = False
+        self._latency: deque[float] = deque(maxlen=LATENCY_WINDOW)
         self._last_idle_save = 0.0
         self._saved_token: Any = None
 
@@ -235,9 +239,33 @@ class SubscriptionRunner:
         }
         if outcome.error is not None:
             update["last_error"] = outcome.error
+        if outcome.delivered:
+            update.update(self._latencies(unit))
         self._store().update_one({"_id": self.name}, {"$set": update, "$inc": increments})
         self._saved_token = last["_id"]
         return True
+
+    def _latencies(self, unit: list[dict[str, Any]]) -> dict[str, Any]:
+        """Commit-to-delivery latency percentiles over the last LATENCY_WINDOW deliveries,
+        shown by EVENT_SUBSCRIPTIONS()."""
+        now = utc_now()
+        for event in unit:
+            committed = event.get("wallTime")
+            if committed is not None:
+                if committed.tzinfo is None:
+                    committed = committed.replace(tzinfo=dt.UTC)
+                self._latency.append((now - committed).total_seconds() * 1000)
+        if not self._latency:
+            return {}
+        ordered = sorted(self._latency)
+
+        def percentile(p: float) -> float:
+            return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 3)
+
+        return {
+            "delivery_latency_p50_ms": percentile(0.50),
+            "delivery_latency_p99_ms": percentile(0.99),
+        }
 
     def _save_idle(self, cursor: Any, force: bool = False) -> None:
         token = cursor.resume_token
