@@ -58,6 +58,8 @@ def test_history_lost_can_restart_from_now_and_says_so(conn) -> None:
     with Runtime(conn) as runtime:
         runtime.start("s")
         wait_for(lambda: "restarted from now" in (subscription(conn, "s")["status_reason"] or ""))
+        # The new stream records where it starts as soon as it is open: write after that.
+        wait_for(lambda: subscription(conn, "s")["resume_token"] is not None)
         conn.db.t.insert_one({"_id": 99})
         wait_for(lambda: 99 in delivered)
     assert subscription(conn, "s")["status"] == "active"
@@ -160,3 +162,43 @@ def test_event_subscriptions_shows_latency_and_lag(conn) -> None:
     assert row["events_received"] == 5 and row["status"] == "active"
     assert 0 <= row["p50"] <= row["p99"] < 5000
     assert 0 <= row["lag"] < 60
+
+
+def test_without_preserve_order_documents_run_in_parallel_in_order_each(conn) -> None:
+    lock = threading.Lock()
+    active = {"now": 0, "most": 0}
+    seen: dict[int, list[int]] = {}
+    release = threading.Event()
+
+    def handler(event) -> None:
+        key = event["documentKey"]["_id"]
+        with lock:
+            active["now"] += 1
+            active["most"] = max(active["most"], active["now"])
+        release.wait(0.2)  # hold the delivery so others can overlap
+        with lock:
+            # updateLookup reads the document as it is now: the change itself says which.
+            changed = (event.get("updateDescription") or {}).get("updatedFields")
+            seen.setdefault(key, []).append((changed or event["fullDocument"])["v"])
+            active["now"] -= 1
+
+    conn.register_handler("h", handler)
+    subscribe(
+        conn,
+        "s",
+        "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h', "
+        "preserve_order = FALSE, batch_size = 20",
+    )
+    with Runtime(conn) as runtime:
+        runtime.start("s")
+        wait_for(lambda: subscription(conn, "s")["resume_token"] is not None)
+        for key in range(4):
+            conn.db.t.insert_one({"_id": key, "v": 0})
+        for version in (1, 2):
+            for key in range(4):
+                conn.db.t.update_one({"_id": key}, {"$set": {"v": version}})
+        wait_for(lambda: subscription(conn, "s")["events_delivered"] == 12, timeout=10)
+    assert seen == {key: [0, 1, 2] for key in range(4)}  # each document in its own order
+    assert active["most"] > 1  # different documents were delivered at the same time
+    stored = subscription(conn, "s")
+    assert stored["events_received"] == 12

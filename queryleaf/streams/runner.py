@@ -8,6 +8,7 @@ import datetime as dt
 import threading
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pymongo.errors import OperationFailure
@@ -31,6 +32,7 @@ IDLE_SAVE_SECONDS = 1.0  # idle polls persist the (moving) resume token at most 
 REOPEN_SECONDS = 1.0  # first wait before reopening a stream that failed
 REOPEN_MAX_SECONDS = 30.0
 LATENCY_WINDOW = 1000  # deliveries the latency percentiles are computed over
+MAX_PARALLEL_DELIVERIES = 8  # without preserve_order: documents delivered at once
 # Errors no reopen can fix: the subscription's status says so (never skipped silently).
 FATAL_CODES = {
     286: "history lost (the resume token is older than the oplog)",
@@ -49,6 +51,9 @@ class SubscriptionRunner:
         self._ttl_ready = False
         self._log_ttl_ready = False
         self._latency: deque[float] = deque(maxlen=LATENCY_WINDOW)
+        # The event log and dead letters are written from delivery threads: one at a time,
+        # since an embedded engine is not safe for concurrent writers.
+        self._writes = threading.Lock()
         self._last_idle_save = 0.0
         self._saved_token: Any = None
 
@@ -180,7 +185,8 @@ class SubscriptionRunner:
         if event is None:
             return []
         unit = [event]
-        if options["batch_processing"]:
+        # A batch, or the window of events delivered in parallel without preserve_order.
+        if options["batch_processing"] or not options["preserve_order"]:
             while len(unit) < options["batch_size"]:
                 more = cursor.try_next()
                 if more is None:
@@ -195,55 +201,109 @@ class SubscriptionRunner:
         options: dict[str, Any],
         target: Any,
     ) -> bool:
-        started = utc_now()
+        """Deliver a unit and commit it: the resume token moves past it only once every event
+        in it is settled (delivered, dead-lettered or skipped). False when a stop came during
+        a retry wait: nothing is committed and the unit is delivered again later."""
         if not self._log_ttl_ready:
             ensure_log_ttl(self.db, options["event_log_ttl_days"])
             self._log_ttl_ready = True
-        for event in unit:
-            log_started(self.db, subscription, event, started)
-        outcome = deliver(
-            target,
-            unit,
-            options,
-            self.stop_event,
-            on_retry=lambda failed: log_retrying(
-                self.db, subscription, unit, failed.attempts, failed.error or ""
-            ),
-        )
-        if outcome.interrupted:
-            return False
-        increments = {
-            "events_received": len(unit),
-            "events_retried": outcome.retries,
-        }
-        if outcome.delivered:
-            status = "completed"
-            increments["events_delivered"] = len(unit)
-        elif options["dead_letter_queue_enabled"]:
-            status = "dead_letter"
-            if not self._ttl_ready:
-                ensure_ttl_index(self.db)
-                self._ttl_ready = True
-            for event in unit:
-                dead_letter(self.db, subscription, event, outcome)
-            increments["events_dead_lettered"] = len(unit)
+        if options["preserve_order"] or options["batch_processing"] or len(unit) == 1:
+            settled = [self._settle(unit, subscription, options, target)]
         else:
-            status = "failed"  # given up without a dead-letter queue: skipped
-            increments["events_skipped"] = len(unit)
-        log_finished(self.db, subscription, unit, status, started, outcome.retries, outcome.error)
+            # Events of one document stay in order; different documents run in parallel.
+            groups: dict[str, list[dict[str, Any]]] = {}
+            for event in unit:
+                groups.setdefault(repr(event.get("documentKey")), []).append(event)
+            workers = min(MAX_PARALLEL_DELIVERIES, len(groups))
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                settled = list(
+                    pool.map(
+                        lambda events: self._settle_in_order(events, subscription, options, target),
+                        groups.values(),
+                    )
+                )
+        if any(result is None for result in settled):
+            return False
+        increments: dict[str, int] = {}
+        errors = [error for result in settled if result for error in result[1]]
+        for result in settled:
+            assert result is not None
+            for key, value in result[0].items():
+                increments[key] = increments.get(key, 0) + value
         last = unit[-1]
         update: dict[str, Any] = {
             "resume_token": last["_id"],
             "resume_token_timestamp": token_time(last) or utc_now(),
             "last_event_at": last.get("wallTime") or utc_now(),
         }
-        if outcome.error is not None:
-            update["last_error"] = outcome.error
-        if outcome.delivered:
+        if errors:
+            update["last_error"] = errors[-1]
+        if increments.get("events_delivered"):
             update.update(self._latencies(unit))
         self._store().update_one({"_id": self.name}, {"$set": update, "$inc": increments})
         self._saved_token = last["_id"]
         return True
+
+    def _settle_in_order(
+        self,
+        events: list[dict[str, Any]],
+        subscription: dict[str, Any],
+        options: dict[str, Any],
+        target: Any,
+    ) -> tuple[dict[str, int], list[str]] | None:
+        """One document's events, one after the other."""
+        increments: dict[str, int] = {}
+        errors: list[str] = []
+        for event in events:
+            result = self._settle([event], subscription, options, target)
+            if result is None:
+                return None
+            for key, value in result[0].items():
+                increments[key] = increments.get(key, 0) + value
+            errors += result[1]
+        return increments, errors
+
+    def _settle(
+        self,
+        unit: list[dict[str, Any]],
+        subscription: dict[str, Any],
+        options: dict[str, Any],
+        target: Any,
+    ) -> tuple[dict[str, int], list[str]] | None:
+        """Deliver one unit with retries; log it, dead-letter it when it keeps failing.
+        Returns the counter increments and errors, or None when stopped mid-retry."""
+        started = utc_now()
+        with self._writes:
+            for event in unit:
+                log_started(self.db, subscription, event, started)
+
+        def retrying(failed: Any) -> None:
+            with self._writes:
+                log_retrying(self.db, subscription, unit, failed.attempts, failed.error or "")
+
+        outcome = deliver(target, unit, options, self.stop_event, on_retry=retrying)
+        if outcome.interrupted:
+            return None
+        increments = {"events_received": len(unit), "events_retried": outcome.retries}
+        with self._writes:
+            if outcome.delivered:
+                status = "completed"
+                increments["events_delivered"] = len(unit)
+            elif options["dead_letter_queue_enabled"]:
+                status = "dead_letter"
+                if not self._ttl_ready:
+                    ensure_ttl_index(self.db)
+                    self._ttl_ready = True
+                for event in unit:
+                    dead_letter(self.db, subscription, event, outcome)
+                increments["events_dead_lettered"] = len(unit)
+            else:
+                status = "failed"  # given up without a dead-letter queue: skipped
+                increments["events_skipped"] = len(unit)
+            log_finished(
+                self.db, subscription, unit, status, started, outcome.retries, outcome.error
+            )
+        return increments, [outcome.error] if outcome.error else []
 
     def _latencies(self, unit: list[dict[str, Any]]) -> dict[str, Any]:
         """Commit-to-delivery latency percentiles over the last LATENCY_WINDOW deliveries,

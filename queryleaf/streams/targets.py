@@ -38,8 +38,9 @@ class LogTarget:
     def deliver(self, events: list[dict[str, Any]], batched: bool) -> None:
         text = "".join(event_json(event) + "\n" for event in events)
         if self.path is None:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            with _file_lock:  # whole lines, even from parallel deliveries
+                sys.stdout.write(text)
+                sys.stdout.flush()
             return
         with _file_lock, open(self.path, "a", encoding="utf-8") as file:
             file.write(text)
@@ -51,8 +52,15 @@ class CollectionTarget:
 
     def __init__(self, collection: Any) -> None:
         self.collection = collection
+        # Parallel deliveries (preserve_order = FALSE) touch different documents, but an
+        # embedded engine is not safe for concurrent writers: write one event at a time.
+        self._lock = threading.Lock()
 
     def deliver(self, events: list[dict[str, Any]], batched: bool) -> None:
+        with self._lock:
+            self._apply(events)
+
+    def _apply(self, events: list[dict[str, Any]]) -> None:
         for event in events:
             operation = event.get("operationType")
             key = (event.get("documentKey") or {}).get("_id")
