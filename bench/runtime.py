@@ -1,0 +1,239 @@
+"""Subscription runtime cost on the embedded engine.
+
+    .venv/bin/python bench/runtime.py [--quick]
+
+(a) One Python-handler subscription (`deliver_to = 'handler:h'`, preserve_order) against a bare
+    loop on the same engine (`db.coll.watch(full_document='updateLookup')` in a thread, calling
+    the same handler for each event). N documents are inserted one by one, each carrying
+    time.perf_counter() at its insert; the handler measures write-to-delivery latency.
+    Two runs per consumer:
+      - streaming: the consumer runs while the writer inserts: latency p50/p99, events/s from
+        the first insert to the last handler call;
+      - backlog: the handler holds the first event until all N are written, then the consumer
+        drains the rest: pure consumer events/s.
+    Goal: the subscription's throughput >= 0.8 of the bare loop's.
+
+(b) K subscriptions on one collection (each with its own counting handler); M inserts; the time
+    until every handler saw every event. Each subscription opens its own change stream today,
+    so the cost grows at least linearly with K; sub-linear growth needs shared streams (not built).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import queryleaf
+
+GOAL = 0.8
+COLL = "bench"
+WAIT_SECONDS = 60.0
+FANOUT_CAP = 25.0  # a fan-out run that takes longer is reported as not finished
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = WAIT_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("benchmark consumer did not keep up in time")
+        time.sleep(0.001)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+class Recorder:
+    """The handler both consumers call: latency from the document's insert time."""
+
+    def __init__(self, n: int, hold_first: bool) -> None:
+        self.n = n
+        self.latencies: list[float] = []
+        self.last_call = 0.0
+        self.released_at = 0.0
+        self.gate = threading.Event()
+        if not hold_first:
+            self.gate.set()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if not self.latencies:
+            self.gate.wait(WAIT_SECONDS)
+        now = time.perf_counter()
+        self.latencies.append(now - event["fullDocument"]["t"])
+        self.last_call = now
+
+    def done(self) -> bool:
+        return len(self.latencies) >= self.n
+
+
+def write(db: Any, n: int, recorder: Recorder) -> float:
+    """Insert n documents one by one; the time of the first insert."""
+    first = time.perf_counter()
+    for i in range(n):
+        db[COLL].insert_one({"i": i, "t": time.perf_counter()})
+    if not recorder.gate.is_set():  # backlog mode: everything is written, let the consumer go
+        recorder.released_at = time.perf_counter()
+        recorder.gate.set()
+    return first
+
+
+def run_subscription(n: int, backlog: bool) -> tuple[Recorder, float]:
+    recorder = Recorder(n, backlog)
+    with queryleaf.connect() as conn:
+        conn.register_handler("h", recorder)
+        conn.run_sql(
+            "CREATE EVENT_SUBSCRIPTION s AS (watch_collections = JSON_ARRAY('bench'), "
+            "deliver_to = 'handler:h', preserve_order = TRUE)"
+        )
+        conn.start_subscription("s")
+        store = conn.db.event_subscriptions
+        wait_until(lambda: store.find_one({"_id": "s"})["resume_token"] is not None)
+        first = write(conn.db, n, recorder)
+        wait_until(recorder.done)
+        conn.stop_subscription("s")
+    return recorder, first
+
+
+def run_bare(n: int, backlog: bool) -> tuple[Recorder, float]:
+    recorder = Recorder(n, backlog)
+    with queryleaf.connect() as conn:
+        db = conn.db
+        opened = threading.Event()
+
+        def loop() -> None:
+            with db[COLL].watch(full_document="updateLookup") as cs:
+                opened.set()
+                for seen, event in enumerate(cs, 1):
+                    recorder(event)
+                    if seen >= n:
+                        return
+
+        thread = threading.Thread(target=loop, daemon=True)
+        thread.start()
+        opened.wait(WAIT_SECONDS)
+        first = write(db, n, recorder)
+        wait_until(recorder.done)
+        thread.join(WAIT_SECONDS)
+    return recorder, first
+
+
+def rate(recorder: Recorder, first: float, backlog: bool) -> float:
+    if backlog:  # the first (held) event is not counted: the drain of the other n - 1
+        return (recorder.n - 1) / (recorder.last_call - recorder.released_at)
+    return recorder.n / (recorder.last_call - first)
+
+
+def bench_handler(n: int) -> None:
+    print(f"(a) one handler subscription vs a bare watch() loop, {n:,} inserts")
+    results: dict[tuple[str, bool], tuple[float, float, float]] = {}
+    for backlog in (False, True):
+        for label, run in (("bare loop", run_bare), ("subscription", run_subscription)):
+            recorder, first = run(n, backlog)
+            lat = recorder.latencies[1:] if backlog else recorder.latencies
+            results[(label, backlog)] = (
+                rate(recorder, first, backlog),
+                percentile(lat, 50) * 1000,
+                percentile(lat, 99) * 1000,
+            )
+    header = f"  {'consumer':<14}{'mode':<11}{'events/s':>10}{'p50 ms':>10}{'p99 ms':>10}"
+    print(header)
+    print("  " + "-" * (len(header) - 2))
+    for backlog in (False, True):
+        mode = "backlog" if backlog else "streaming"
+        for label in ("bare loop", "subscription"):
+            eps, p50, p99 = results[(label, backlog)]
+            lat = f"{p50:>10.2f}{p99:>10.2f}" if not backlog else f"{'-':>10}{'-':>10}"
+            print(f"  {label:<14}{mode:<11}{eps:>10,.0f}{lat}")
+    for backlog in (False, True):
+        mode = "backlog" if backlog else "streaming"
+        ratio = results[("subscription", backlog)][0] / results[("bare loop", backlog)][0]
+        verdict = "meets" if ratio >= GOAL else "misses"
+        print(
+            f"  throughput ratio subscription/bare ({mode}): {ratio:.3f} ({verdict} goal >= {GOAL})"
+        )
+    print("  (backlog latencies are not shown: they measure the hold, not the consumer)")
+    print()
+
+
+def run_fanout(k: int, m: int) -> float | None:
+    """Seconds until every handler saw all m events; None past FANOUT_CAP seconds."""
+    counts = [0] * k
+    with queryleaf.connect() as conn:
+        for j in range(k):
+
+            def count(event: dict[str, Any], j: int = j) -> None:
+                counts[j] += 1
+
+            conn.register_handler(f"h{j}", count)
+            conn.run_sql(
+                f"CREATE EVENT_SUBSCRIPTION s{j} AS (watch_collections = JSON_ARRAY('bench'), "
+                f"deliver_to = 'handler:h{j}', preserve_order = TRUE)"
+            )
+            conn.start_subscription(f"s{j}")
+        store = conn.db.event_subscriptions
+        wait_until(lambda: store.count_documents({"resume_token": None}) == 0)
+        start = time.perf_counter()
+        for i in range(m):
+            conn.db[COLL].insert_one({"i": i, "t": time.perf_counter()})
+        try:
+            wait_until(lambda: min(counts) >= m, FANOUT_CAP)
+            elapsed: float | None = time.perf_counter() - start
+        except TimeoutError:
+            elapsed = None
+        conn.runtime.stop_all()
+    return elapsed
+
+
+def bench_fanout(ks: list[int], m: int) -> None:
+    print(f"(b) K subscriptions on one collection, {m:,} inserts, until every handler saw all")
+    header = (
+        f"  {'K':>4}{'total s':>10}{'deliveries':>12}{'us/event/sub':>14}"
+        f"{'total/K=1':>11}{'per-sub vs K=1':>16}"
+    )
+    print(header)
+    print("  " + "-" * (len(header) - 2))
+    base = None
+    for k in ks:
+        elapsed = run_fanout(k, m)
+        if elapsed is None:
+            print(f"  {k:>4}  did not finish in {FANOUT_CAP:.0f} s ({m * k:,} deliveries)")
+            continue
+        per = elapsed / (m * k) * 1e6
+        base = base or (elapsed, per)
+        print(
+            f"  {k:>4}{elapsed:>10.2f}{m * k:>12,}{per:>14.1f}"
+            f"{elapsed / base[0]:>10.1f}x{per / base[1]:>15.2f}x"
+        )
+    print(
+        "  Each subscription opens its own change stream today (one thread, one stream each):\n"
+        "  total/K=1 equal to K is linear growth, above K super-linear (per-sub vs K=1 > 1x).\n"
+        "  The goal, sub-linear growth, needs shared streams (one stream per collection fanned\n"
+        "  out to its subscriptions), which are not built."
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer events and subscriptions")
+    args = parser.parse_args()
+    # Sized to the subscription path's cost today (milliseconds per delivery), so that the
+    # whole run stays under a minute; the bare loop alone would take far more events.
+    n = 300 if args.quick else 1_000
+    ks = [1, 10, 20] if args.quick else [1, 10, 20, 50]
+    m = 10 if args.quick else 20
+    started = time.perf_counter()
+    bench_handler(n)
+    bench_fanout(ks, m)
+    print(f"\n(total {time.perf_counter() - started:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
