@@ -43,6 +43,9 @@ def install() -> None:
     _patch_pipeline()
     filters.install()
     client.patch_entry_points()
+    from . import fast_paths
+
+    fast_paths.install()  # last: it wraps the patched entry points
     setattr(mongomock_ng, _MARK, True)
 
 
