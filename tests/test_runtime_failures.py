@@ -202,3 +202,34 @@ def test_without_preserve_order_documents_run_in_parallel_in_order_each(conn) ->
     assert active["most"] > 1  # different documents were delivered at the same time
     stored = subscription(conn, "s")
     assert stored["events_received"] == 12
+
+
+def test_the_seed_subscription_end_to_end(conn, tmp_path) -> None:
+    from pathlib import Path
+
+    seed = (Path(__file__).parent / "cases" / "seed" / "create_event_subscription.sql").read_text()
+    conn.run_sql(seed)
+    out = tmp_path / "events.ndjson"
+    conn.run_sql(f"ALTER EVENT_SUBSCRIPTION user_service_events SET (deliver_to = 'log:{out}')")
+    conn.run_sql("START EVENT_SUBSCRIPTION user_service_events")
+    wait_for(lambda: subscription(conn, "user_service_events")["resume_token"] is not None)
+    conn.db.users.insert_one({"_id": 1, "email": "a@x", "status": "new"})
+    conn.db.users.update_one({"_id": 1}, {"$set": {"email": "b@x"}})  # a watched field
+    conn.db.users.update_one({"_id": 1}, {"$set": {"nickname": "ada"}})  # not watched
+    conn.db.user_profiles.insert_one({"_id": 7})
+    conn.db.orders.insert_one({"_id": 9})  # not a watched collection
+    conn.db.users.delete_one({"_id": 1})  # the seed's filter drops deletes (it warns)
+    wait_for(lambda: subscription(conn, "user_service_events")["events_delivered"] == 3)
+    conn.run_sql("STOP EVENT_SUBSCRIPTION user_service_events")
+    import json
+
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    kinds = [(e["operationType"], e["ns"]["coll"]) for e in lines]
+    assert kinds == [("insert", "users"), ("update", "users"), ("insert", "user_profiles")]
+    logged = conn.run_sql(
+        "SELECT subscription_id, service_name, COUNT(*) AS n FROM CHANGE_STREAM_EVENTS() "
+        "WHERE processing_status = 'completed' GROUP BY subscription_id, service_name"
+    ).rows
+    assert logged == [
+        {"subscription_id": "user_lifecycle_events", "service_name": "user_service", "n": 3}
+    ]
