@@ -18,6 +18,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from queryleaf.streams.active_streams import utc_now
 from queryleaf.streams.event_columns import LEASES
 
 LEASE_SECONDS = 15.0  # how long a lease lasts without renewal
@@ -39,7 +40,7 @@ class Leases:
 
     def acquire(self, name: str) -> bool:
         """Take (or keep) the lease of `name`: True when it is free, expired or already ours."""
-        now = _now()
+        now = utc_now()
         try:
             document = self.collection.find_one_and_update(
                 {"_id": name, "$or": [{"owner": self.owner}, {"expires_at": {"$lte": now}}]},
@@ -53,7 +54,7 @@ class Leases:
 
     def renew(self, name: str) -> bool:
         """Extend our lease of `name`; False when another owner has taken it (or it is gone)."""
-        now = _now()
+        now = utc_now()
         result = self.collection.update_one(
             {"_id": name, "owner": self.owner}, {"$set": self._fields(now)}
         )
@@ -66,7 +67,7 @@ class Leases:
     def holder(self, name: str) -> str | None:
         """The current, unexpired owner of `name`'s lease, if any."""
         document = self.collection.find_one({"_id": name})
-        if document is None or _aware(document["expires_at"]) <= _now():
+        if document is None or _aware(document["expires_at"]) <= utc_now():
             return None
         return document.get("owner")
 
@@ -80,8 +81,3 @@ class Leases:
 
 def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
-def _now() -> dt.datetime:
-    now = dt.datetime.now(dt.UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
