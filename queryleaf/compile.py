@@ -36,7 +36,7 @@ def compile_statement(text: str, dialect: str = "mysql", params: Any = None) -> 
 def _plan(text: str, dialect: str, params: Any) -> Plan:
     if params is None and "?" not in text and ":" not in text:
         return _cached_plan(text, dialect)
-    return plan_statement(parse_sql(text, dialect), params)
+    return plan_statement(parse_sql(text, dialect), params, text=text)
 
 
 @lru_cache(maxsize=512)
@@ -79,7 +79,7 @@ def _plan_live(text: str, emit: tuple[int, int], dialect: str, params: Any) -> A
             raise SemanticError(
                 "EMIT CHANGES ends a SELECT", offset=start - body_start, code="QL330"
             )
-        plan = plan_live(tree, Bindings(tree, params))
+        plan = plan_live(tree, Bindings(tree, params, blanked))
     except QueryLeafError as error:
         _shift(error, body_start)
         raise

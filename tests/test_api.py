@@ -129,3 +129,34 @@ def test_explain_warns_about_collections_that_do_not_exist(conn) -> None:
         "collection other_missing does not exist",
     ]
     assert "orderz" in result.rows[0]["notes"]
+
+
+def test_positional_parameters_bind_in_text_order_with_limit(conn) -> None:
+    conn.db.o.insert_many([{"_id": i, "amt": a} for i, a in [(10, 5), (11, 7), (12, 9), (13, 1)]])
+    sql = "SELECT _id FROM o WHERE amt > ? ORDER BY _id LIMIT ?"
+    assert conn.run_sql(sql, [4, 2]).rows == [{"_id": 10}, {"_id": 11}]
+    # MySQL's LIMIT offset, count
+    assert conn.run_sql("SELECT _id FROM o ORDER BY _id LIMIT ?, ?", [1, 2]).rows == [
+        {"_id": 11},
+        {"_id": 12},
+    ]
+    assert conn.run_sql("SELECT _id FROM o ORDER BY _id LIMIT ? OFFSET ?", [1, 2]).rows == [
+        {"_id": 12}
+    ]
+
+
+def test_parameters_in_a_with_statement(conn) -> None:
+    conn.db.o.insert_many([{"uid": 1, "amt": 5}, {"uid": 1, "amt": 7}, {"uid": 2, "amt": 9}])
+    sql = "WITH a AS (SELECT uid, amt FROM o WHERE amt > ?) SELECT uid, amt FROM a WHERE uid = ?"
+    assert conn.run_sql(sql, [6, 1]).rows == [{"uid": 1, "amt": 7}]
+
+
+def test_a_regex_parameter_is_a_value_not_a_pattern(conn) -> None:
+    import re
+
+    from bson import Regex
+
+    conn.run_sql("INSERT INTO t (_id, name) VALUES (1, 'ann'), (2, 'bob')")
+    assert conn.run_sql("DELETE FROM t WHERE name = ?", [re.compile(".*")]).rowcount == 0
+    assert conn.run_sql("DELETE FROM t WHERE name IN (?, 'zzz')", [Regex("^a")]).rowcount == 0
+    assert conn.db.t.count_documents({}) == 2

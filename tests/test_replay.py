@@ -53,6 +53,10 @@ def test_replay_delivers_in_order_and_removes_what_it_delivered(subscription) ->
     (left,) = conn.db.dead_letter_events.find()
     assert left["event"]["documentKey"] == {"_id": 2}
     assert left["attempts"] == 5 and "still broken" in left["error"]
+    stored = conn.db.event_subscriptions.find_one({"_id": "s"})
+    # Counters only grow: replayed letters count as delivered and replayed.
+    assert stored["events_delivered"] == 2 and stored["events_replayed"] == 2
+    assert stored["events_dead_lettered"] == 0
 
 
 def test_replay_with_a_condition(subscription) -> None:

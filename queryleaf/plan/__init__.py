@@ -15,10 +15,12 @@ from queryleaf.plan.writes import plan_delete, plan_insert, plan_update
 __all__ = ["ExplainPlan", "Plan", "plan_statement"]
 
 
-def plan_statement(tree: exp.Expression, params: Any = None, scan: bool = True) -> Plan:
+def plan_statement(
+    tree: exp.Expression, params: Any = None, scan: bool = True, text: str = ""
+) -> Plan:
     """Plan one parsed statement. `scan=False` skips looking for placeholders, for callers
     that know the text has none."""
-    bindings = Bindings(tree, params) if scan else None
+    bindings = Bindings(tree, params, text) if scan else None
     if isinstance(tree, exp.Select | exp.Union | exp.Intersect | exp.Except):
         return plan_query(tree, bindings)
     if isinstance(tree, exp.Insert):

@@ -5,10 +5,11 @@ be translated raises."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
-from bson import ObjectId
+from bson import ObjectId, Regex
 from sqlglot import exp
 
 from queryleaf.plan import mql
@@ -111,8 +112,8 @@ class FilterCompiler:
             op = NEGATED[op]
         if value is None:
             return dict(FALSE_FILTER)  # a comparison with NULL is never TRUE
-        if isinstance(value, dict | list):
-            return None  # document equality has subtle array semantics; use $expr
+        if not queryable(value):
+            return None  # document equality and regex values: exact in $expr
         if op == "$eq":
             if is_object_id_text(value):
                 return {path: {"$in": [ObjectId(value), value]}}
@@ -131,7 +132,7 @@ class FilterCompiler:
         values = [self._constant(item) for item in node.expressions]
         if path is None or any(v is NotConstant for v in values):
             return None
-        if any(isinstance(v, dict | list) for v in values):
+        if not all(queryable(v) for v in values):
             return None
         present = expand_object_ids([v for v in values if v is not None])
         if not negate:
@@ -169,6 +170,13 @@ class FilterCompiler:
         if negate:
             return {path: {"$not": regex, "$type": "string"}}
         return {path: regex}
+
+
+def queryable(value: Any) -> bool:
+    """Whether a constant means itself in a query filter. Documents and arrays have subtle
+    matching rules there, and a regex (a bound re.Pattern or bson Regex) would become a
+    pattern match instead of an equality: those compare in $expr, exactly."""
+    return not isinstance(value, dict | list | re.Pattern | Regex)
 
 
 def merge_and(parts: list[dict[str, Any]]) -> dict[str, Any]:

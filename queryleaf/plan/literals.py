@@ -23,10 +23,9 @@ class NotConstant(Exception):
 class Bindings:
     """Values for the placeholders of one statement: `?` by position, `:name` by name."""
 
-    def __init__(self, statement: exp.Expression, params: Any) -> None:
+    def __init__(self, statement: exp.Expression, params: Any, text: str = "") -> None:
         self._values: dict[int, Any] = {}
-        # Depth-first order follows the text (sqlglot keeps no position on placeholders).
-        placeholders = [n for n in statement.walk(bfs=False) if isinstance(n, exp.Placeholder)]
+        placeholders = placeholders_in_text_order(statement, text)
         if not placeholders:
             return
         if params is None:
@@ -67,7 +66,45 @@ class Bindings:
                 position += 1
 
     def value(self, node: exp.Placeholder) -> Any:
+        if id(node) not in self._values:
+            raise ParameterError("this placeholder cannot be bound here", node=node, code="QL402")
         return self._values[id(node)]
+
+
+# Where each clause of a query stands in the text; sqlglot keeps no positions on
+# placeholders and stores LIMIT before FROM, so tree order is not text order.
+_CLAUSE_RANK = {
+    "with": 0, "with_": 0, "expressions": 1, "from": 2, "from_": 2, "joins": 3, "where": 4,
+    "group": 5, "having": 6, "qualify": 7, "windows": 7, "order": 8, "limit": 9, "offset": 10,
+}  # fmt: skip
+_LIMIT_OFFSET_FIRST = re.compile(r"\bLIMIT\s+\?\s*,\s*\?", re.IGNORECASE)
+
+
+def placeholders_in_text_order(statement: exp.Expression, text: str) -> list[exp.Placeholder]:
+    """The placeholders of a statement in the order they are written."""
+    ranks = dict(_CLAUSE_RANK)
+    if _LIMIT_OFFSET_FIRST.search(text):
+        ranks["offset"], ranks["limit"] = 9, 10  # MySQL's LIMIT offset, count
+    found: list[tuple[tuple[tuple[int, int], ...], exp.Placeholder]] = []
+
+    def visit(node: exp.Expression, path: tuple[tuple[int, int], ...]) -> None:
+        if isinstance(node, exp.Placeholder):
+            found.append((path, node))
+        is_query = isinstance(node, exp.Query)
+        order = list(type(node).arg_types)
+        for key, value in node.args.items():
+            if is_query and key in ranks:
+                rank = ranks[key]
+            else:
+                rank = 100 + (order.index(key) if key in order else len(order))
+            children = value if isinstance(value, list) else [value]
+            for index, child in enumerate(children):
+                if isinstance(child, exp.Expression):
+                    visit(child, (*path, (rank, index)))
+
+    visit(statement, ())
+    found.sort(key=lambda item: item[0])
+    return [node for _, node in found]
 
 
 def constant_value(node: exp.Expression, bindings: Bindings | None = None) -> Any:

@@ -36,16 +36,14 @@ def plan_query(tree: exp.Expression, bindings: Bindings | None) -> Plan:
 def query_pipeline(node: exp.Expression, ctx: QueryContext) -> QueryPipeline:
     with_ = _with(node)
     if with_ is not None:
+        # The tree is not copied: parameters are bound to its nodes.
         ctx = _with_ctes(with_, ctx)
-        node = node.copy()
-        node.set("with_", None)
-        node.set("with", None)
     if isinstance(node, exp.Subquery):
         return query_pipeline(node.this, ctx)
     if isinstance(node, exp.Select):
         from queryleaf.plan.select import SelectCompiler
 
-        return SelectCompiler(node, ctx).pipeline()
+        return SelectCompiler(node, ctx, ctes_done=with_ is not None).pipeline()
     if isinstance(node, exp.Union | exp.Intersect | exp.Except):
         return _set_operation(node, ctx)
     raise UnsupportedError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,10 +119,15 @@ class Scope:
         relation, path = self.resolve(node)
         return relation.prefix + path
 
-    def relations_of(self, node: exp.Expression) -> set[str]:
-        """Aliases of the relations an expression reads."""
+    def relations_of(
+        self, node: exp.Expression, outer: Callable[[exp.Expression], bool] | None = None
+    ) -> set[str]:
+        """Aliases of the relations an expression reads; `outer` tells the references that
+        belong to an enclosing query (a correlated subquery's), which read none of these."""
         found: set[str] = set()
         for ref in references(node):
+            if outer is not None and outer(ref):
+                continue
             relation, _ = self.resolve(ref)
             found.add(relation.alias)
         # A correlated subquery reads the outer relations it names by alias.

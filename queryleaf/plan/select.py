@@ -29,8 +29,9 @@ from queryleaf.plan.subqueries import SubqueryPlanner
 
 
 class SelectCompiler:
-    def __init__(self, select: exp.Select, ctx: QueryContext) -> None:
-        _reject_unsupported(select)
+    def __init__(self, select: exp.Select, ctx: QueryContext, ctes_done: bool = False) -> None:
+        if not ctes_done:
+            _reject_unsupported(select)
         self.select = select
         self.ctx = ctx
         self.bindings = ctx.bindings
@@ -190,7 +191,11 @@ class SelectCompiler:
         as SQL allows."""
         pending = list(where)
         assert self.base is not None
-        first = [c for c in pending if self.scope.relations_of(c) <= {self.base.alias}]
+        first = [
+            c
+            for c in pending
+            if self.scope.relations_of(c, self._outer_reference) <= {self.base.alias}
+        ]
         pending = [c for c in pending if c not in first]
         assert self.base is not None
         stages: list[dict[str, Any]] = list(self.base.stages)
@@ -203,7 +208,8 @@ class SelectCompiler:
                 movable = [
                     c
                     for c in pending
-                    if self.scope.relations_of(c) <= seen and not _has_subquery(c)
+                    if self.scope.relations_of(c, self._outer_reference) <= seen
+                    and not _has_subquery(c)
                 ]
                 pending = [c for c in pending if c not in movable]
                 conditions += movable

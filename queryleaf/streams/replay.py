@@ -49,7 +49,9 @@ def replay(conn: Any, command: DeadLetterCommand, plan: Any) -> Result:
         )
     db[SUBSCRIPTIONS].update_one(
         {"_id": command.name},
-        {"$inc": {"events_delivered": replayed, "events_dead_lettered": -replayed}},
+        # Counters only grow (they are exported as Prometheus counters): a replayed dead
+        # letter counts as delivered and as replayed, and stays counted as dead-lettered.
+        {"$inc": {"events_delivered": replayed, "events_replayed": replayed}},
     )
     warnings = [f"{failed} dead letter(s) failed again and stay"] if failed else []
     return Result(rowcount=replayed, plan=plan, warnings=warnings)
