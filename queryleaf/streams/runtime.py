@@ -96,7 +96,9 @@ class Runtime:
         runner, thread = current
         runner.stop()
         thread.join(timeout)
-        self._finished(name)
+        # A delivery still running past the timeout keeps the lease (it expires instead), so
+        # no other owner delivers while this one may still be delivering.
+        self._finished(name, release=not thread.is_alive())
         return True
 
     def stop_all(self, timeout: float = JOIN_SECONDS, *, release: bool = True) -> None:
@@ -114,8 +116,8 @@ class Runtime:
             runner.stop()
         for _, (_runner, thread) in running:
             thread.join(timeout)
-        for name, _ in running:
-            self._finished(name, release)
+        for name, (_runner, thread) in running:
+            self._finished(name, release and not thread.is_alive())
         self._closing.clear()
 
     def running(self) -> list[str]:
