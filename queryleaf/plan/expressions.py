@@ -344,7 +344,11 @@ def bracket_for_list(a: Any, values: list[Any]) -> Any:
         return mql.type_guard(a, values[0])
     if kinds == {"string", "objectId"}:
         return {"$in": [{"$type": a}, ["string", "objectId"]]}
-    return True
+    if None in kinds:
+        return True  # a constant without a comparison bracket (a document, an array)
+    # Mixed brackets: a value of any other type compares with none of them.
+    representatives = {mql.type_name_of(v): v for v in values}
+    return mql.or_(*[mql.type_guard(a, v) for v in representatives.values()])
 
 
 class LikePattern:

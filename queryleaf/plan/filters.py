@@ -144,7 +144,9 @@ class FilterCompiler:
             return {path: {"$nin": present, "$type": ["string", "objectId"]}}
         if len(kinds) == 1 and None not in kinds:
             return {path: {"$nin": present, "$type": kinds.pop()}}
-        return {path: {"$nin": [*present, None]}}
+        if None in kinds:
+            return {path: {"$nin": [*present, None]}}
+        return None  # mixed types: $expr keeps type bracketing
 
     def _between(self, node: exp.Between, negate: bool) -> dict[str, Any] | None:
         path = self._path(node.this)
