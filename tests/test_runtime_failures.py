@@ -4,6 +4,7 @@ event log's retrying status and business columns. Every wait is bounded."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from pymongo.errors import OperationFailure
@@ -233,3 +234,55 @@ def test_the_seed_subscription_end_to_end(conn, tmp_path) -> None:
     assert logged == [
         {"subscription_id": "user_lifecycle_events", "service_name": "user_service", "n": 3}
     ]
+
+
+def test_drop_and_alter_reach_a_running_runner(conn) -> None:
+    first: list[int] = []
+    second: list[int] = []
+    conn.register_handler("h1", lambda e: first.append(e["documentKey"]["_id"]))
+    conn.register_handler("h2", lambda e: second.append(e["documentKey"]["_id"]))
+    subscribe(conn, "s", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h1'")
+    with Runtime(conn) as runtime:  # not conn.runtime: it learns of changes from the database
+        runtime.start("s")
+        conn.db.t.insert_one({"_id": 1})
+        wait_for(lambda: first == [1])
+        conn.run_sql("ALTER EVENT_SUBSCRIPTION s SET (deliver_to = 'handler:h2')")
+        wait_for(lambda: subscription(conn, "s")["resume_token"] is not None)
+        time.sleep(1.2)  # the runner rereads its definition at most once a second
+        conn.db.t.insert_one({"_id": 2})
+        wait_for(lambda: second == [2])
+        conn.run_sql("DROP EVENT_SUBSCRIPTION s")
+        wait_for(lambda: not runtime.is_running("s"))
+    assert first == [1] and second == [2]
+
+
+def test_a_redelivered_window_dead_letters_each_event_once(conn) -> None:
+    from queryleaf.streams.delivery import Outcome, dead_letter
+
+    event = {"_id": {"_data": "abc"}, "operationType": "insert", "documentKey": {"_id": 1}}
+    subscription_doc = {"subscription_id": "sid", "service_name": None}
+    for _ in range(2):  # the same event settled twice (a window delivered again)
+        dead_letter(conn.db, subscription_doc, event, Outcome(delivered=False, attempts=2))
+    assert conn.db.dead_letter_events.count_documents({}) == 1
+
+
+def test_start_waits_for_a_stopped_runner_still_delivering(conn) -> None:
+    release = threading.Event()
+    calls: list[int] = []
+
+    def slow(event) -> None:
+        calls.append(event["documentKey"]["_id"])
+        release.wait(5)
+
+    conn.register_handler("h", slow)
+    subscribe(conn, "s", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h'")
+    runtime = Runtime(conn)
+    runtime.start("s")
+    wait_for(lambda: subscription(conn, "s")["resume_token"] is not None)
+    conn.db.t.insert_one({"_id": 0})
+    wait_for(lambda: calls == [0])
+    assert runtime.stop("s", timeout=0.2)  # returns while the delivery still runs
+    assert runtime.start("s") is False  # not a second runner beside it
+    release.set()
+    runtime.stop_all()
+    assert calls == [0]

@@ -86,7 +86,12 @@ def dead_letter(
     """Keep an event that exhausted its retries in dead_letter_events."""
     stored = {key: value for key, value in event.items() if key != "_id"}
     stored["resume_token"] = event.get("_id")
-    db[DEAD_LETTERS].insert_one(
+    # One dead letter per event and subscription, even when a window is delivered again
+    # after a stop: the id is derived from the event's token.
+    token = (event.get("_id") or {}).get("_data")
+    key = f"{subscription['subscription_id']}:{token}"
+    db[DEAD_LETTERS].replace_one(
+        {"_id": key},
         {
             "subscription_id": subscription["subscription_id"],
             "service_name": subscription.get("service_name"),
@@ -96,7 +101,8 @@ def dead_letter(
             "first_failed_at": outcome.first_failed_at,
             "last_failed_at": outcome.last_failed_at,
             "created_at": utc_now(),
-        }
+        },
+        upsert=True,
     )
 
 

@@ -32,7 +32,8 @@ IDLE_SAVE_SECONDS = 1.0  # idle polls persist the (moving) resume token at most 
 REOPEN_SECONDS = 1.0  # first wait before reopening a stream that failed
 REOPEN_MAX_SECONDS = 30.0
 LATENCY_WINDOW = 1000  # deliveries the latency percentiles are computed over
-MAX_PARALLEL_DELIVERIES = 8  # without preserve_order: documents delivered at once
+MAX_PARALLEL_DELIVERIES = 8
+STATUS_CHECK_SECONDS = 1.0  # how often a runner rereads its subscription's status  # without preserve_order: documents delivered at once
 # Errors no reopen can fix: the subscription's status says so (never skipped silently).
 FATAL_CODES = {
     286: "history lost (the resume token is older than the oplog)",
@@ -50,6 +51,7 @@ class SubscriptionRunner:
         self.error: BaseException | None = None
         self._ttl_ready = False
         self._log_ttl_ready = False
+        self._last_check = time.monotonic()
         self._latency: deque[float] = deque(maxlen=LATENCY_WINDOW)
         # The event log and dead letters are written from delivery threads: one at a time,
         # since an embedded engine is not safe for concurrent writers.
@@ -148,6 +150,8 @@ class SubscriptionRunner:
                 # A new subscription: record where it starts, so a restart does not skip ahead.
                 self._save_idle(cursor, force=True)
             while not self.stop_event.is_set():
+                if not self._still_current(subscription):
+                    return  # dropped, paused or stopped (stop is set), or redefined: reopen
                 unit = self._next_unit(cursor, options)
                 registration.beat(len(unit))
                 if not unit:
@@ -162,6 +166,20 @@ class SubscriptionRunner:
         finally:
             cursor.close()
             registration.close()
+
+    def _still_current(self, subscription: dict[str, Any]) -> bool:
+        """At most once a second: is the stored definition still the one this stream runs?
+        DROP, STOP and PAUSE made anywhere (another process included) stop the runner; an
+        ALTER (a new updated_at) makes it reopen with the new options."""
+        now = time.monotonic()
+        if now - self._last_check < STATUS_CHECK_SECONDS:
+            return True
+        self._last_check = now
+        current = self._store().find_one({"_id": self.name}, {"status": 1, "updated_at": 1})
+        if current is None or current.get("status") != "active":
+            self.stop_event.set()
+            return False
+        return current.get("updated_at") == subscription.get("updated_at")
 
     def _invalidated(self, options: dict[str, Any]) -> None:
         """The watched collection was dropped or renamed. on_invalidate = 'stop' (the

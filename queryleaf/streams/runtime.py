@@ -40,6 +40,7 @@ class Runtime:
         self.conn = conn
         self._lock = threading.Lock()
         self._running: dict[str, tuple[SubscriptionRunner, threading.Thread]] = {}
+        self._stopping: dict[str, threading.Thread] = {}  # stopped, still delivering
         self.listener = listener
         self.leases = Leases(conn.db, owner, lease_seconds) if leases else None
         self.renew_seconds = renew_seconds
@@ -58,6 +59,9 @@ class Runtime:
             current = self._running.get(name)
             if current is not None and current[1].is_alive():
                 return False
+            stopping = self._stopping.get(name)
+            if stopping is not None and stopping.is_alive():
+                return False  # a stopped runner is still finishing a delivery: one at a time
             document = self.conn.db[SUBSCRIPTIONS].find_one({"_id": name}, {"status": 1})
             if document is None:
                 raise KeyError(f"event subscription {name} does not exist")
@@ -96,6 +100,9 @@ class Runtime:
         runner, thread = current
         runner.stop()
         thread.join(timeout)
+        if thread.is_alive():
+            with self._lock:
+                self._stopping[name] = thread
         # A delivery still running past the timeout keeps the lease (it expires instead), so
         # no other owner delivers while this one may still be delivering.
         self._finished(name, release=not thread.is_alive())
