@@ -8,6 +8,7 @@ import datetime as dt
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -240,14 +241,10 @@ class SubscriptionRunner:
                         groups.values(),
                     )
                 )
-        if any(result is None for result in settled):
+        combined = combine(settled)
+        if combined is None:
             return False
-        increments: dict[str, int] = {}
-        errors = [error for result in settled if result for error in result[1]]
-        for result in settled:
-            assert result is not None
-            for key, value in result[0].items():
-                increments[key] = increments.get(key, 0) + value
+        increments, errors = combined
         last = unit[-1]
         update: dict[str, Any] = {
             "resume_token": last["_id"],
@@ -268,18 +265,10 @@ class SubscriptionRunner:
         subscription: dict[str, Any],
         options: dict[str, Any],
         target: Any,
-    ) -> tuple[dict[str, int], list[str]] | None:
-        """One document's events, one after the other."""
-        increments: dict[str, int] = {}
-        errors: list[str] = []
-        for event in events:
-            result = self._settle([event], subscription, options, target)
-            if result is None:
-                return None
-            for key, value in result[0].items():
-                increments[key] = increments.get(key, 0) + value
-            errors += result[1]
-        return increments, errors
+    ) -> Settled | None:
+        """One document's events, one after the other (a stop ends the run: combine stops
+        reading the generator at the first None)."""
+        return combine(self._settle([event], subscription, options, target) for event in events)
 
     def _settle(
         self,
@@ -287,7 +276,7 @@ class SubscriptionRunner:
         subscription: dict[str, Any],
         options: dict[str, Any],
         target: Any,
-    ) -> tuple[dict[str, int], list[str]] | None:
+    ) -> Settled | None:
         """Deliver one unit with retries; log it, dead-letter it when it keeps failing.
         Returns the counter increments and errors, or None when stopped mid-retry."""
         started = utc_now()
@@ -357,3 +346,20 @@ class SubscriptionRunner:
             {"$set": {"resume_token": token, "resume_token_timestamp": utc_now()}},
         )
         self._saved_token = token
+
+
+Settled = tuple[dict[str, int], list[str]]
+
+
+def combine(results: Iterable[Settled | None]) -> Settled | None:
+    """Counter increments and errors of several settled units added up; None as soon as one
+    was interrupted by a stop."""
+    increments: dict[str, int] = {}
+    errors: list[str] = []
+    for result in results:
+        if result is None:
+            return None
+        for key, value in result[0].items():
+            increments[key] = increments.get(key, 0) + value
+        errors += result[1]
+    return increments, errors
