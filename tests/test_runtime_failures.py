@@ -11,6 +11,7 @@ from pymongo.errors import OperationFailure
 
 from queryleaf.engines.embedded.change_streams import configure_journal
 from queryleaf.streams import runner as runner_module
+from queryleaf.streams import shared_streams
 from queryleaf.streams.runtime import Runtime
 from tests.conftest import TEST_URI
 from tests.test_runtime import subscribe, subscription, wait_for
@@ -79,28 +80,62 @@ def test_invalidate_stops_the_subscription_by_default(conn) -> None:
     assert "dropped or renamed" in stored["status_reason"]
 
 
-def test_a_resumable_stream_error_reopens_without_loss(conn, monkeypatch) -> None:
+class FlakyCursor:
+    """A change stream that fails once, with an error MongoDB labels resumable, when `fail`
+    says so."""
+
+    def __init__(self, cursor, fail) -> None:
+        self.cursor, self.fail = cursor, fail
+
+    def try_next(self):
+        if self.fail():
+            raise OperationFailure("connection reset", code=6)  # HostUnreachable: resumable
+        return self.cursor.try_next()
+
+    def __getattr__(self, name):
+        return getattr(self.cursor, name)
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared", "private"])
+def test_a_resumable_stream_error_reopens_without_loss(conn, monkeypatch, shared) -> None:
     monkeypatch.setattr(runner_module, "REOPEN_SECONDS", 0.05)
+    monkeypatch.setattr(shared_streams, "REOPEN_SECONDS", 0.05)
     delivered: list[int] = []
     conn.register_handler("h", lambda e: delivered.append(e["documentKey"]["_id"]))
     subscribe(conn, "s", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h'")
     failed = threading.Event()
-    original = runner_module.SubscriptionRunner._next_unit
 
-    def flaky(self, cursor, options):
+    def fail_once() -> bool:
         if delivered == [0, 1] and not failed.is_set():
             failed.set()
-            raise OperationFailure("connection reset", code=6)  # HostUnreachable: resumable
-        return original(self, cursor, options)
+            return True
+        return False
 
-    monkeypatch.setattr(runner_module.SubscriptionRunner, "_next_unit", flaky)
-    with Runtime(conn) as runtime:
+    if shared:
+        open_shared = shared_streams.SharedStream._open
+
+        def flaky_open(self, members):
+            cursor, registration = open_shared(self, members)
+            return FlakyCursor(cursor, fail_once), registration
+
+        monkeypatch.setattr(shared_streams.SharedStream, "_open", flaky_open)
+    else:
+        private = runner_module.PrivateSource
+
+        class FlakySource(private):
+            def __init__(self, cursor, registration) -> None:
+                super().__init__(FlakyCursor(cursor, fail_once), registration)
+
+        monkeypatch.setattr(runner_module, "PrivateSource", FlakySource)
+    with Runtime(conn, share_streams=shared) as runtime:
         runtime.start("s")
         conn.db.t.insert_many([{"_id": 0}, {"_id": 1}])
         wait_for(failed.is_set)
         conn.db.t.insert_many([{"_id": 2}, {"_id": 3}])
         wait_for(lambda: len(delivered) >= 4)
+        kinds = {row["kind"] for row in conn.db.active_change_streams.find()}
     assert delivered == [0, 1, 2, 3]
+    assert kinds == {"shared" if shared else "subscription"}
     assert "connection reset" in subscription(conn, "s")["last_error"]
     assert subscription(conn, "s")["status"] == "active"
 

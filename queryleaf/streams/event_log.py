@@ -1,16 +1,21 @@
 """The event log: one document per handled event in change_stream_events, with the columns of
-CHANGE_STREAM_EVENTS(). A row is written when processing starts (status `processing`) and
-updated when it ends (`completed`, `dead_letter`, or `failed` without a dead-letter queue).
-Its `_id` is subscription id + event id, so an event delivered again after a restart
-overwrites its row instead of adding one."""
+CHANGE_STREAM_EVENTS(). Rows are written when their events settle (`completed`, `dead_letter`,
+or `failed` without a dead-letter queue), a window of events in one write together with the
+resume token that moves past them; an event whose delivery failed and waits to be retried
+shows as `retrying` meanwhile. Its `_id` is subscription id + event id, so an event delivered
+again after a restart overwrites its row instead of adding one."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from pymongo.errors import BulkWriteError
+
 from queryleaf.streams.active_streams import utc_now
 from queryleaf.streams.event_columns import BUSINESS_COLUMNS, EVENT_LOG
+
+DUPLICATE_KEY = 11000
 
 
 def token_time(event: dict[str, Any]) -> dt.datetime | None:
@@ -25,12 +30,23 @@ def log_id(subscription: dict[str, Any], event: dict[str, Any]) -> str:
     return f"{subscription['subscription_id']}:{event['_id']['_data']}"
 
 
-def log_started(
-    db: Any, subscription: dict[str, Any], event: dict[str, Any], started_at: dt.datetime
-) -> None:
+def log_row(
+    subscription: dict[str, Any],
+    event: dict[str, Any],
+    status: str,
+    started_at: dt.datetime,
+    finished_at: dt.datetime | None = None,
+    retries: int = 0,
+    error: str | None = None,
+) -> dict[str, Any]:
+    """The event's row as CHANGE_STREAM_EVENTS() shows it."""
     namespace = event.get("ns") or {}
     update = event.get("updateDescription") or {}
+    duration = None
+    if finished_at is not None:
+        duration = int((finished_at - started_at).total_seconds() * 1000)
     row: dict[str, Any] = {
+        "_id": log_id(subscription, event),
         "event_id": event["_id"]["_data"],
         "subscription_id": subscription["subscription_id"],
         "service_name": subscription.get("service_name"),
@@ -45,15 +61,51 @@ def log_started(
         "event_timestamp": event.get("wallTime"),
         "resume_token": event["_id"],
         "resume_token_timestamp": token_time(event),
-        "processing_status": "processing",
+        "processing_status": status,
         "processing_started_at": started_at,
-        "processing_completed_at": None,
-        "processing_duration_ms": None,
-        "retry_count": 0,
+        "processing_completed_at": finished_at,
+        "processing_duration_ms": duration,
+        "retry_count": retries,
+        "error": error,
     }
     for column in BUSINESS_COLUMNS:
         row[column] = business_value(subscription, event, column)
-    db[EVENT_LOG].replace_one({"_id": log_id(subscription, event)}, row, upsert=True)
+    return row
+
+
+def write_rows(db: Any, rows: list[dict[str, Any]]) -> None:
+    """Write settled rows in one round trip. An event delivered again (after a restart, or
+    one that was marked `retrying`) already has a row: those are replaced one by one."""
+    if not rows:
+        return
+    try:
+        db[EVENT_LOG].insert_many(rows, ordered=False)
+    except BulkWriteError as error:
+        existing = {
+            failure.get("index")
+            for failure in error.details.get("writeErrors", [])
+            if failure.get("code") == DUPLICATE_KEY
+        }
+        other = [f for f in error.details.get("writeErrors", []) if f.get("code") != DUPLICATE_KEY]
+        if other:
+            raise
+        for index in sorted(existing):
+            row = rows[index]
+            db[EVENT_LOG].replace_one({"_id": row["_id"]}, row, upsert=True)
+
+
+def mark_retrying(
+    db: Any,
+    subscription: dict[str, Any],
+    events: list[dict[str, Any]],
+    started_at: dt.datetime,
+    retries: int,
+    error: str,
+) -> None:
+    """Rows of a unit that failed and will be tried again: visible while it waits."""
+    for event in events:
+        row = log_row(subscription, event, "retrying", started_at, None, retries, error)
+        db[EVENT_LOG].replace_one({"_id": row["_id"]}, row, upsert=True)
 
 
 def business_value(subscription: dict[str, Any], event: dict[str, Any], column: str) -> Any:
@@ -69,17 +121,6 @@ def business_value(subscription: dict[str, Any], event: dict[str, Any], column: 
             return None
         value = value[part]
     return value
-
-
-def log_retrying(
-    db: Any, subscription: dict[str, Any], events: list[dict[str, Any]], retries: int, error: str
-) -> None:
-    """Rows of a unit that failed and will be tried again."""
-    ids = [log_id(subscription, event) for event in events]
-    db[EVENT_LOG].update_many(
-        {"_id": {"$in": ids}},
-        {"$set": {"processing_status": "retrying", "retry_count": retries, "error": error}},
-    )
 
 
 def ensure_log_ttl(db: Any, days: int) -> None:

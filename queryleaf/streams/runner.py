@@ -1,6 +1,7 @@
-"""One subscription's loop: open its change stream (resuming from the stored token), deliver
-events one unit at a time in stream order, log each event, dead-letter what exhausts its
-retries, and persist the resume token and counters after every unit and on idle polls."""
+"""One subscription's loop: read its events (from a shared stream or its own, resuming from
+the stored token) a window at a time, deliver them, dead-letter what exhausts its retries, and
+commit each window: its event-log rows, dead letters, counters and the resume token past it,
+in one round of writes. Idle polls persist the moving stream position."""
 
 from __future__ import annotations
 
@@ -8,23 +9,26 @@ import datetime as dt
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from pymongo.errors import OperationFailure
 
 from queryleaf.streams.active_streams import StreamRegistration, utc_now
-from queryleaf.streams.compile_stream import compile_subscription
-from queryleaf.streams.delivery import dead_letter, deliver, ensure_ttl_index
+from queryleaf.streams.compile_stream import StreamPlan, compile_subscription
+from queryleaf.streams.delivery import Outcome, dead_letter, deliver, ensure_ttl_index
 from queryleaf.streams.event_columns import SUBSCRIPTIONS
 from queryleaf.streams.event_log import (
     ensure_log_ttl,
-    log_finished,
-    log_retrying,
-    log_started,
+    log_row,
+    mark_retrying,
     token_time,
+    write_rows,
 )
+from queryleaf.streams.event_routes import shareable
+from queryleaf.streams.event_sources import EventSource, PrivateSource
+from queryleaf.streams.shared_streams import StreamHub
 from queryleaf.streams.subscriptions import stored_options
 from queryleaf.streams.targets import make_target
 
@@ -33,21 +37,25 @@ IDLE_SAVE_SECONDS = 1.0  # idle polls persist the (moving) resume token at most 
 REOPEN_SECONDS = 1.0  # first wait before reopening a stream that failed
 REOPEN_MAX_SECONDS = 30.0
 LATENCY_WINDOW = 1000  # deliveries the latency percentiles are computed over
-MAX_PARALLEL_DELIVERIES = 8
-STATUS_CHECK_SECONDS = 1.0  # how often a runner rereads its subscription's status  # without preserve_order: documents delivered at once
+MAX_PARALLEL_DELIVERIES = 8  # without preserve_order: documents delivered at once
+STATUS_CHECK_SECONDS = 1.0  # how often a runner rereads its subscription's status
 # Errors no reopen can fix: the subscription's status says so (never skipped silently).
 FATAL_CODES = {
     286: "history lost (the resume token is older than the oplog)",
     260: "invalid resume token",
     280: "change stream fatal error",
+    10334: "an event is larger than 16 MB (BSONObjectTooLarge); project fewer fields or "
+    "end the pipeline with $changeStreamSplitLargeEvent",
 }
 
 
 class SubscriptionRunner:
     """Runs one stored subscription until `stop()`; `run()` is the thread body."""
 
-    def __init__(self, conn: Any, name: str) -> None:
+    def __init__(self, conn: Any, name: str, streams: StreamHub | None = None) -> None:
         self.conn, self.db, self.name = conn, conn.db, name
+        self.streams = streams  # the runtime's shared streams; None: always a private stream
+        self._private_only = False  # set once detached from a shared stream
         self.stop_event = threading.Event()
         self.error: BaseException | None = None
         self._ttl_ready = False
@@ -133,40 +141,79 @@ class SubscriptionRunner:
             return
         options = stored_options(subscription)
         plan = compile_subscription(options, None)
-        kwargs = plan.watch_kwargs()
-        token = subscription.get("resume_token")
-        if token:
-            # A restarted runner continues after the last delivered event (or idle position).
-            for key in ("start_at_operation_time", "resume_after", "start_after"):
-                kwargs.pop(key, None)
-            kwargs["start_after"] = token
-        self._saved_token = token
+        source = self._open_source(subscription, plan)
         target = make_target(options["deliver_to"], self.conn, options["processing_timeout_ms"])
-        source = self.db if plan.collection is None else self.db[plan.collection]
-        cursor = source.watch(**kwargs, max_await_time_ms=POLL_MS)
-        registration = StreamRegistration(self.db, plan, "subscription", [subscription["_id"]])
-        registration.open()
         try:
-            if not token:
-                # A new subscription: record where it starts, so a restart does not skip ahead.
-                self._save_idle(cursor, force=True)
             while not self.stop_event.is_set():
                 if not self._still_current(subscription):
                     return  # dropped, paused or stopped (stop is set), or redefined: reopen
-                unit = self._next_unit(cursor, options)
-                registration.beat(len(unit))
-                if not unit:
-                    # Invalidated: save its token now; the next round reopens after it.
-                    self._save_idle(cursor, force=not cursor.alive)
-                    if not cursor.alive:
-                        self._invalidated(options)
+                read = source.read(options["batch_size"], POLL_MS / 1000)
+                if read.events and not self._handle(read.events, subscription, options, target):
+                    return  # stopped during a retry wait: the rest is delivered again later
+                if read.error is not None:
+                    if self._shared_error(read.error):
                         return
                     continue
-                if not self._handle(unit, subscription, options, target):
-                    return  # stopped during a retry wait: the unit is delivered again later
+                if read.invalidated:
+                    # Save the invalidate's position: a reopen continues after it.
+                    self._save_position(read.position, force=True)
+                    self._invalidated(options)
+                    if source.kind == "private":
+                        return
+                    continue
+                if read.detached:
+                    self._private_only = True  # fell behind: continue on a stream of its own
+                    return
+                if not read.events:
+                    self._save_position(read.position)
         finally:
-            cursor.close()
-            registration.close()
+            source.close()
+
+    def _open_source(self, subscription: dict[str, Any], plan: StreamPlan) -> EventSource:
+        """Join the runtime's shared stream when the subscription can, or open its own; both
+        start right after the stored resume token."""
+        token = subscription.get("resume_token")
+        self._saved_token = token
+        share = self.streams is not None and not self._private_only and shareable(plan)
+        if not token and share and not plan.options.get("startAtOperationTime"):
+            # A new subscription: record where it starts, so a restart does not skip ahead.
+            token = plan.options.get("startAfter") or self._starting_token(plan)
+        if share and token:
+            assert self.streams is not None
+            return self.streams.join(self.name, plan, token)
+        kwargs = plan.watch_kwargs()
+        if token:
+            for key in ("start_at_operation_time", "resume_after", "start_after"):
+                kwargs.pop(key, None)
+            kwargs["start_after"] = token
+        source = self.db if plan.collection is None else self.db[plan.collection]
+        cursor = source.watch(**kwargs, max_await_time_ms=POLL_MS)
+        registration = StreamRegistration(self.db, plan, "subscription", [self.name])
+        registration.open()
+        if not token:
+            self._save_position(cursor.resume_token, force=True)
+        return PrivateSource(cursor, registration)
+
+    def _starting_token(self, plan: StreamPlan) -> dict[str, Any] | None:
+        """The stream's current position (the postBatchResumeToken of a new, empty stream),
+        saved as the subscription's first resume token."""
+        kwargs = plan.watch_kwargs()
+        source = self.db if plan.collection is None else self.db[plan.collection]
+        with source.watch(**kwargs, max_await_time_ms=1) as cursor:
+            token = cursor.resume_token or (cursor.try_next() and cursor.resume_token)
+        self._save_position(token, force=True)
+        return token
+
+    def _shared_error(self, error: BaseException) -> bool:
+        """A shared stream's error, reported to its members: fatal ones (the member left the
+        stream) follow the subscription's policies, True to reopen; resumable ones are noted
+        while the shared stream reopens by itself."""
+        if isinstance(error, OperationFailure) and error.code in FATAL_CODES:
+            self._fatal(error)
+            return True
+        self.error = error
+        self._store().update_one({"_id": self.name}, {"$set": {"last_error": f"stream: {error}"}})
+        return False
 
     def _still_current(self, subscription: dict[str, Any]) -> bool:
         """At most once a second: is the stored definition still the one this stream runs?
@@ -199,65 +246,59 @@ class SubscriptionRunner:
         )
         self.stop_event.set()
 
-    def _next_unit(self, cursor: Any, options: dict[str, Any]) -> list[dict[str, Any]]:
-        event = cursor.try_next()
-        if event is None:
-            return []
-        unit = [event]
-        # A batch, or the window of events delivered in parallel without preserve_order.
-        if options["batch_processing"] or not options["preserve_order"]:
-            while len(unit) < options["batch_size"]:
-                more = cursor.try_next()
-                if more is None:
-                    break
-                unit.append(more)
-        return unit
-
     def _handle(
         self,
-        unit: list[dict[str, Any]],
+        events: list[dict[str, Any]],
         subscription: dict[str, Any],
         options: dict[str, Any],
         target: Any,
     ) -> bool:
-        """Deliver a unit and commit it: the resume token moves past it only once every event
-        in it is settled (delivered, dead-lettered or skipped). False when a stop came during
-        a retry wait: nothing is committed and the unit is delivered again later."""
+        """Deliver a window of events and commit it: their log rows, dead letters and the
+        resume token past them in one round of writes. Only the run of settled events from
+        the window's start is committed; False when a stop cut it short (the rest is
+        delivered again by the next runner)."""
         if not self._log_ttl_ready:
             ensure_log_ttl(self.db, options["event_log_ttl_days"])
             self._log_ttl_ready = True
-        if options["preserve_order"] or options["batch_processing"] or len(unit) == 1:
-            settled = [self._settle(unit, subscription, options, target)]
-        else:
-            # Events of one document stay in order; different documents run in parallel.
-            groups: dict[str, list[dict[str, Any]]] = {}
-            for event in unit:
-                groups.setdefault(repr(event.get("documentKey")), []).append(event)
-            workers = min(MAX_PARALLEL_DELIVERIES, len(groups))
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                settled = list(
-                    pool.map(
-                        lambda events: self._settle_in_order(events, subscription, options, target),
-                        groups.values(),
-                    )
-                )
-        combined = combine(settled)
-        if combined is None:
-            return False
-        increments, errors = combined
-        last = unit[-1]
-        update: dict[str, Any] = {
-            "resume_token": last["_id"],
-            "resume_token_timestamp": token_time(last) or utc_now(),
-            "last_event_at": last.get("wallTime") or utc_now(),
-        }
-        if errors:
-            update["last_error"] = errors[-1]
-        if increments.get("events_delivered"):
-            update.update(self._latencies(unit))
-        self._store().update_one({"_id": self.name}, {"$set": update, "$inc": increments})
-        self._saved_token = last["_id"]
-        return True
+        results = self._deliver_window(events, subscription, options, target)
+        settled = 0
+        while settled < len(results) and results[settled] is not None:
+            settled += 1
+        if settled:
+            done = [result for result in results[:settled] if result is not None]
+            self._commit(events[:settled], done, subscription, options)
+        return settled == len(events)
+
+    def _deliver_window(
+        self,
+        events: list[dict[str, Any]],
+        subscription: dict[str, Any],
+        options: dict[str, Any],
+        target: Any,
+    ) -> list[Settled | None]:
+        """One result per event, None for those a stop left unsettled."""
+        if options["batch_processing"]:
+            # A window is at most batch_size events: it is the batch.
+            result = self._settle(events, subscription, options, target)
+            return [result] * len(events)
+        if options["preserve_order"] or len(events) == 1:
+            return self._settle_in_order(events, subscription, options, target)
+        # Events of one document stay in order; different documents run in parallel.
+        groups: dict[str, list[int]] = {}
+        for index, event in enumerate(events):
+            groups.setdefault(repr(event.get("documentKey")), []).append(index)
+        results: list[Settled | None] = [None] * len(events)
+
+        def run(indexes: list[int]) -> None:
+            own = [events[i] for i in indexes]
+            for i, result in zip(
+                indexes, self._settle_in_order(own, subscription, options, target), strict=True
+            ):
+                results[i] = result
+
+        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_DELIVERIES, len(groups))) as pool:
+            list(pool.map(run, groups.values()))
+        return results
 
     def _settle_in_order(
         self,
@@ -265,10 +306,14 @@ class SubscriptionRunner:
         subscription: dict[str, Any],
         options: dict[str, Any],
         target: Any,
-    ) -> Settled | None:
-        """One document's events, one after the other (a stop ends the run: combine stops
-        reading the generator at the first None)."""
-        return combine(self._settle([event], subscription, options, target) for event in events)
+    ) -> list[Settled | None]:
+        """Events one after the other; a stop leaves the rest unsettled."""
+        results: list[Settled | None] = [None] * len(events)
+        for index, event in enumerate(events):
+            results[index] = self._settle([event], subscription, options, target)
+            if results[index] is None:
+                break
+        return results
 
     def _settle(
         self,
@@ -277,51 +322,103 @@ class SubscriptionRunner:
         options: dict[str, Any],
         target: Any,
     ) -> Settled | None:
-        """Deliver one unit with retries; log it, dead-letter it when it keeps failing.
-        Returns the counter increments and errors, or None when stopped mid-retry."""
+        """Deliver one unit (an event or a batch) with retries: how it ended, or None when
+        stopped while waiting to retry. Rows of a failing unit show `retrying` meanwhile."""
         started = utc_now()
-        with self._writes:
-            for event in unit:
-                log_started(self.db, subscription, event, started)
 
         def retrying(failed: Any) -> None:
             with self._writes:
-                log_retrying(self.db, subscription, unit, failed.attempts, failed.error or "")
+                mark_retrying(
+                    self.db, subscription, unit, started, failed.attempts, failed.error or ""
+                )
 
         outcome = deliver(target, unit, options, self.stop_event, on_retry=retrying)
         if outcome.interrupted:
             return None
-        increments = {"events_received": len(unit), "events_retried": outcome.retries}
+        if outcome.delivered:
+            status = "completed"
+        elif options["dead_letter_queue_enabled"]:
+            status = "dead_letter"
+        else:
+            status = "failed"  # given up without a dead-letter queue: skipped
+        return Settled(status, started, utc_now(), outcome)
+
+    def _commit(
+        self,
+        events: list[dict[str, Any]],
+        results: list[Settled],
+        subscription: dict[str, Any],
+        options: dict[str, Any],
+    ) -> None:
+        """Log rows and dead letters first, then the token: a crash in between delivers the
+        window again and rewrites the same rows (their ids are the events' tokens)."""
+        rows = []
+        letters = []
+        counts = {"completed": 0, "dead_letter": 0, "failed": 0}
+        retried = 0
+        units: set[int] = set()
+        errors = []
+        every_row = options["event_log"] == "all"
+        for event, result in zip(events, results, strict=True):
+            outcome = result.outcome
+            if every_row or result.status != "completed":
+                rows.append(
+                    log_row(
+                        subscription, event, result.status, result.started, result.finished,
+                        outcome.retries, outcome.error,
+                    )
+                )  # fmt: skip
+            counts[result.status] += 1
+            if result.status == "dead_letter":
+                letters.append((event, outcome))
+            if id(result) not in units:  # a batch's retries count once
+                units.add(id(result))
+                retried += outcome.retries
+                if outcome.error:
+                    errors.append(outcome.error)
+        increments = {
+            "events_received": len(events),
+            "events_delivered": counts["completed"],
+            "events_dead_lettered": counts["dead_letter"],
+            "events_skipped": counts["failed"],
+            "events_retried": retried,
+        }
+        last = events[-1]
+        update: dict[str, Any] = {
+            "resume_token": last["_id"],
+            "resume_token_timestamp": token_time(last) or utc_now(),
+            "last_event_at": last.get("wallTime") or utc_now(),
+        }
+        if errors:
+            update["last_error"] = errors[-1]
+        if counts["completed"]:
+            update.update(self._latencies(events, results))
         with self._writes:
-            if outcome.delivered:
-                status = "completed"
-                increments["events_delivered"] = len(unit)
-            elif options["dead_letter_queue_enabled"]:
-                status = "dead_letter"
+            write_rows(self.db, rows)
+            if letters:
                 if not self._ttl_ready:
                     ensure_ttl_index(self.db)
                     self._ttl_ready = True
-                for event in unit:
+                for event, outcome in letters:
                     dead_letter(self.db, subscription, event, outcome)
-                increments["events_dead_lettered"] = len(unit)
-            else:
-                status = "failed"  # given up without a dead-letter queue: skipped
-                increments["events_skipped"] = len(unit)
-            log_finished(
-                self.db, subscription, unit, status, started, outcome.retries, outcome.error
+            self._store().update_one(
+                {"_id": self.name},
+                {"$set": update, "$inc": {k: v for k, v in increments.items() if v}},
             )
-        return increments, [outcome.error] if outcome.error else []
+        self._saved_token = last["_id"]
 
-    def _latencies(self, unit: list[dict[str, Any]]) -> dict[str, Any]:
+    def _latencies(self, events: list[dict[str, Any]], results: list[Settled]) -> dict[str, Any]:
         """Commit-to-delivery latency percentiles over the last LATENCY_WINDOW deliveries,
         shown by EVENT_SUBSCRIPTIONS()."""
-        now = utc_now()
-        for event in unit:
+        for event, result in zip(events, results, strict=True):
             committed = event.get("wallTime")
+            if result.status != "completed":
+                continue
             if committed is not None:
                 if committed.tzinfo is None:
                     committed = committed.replace(tzinfo=dt.UTC)
-                self._latency.append((now - committed).total_seconds() * 1000)
+                delay = (result.finished - committed).total_seconds() * 1000
+                self._latency.append(max(0.0, delay))
         if not self._latency:
             return {}
         ordered = sorted(self._latency)
@@ -334,8 +431,9 @@ class SubscriptionRunner:
             "delivery_latency_p99_ms": percentile(0.99),
         }
 
-    def _save_idle(self, cursor: Any, force: bool = False) -> None:
-        token = cursor.resume_token
+    def _save_position(self, token: dict[str, Any] | None, force: bool = False) -> None:
+        """Persist a position reached without events (idle polls, invalidates): at most once
+        a second unless forced."""
         if token is None or token == self._saved_token:
             return
         if not force and time.monotonic() - self._last_idle_save < IDLE_SAVE_SECONDS:
@@ -348,18 +446,11 @@ class SubscriptionRunner:
         self._saved_token = token
 
 
-Settled = tuple[dict[str, int], list[str]]
+@dataclass(frozen=True, eq=False)
+class Settled:
+    """How one unit's delivery ended (shared by the events of a batch)."""
 
-
-def combine(results: Iterable[Settled | None]) -> Settled | None:
-    """Counter increments and errors of several settled units added up; None as soon as one
-    was interrupted by a stop."""
-    increments: dict[str, int] = {}
-    errors: list[str] = []
-    for result in results:
-        if result is None:
-            return None
-        for key, value in result[0].items():
-            increments[key] = increments.get(key, 0) + value
-        errors += result[1]
-    return increments, errors
+    status: str  # completed, dead_letter or failed
+    started: dt.datetime
+    finished: dt.datetime
+    outcome: Outcome

@@ -17,6 +17,7 @@ from typing import Any
 from queryleaf.streams.event_columns import SUBSCRIPTIONS
 from queryleaf.streams.leases import LEASE_SECONDS, RENEW_SECONDS, Leases
 from queryleaf.streams.runner import SubscriptionRunner
+from queryleaf.streams.shared_streams import StreamHub
 
 JOIN_SECONDS = 30.0  # how long stop() waits for an in-flight delivery to finish
 
@@ -36,8 +37,11 @@ class Runtime:
         renew_seconds: float = RENEW_SECONDS,
         owner: str | None = None,
         listener: Listener | None = None,
+        share_streams: bool = True,
     ) -> None:
         self.conn = conn
+        # Subscriptions on the database read shared change streams (see shared_streams).
+        self.streams = StreamHub(conn.db) if share_streams else None
         self._lock = threading.Lock()
         self._running: dict[str, tuple[SubscriptionRunner, threading.Thread]] = {}
         self._stopping: dict[str, threading.Thread] = {}  # stopped, still delivering
@@ -72,7 +76,7 @@ class Runtime:
                 self._ensure_watcher()
                 if not self.leases.acquire(name):
                     return False
-            runner = SubscriptionRunner(self.conn, name)
+            runner = SubscriptionRunner(self.conn, name, self.streams)
             thread = threading.Thread(
                 target=runner.run, name=f"queryleaf-subscription-{name}", daemon=True
             )
@@ -125,6 +129,8 @@ class Runtime:
             thread.join(timeout)
         for name, (_runner, thread) in running:
             self._finished(name, release and not thread.is_alive())
+        if self.streams is not None:
+            self.streams.close()
         self._closing.clear()
 
     def running(self) -> list[str]:

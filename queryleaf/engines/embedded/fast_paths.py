@@ -6,6 +6,8 @@
 - TTL expiry ran on every read of a collection with a TTL index, scanning all of it.
   MongoDB's TTL monitor removes expired documents in the background about once a minute, so
   expiring at most once a second per collection is, if anything, more eager than a server.
+- Every write and every `$match` copies documents to normalise their datetimes (naive UTC,
+  milliseconds); the copy now skips immutable leaves without a call, with the same result.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import datetime as dt
 import time
 from typing import Any
 
-from bson import ObjectId
-from mongomock_ng import filtering
+from bson import Decimal128, Int64, ObjectId
+from mongomock_ng import filtering, helpers
 from mongomock_ng.collection import Collection
 from mongomock_ng.store import CollectionStore
 
@@ -37,7 +39,27 @@ def _ids(filter: Any) -> list[Any] | None:
     return None
 
 
+# Leaves returned as they are (Timestamp is not one: a zero Timestamp becomes the current one).
+_LEAVES = frozenset({str, int, float, bool, type(None), bytes, ObjectId, Int64, Decimal128})
+
+
+def normalise_datetimes(value: Any) -> Any:
+    """mongomock-ng's patch_datetime_awareness_in_document, without the per-leaf calls."""
+    kind = type(value)
+    if kind in _LEAVES:
+        return value
+    if kind is dict:
+        return {k: v if type(v) in _LEAVES else normalise_datetimes(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [v if type(v) in _LEAVES else normalise_datetimes(v) for v in value]
+    return _normalise_datetimes(value)  # dict subclasses, datetimes, Timestamps
+
+
+_normalise_datetimes = helpers.patch_datetime_awareness_in_document
+
+
 def install() -> None:
+    helpers.patch_datetime_awareness_in_document = normalise_datetimes
     iter_documents = Collection._iter_documents
 
     def iter_documents_(self: Collection, filter: Any) -> Any:

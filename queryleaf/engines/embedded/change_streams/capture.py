@@ -32,7 +32,6 @@ from mongomock_ng.database import Database
 from mongomock_ng.session import ClientSession
 
 from . import events
-from .diff import update_description
 from .events import Change, clone
 from .journal import Journal
 
@@ -124,11 +123,9 @@ def _record_update(
     if isinstance(update, Mapping) and (not update or not next(iter(update)).startswith("$")):
         change = Change(events.REPLACE, db, collection_store.name, key, clone(after))
     else:
-        description = update_description(before, after, update)
         post_image = clone(after) if images else None
-        change = Change(
-            events.UPDATE, db, collection_store.name, key, post_image, update=description
-        )
+        change = Change(events.UPDATE, db, collection_store.name, key, post_image)
+        change.describe_later(before, post_image or clone(after), clone(update))
     change.before = before if images else None
     _emit(journal, change)
 

@@ -24,6 +24,7 @@ from . import events, tokens
 from .events import Change
 from .journal import Journal
 from .pipeline import check as check_pipeline
+from .pipeline import match_only, namespace_test
 from .pipeline import run as run_pipeline
 
 _INTERNAL_DATABASES = frozenset({"admin", "config", "local"})
@@ -89,6 +90,8 @@ class ChangeStream:
             "fullDocumentBeforeChange", full_document_before_change, events.BEFORE_CHANGE_MODES
         )
         self._pipeline = check_pipeline(pipeline)
+        self._namespaces = namespace_test(self._pipeline)
+        self._matches = match_only(self._pipeline)
         self._journal, self._scope = journal, scope
         self._database, self._lookup, self._tz_aware = database, lookup, tz_aware
         self._await = (_DEFAULT_AWAIT_MS if max_await_time_ms is None else max_await_time_ms) / 1000
@@ -237,10 +240,13 @@ class ChangeStream:
             return
         if not self._scope.sees(change):
             return
-        event = events.event_document(
-            change, self._full_document, self._before_change, self._lookup
-        )
-        self._emit(event)
+        # A change the $match's namespace condition refuses needs no event (the invalidate
+        # it may cause is still emitted).
+        if self._namespaces is None or change.coll is None or self._namespaces(change.coll):
+            event = events.event_document(
+                change, self._full_document, self._before_change, self._lookup
+            )
+            self._emit(event)
         if self._scope.invalidated_by(change):
             self._invalidate(change)
 
@@ -253,6 +259,11 @@ class ChangeStream:
             self._resume_token = event["_id"]
 
     def _emit(self, event: dict[str, Any]) -> bool:
+        if self._matches is not None:
+            if not self._matches(event):
+                return False
+            self._ready.append(events.export(event, self._tz_aware))
+            return True
         if self._pipeline:
             event = events.clone(event)
         output = run_pipeline(self._pipeline, event, self._database)

@@ -15,6 +15,7 @@ from bson import Decimal128, Int64, ObjectId, Timestamp
 from mongomock_ng import OperationFailure
 
 from . import tokens
+from .diff import update_description
 
 # operationType values
 INSERT, UPDATE, REPLACE, DELETE = "insert", "update", "replace", "delete"
@@ -42,6 +43,8 @@ class Change:
     """One journal entry: a write as the oplog would hold it (plus the images it needs)."""
 
     __slots__ = (
+        "_diff",
+        "_update",
         "before",
         "coll",
         "db",
@@ -53,7 +56,6 @@ class Change:
         "time",
         "to",
         "txn_number",
-        "update",
         "wall",
     )
 
@@ -74,7 +76,8 @@ class Change:
         self.key = key  # the document's _id (document changes only)
         self.full = full  # insert/replace: the new document; update: the post-image, if recorded
         self.before = before  # the pre-image, recorded only where the collection enables them
-        self.update = update  # updateDescription
+        self._update = update  # updateDescription, or computed from _diff on first read
+        self._diff: tuple[dict, dict, Any] | None = None
         self.to = to  # rename target (db, coll)
         self.lsid: dict | None = None
         self.txn_number: Int64 | None = None
@@ -82,6 +85,19 @@ class Change:
         self.seq = 0
         self.time = _NO_TIME  # cluster time (seconds, increment): a Timestamp in events
         self.wall = 0.0  # seconds since the epoch
+
+    def describe_later(self, before: dict, after: dict, spec: Any) -> None:
+        """Defer the updateDescription diff to the first stream that builds this event: most
+        writes (the runtime's own bookkeeping included) are filtered out before anyone needs
+        it. The arguments must be private copies."""
+        self._diff = (before, after, spec)
+
+    @property
+    def update(self) -> dict | None:
+        if self._update is None and self._diff is not None:
+            self._update = update_description(*self._diff)
+            self._diff = None
+        return self._update
 
     def __repr__(self) -> str:
         return f"Change({self.seq}, {self.op}, {self.db}.{self.coll}, {self.key!r})"

@@ -8,9 +8,10 @@ the stream with ChangeStreamFatalError, as on the server.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from mongomock_ng import OperationFailure, aggregate
+from mongomock_ng import OperationFailure, aggregate, filtering, helpers
 
 ALLOWED_STAGES = frozenset(
     {
@@ -78,6 +79,17 @@ def check(pipeline: Any) -> list[dict[str, Any]]:
     return [stage for stage in pipeline if _SPLIT_STAGE not in stage]
 
 
+def match_only(pipeline: list[dict[str, Any]]) -> Callable[[dict[str, Any]], bool] | None:
+    """For a pipeline of `$match` stages alone, a test of an event (which it cannot change),
+    skipping the general stage machinery and its copies; None for any other pipeline."""
+    if not pipeline or any(list(stage) != ["$match"] for stage in pipeline):
+        return None
+    # Normalised once (datetimes naive UTC), as the stage would on every event; the journal's
+    # events are already normalised.
+    specs = [helpers.patch_datetime_awareness_in_document(s["$match"]) for s in pipeline]
+    return lambda event: all(filtering.filter_applies(spec, event) for spec in specs)
+
+
 def run(pipeline: list[dict[str, Any]], event: dict[str, Any], database: Any) -> dict | None:
     """The event after the user's stages, or None if they filtered it out."""
     if not pipeline:
@@ -97,3 +109,68 @@ def run(pipeline: list[dict[str, Any]], event: dict[str, Any], database: Any) ->
             code=280,  # ChangeStreamFatalError
         )
     return result
+
+
+NamespaceTest = Callable[[str | None], bool]
+
+
+def namespace_test(pipeline: list[dict[str, Any]]) -> NamespaceTest | None:
+    """A test of a change's collection name implied by the first stage's `$match`, or None.
+
+    A database stream built for a few collections otherwise materialises (and looks up) every
+    write of the database before its `$match` drops it; the server avoids the same work by
+    pushing such namespace filters down to its oplog scan. Only plain string conditions on
+    `ns.coll` are understood; anything else gives None (no shortcut)."""
+    if not pipeline or "$match" not in pipeline[0]:
+        return None
+    match = pipeline[0]["$match"]
+    return _query_test(match) if isinstance(match, dict) else None
+
+
+def _query_test(query: dict[str, Any]) -> NamespaceTest | None:
+    tests: list[NamespaceTest] = []
+    for key, value in query.items():
+        if key == "ns.coll":
+            test = _condition_test(value)
+        elif key == "$and" and isinstance(value, list):
+            parts = [_query_test(v) if isinstance(v, dict) else None for v in value]
+            found = [p for p in parts if p is not None]
+            test = _all(found) if found else None
+        elif key == "$or" and isinstance(value, list) and value:
+            parts = [_query_test(v) if isinstance(v, dict) else None for v in value]
+            if any(p is None for p in parts):
+                return None  # a branch that may match any collection: no shortcut at all
+            test = _any([p for p in parts if p is not None])
+        else:
+            continue  # another conjunct: it can only narrow the match further
+        if test is not None:
+            tests.append(test)
+    return _all(tests) if tests else None
+
+
+def _condition_test(value: Any) -> NamespaceTest | None:
+    if isinstance(value, str):
+        return lambda coll: coll == value
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    ((operator, operand),) = value.items()
+    if operator == "$eq" and isinstance(operand, str):
+        return lambda coll: coll == operand
+    if operator == "$ne" and isinstance(operand, str):
+        return lambda coll: coll != operand
+    if operator in ("$in", "$nin") and isinstance(operand, list):
+        if not all(isinstance(v, str) for v in operand):
+            return None  # regexes or other types: leave it to $match
+        names = frozenset(operand)
+        if operator == "$in":
+            return lambda coll: coll in names
+        return lambda coll: coll not in names
+    return None
+
+
+def _all(tests: list[NamespaceTest]) -> NamespaceTest:
+    return tests[0] if len(tests) == 1 else lambda coll: all(t(coll) for t in tests)
+
+
+def _any(tests: list[NamespaceTest]) -> NamespaceTest:
+    return tests[0] if len(tests) == 1 else lambda coll: any(t(coll) for t in tests)
