@@ -95,7 +95,7 @@ def run_subscription_plan(plan: SubscriptionPlan, db: Any) -> Result:
     if isinstance(statement, CreateSubscription):
         return _create(plan, statement, db)
     if isinstance(statement, AlterSubscription):
-        return _alter(statement, db)
+        return _alter(plan, statement, db)
     if isinstance(statement, DropSubscription):
         deleted = store.delete_one({"_id": statement.name}).deleted_count
         if not deleted and not statement.if_exists:
@@ -178,7 +178,7 @@ def _create(plan: SubscriptionPlan, statement: CreateSubscription, db: Any) -> R
     return Result(rowcount=1, plan=plan, warnings=list(stream.warnings))
 
 
-def _alter(statement: AlterSubscription, db: Any) -> Result:
+def _alter(plan: SubscriptionPlan, statement: AlterSubscription, db: Any) -> Result:
     store = db[SUBSCRIPTIONS]
     document = store.find_one({"_id": statement.name})
     if document is None:
@@ -189,7 +189,7 @@ def _alter(statement: AlterSubscription, db: Any) -> Result:
     updated = _document(statement.name, options, stream, document.get("definition", ""))
     updated["updated_at"] = utc_now()
     store.update_one({"_id": statement.name}, {"$set": updated})
-    return Result(rowcount=1, warnings=list(stream.warnings))
+    return Result(rowcount=1, plan=plan, warnings=list(stream.warnings))
 
 
 def _document(name: str, options: dict[str, Any], stream: StreamPlan, text: str) -> dict[str, Any]:
