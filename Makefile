@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo demo-sql demo-basics test lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,7 +12,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# The microservices showcase (examples/microservices) on the embedded engine.
 demo: $(STAMP)
+	$(BIN)/python -m examples.microservices.showcase
+
+# The same showcase as a SQL script; --timeout ends its one pause (a live query).
+demo-sql: $(STAMP)
+	$(BIN)/queryleaf --timeout 2 examples/microservices/showcase.sql
+
+# SQL basics: queries, joins, grouping and writes on a small shop.
+demo-basics: $(STAMP)
 	$(BIN)/queryleaf examples/demo.sql
 
 test: $(STAMP)
