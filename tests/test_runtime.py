@@ -249,3 +249,24 @@ def test_log_target_prints_and_pause_stops_the_runner(conn, capsys) -> None:
     assert conn.run_sql("SELECT COUNT(*) FROM ACTIVE_CHANGE_STREAMS()").scalar() == 0
     with pytest.raises(ValueError, match="paused"):
         conn.runtime.start("printer")
+
+
+def test_event_log_failures_keeps_rows_only_for_failed_events(conn) -> None:
+    def picky(event) -> None:
+        if event["documentKey"]["_id"] == 2:
+            raise ValueError("no 2")
+
+    conn.register_handler("picky", picky)
+    subscribe(
+        conn,
+        "quiet",
+        f"watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:picky', {FAST}, "
+        "event_log = 'failures'",
+    )
+    conn.start_subscription("quiet")
+    conn.db.t.insert_many([{"_id": i} for i in range(1, 4)])
+    stored = wait_for(lambda: (d := subscription(conn, "quiet")).get("events_received") == 3 and d)
+    conn.stop_subscription("quiet")
+    rows = conn.run_sql("SELECT document_key, processing_status FROM CHANGE_STREAM_EVENTS()").rows
+    assert rows == [{"document_key": 2, "processing_status": "dead_letter"}]
+    assert (stored["events_delivered"], stored["events_dead_lettered"]) == (2, 1)

@@ -33,3 +33,38 @@ def test_id_filters_still_expire_ttl_documents(monkeypatch) -> None:
     db.t.insert_many([{"_id": 1, "at": old}, {"_id": 2, "at": dt.datetime.now(dt.UTC)}])
     assert db.t.find_one({"_id": 1}) is None
     assert db.t.find_one({"_id": 2})["_id"] == 2
+
+
+def test_datetime_normalisation_is_unchanged() -> None:
+    from mongomock_ng import helpers
+
+    from queryleaf.engines.embedded import fast_paths
+
+    aware = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    value = {"a": [aware, (1, "x")], "b": {"c": None, "d": 1.5}}
+    expected = {"a": [dt.datetime(2026, 1, 2, 1, 4, 5, 678000), [1, "x"]], "b": {"c": None, "d": 1.5}}
+    assert fast_paths.normalise_datetimes(value) == expected
+    assert helpers.patch_datetime_awareness_in_document is fast_paths.normalise_datetimes
+
+
+def test_database_streams_skip_other_collections_by_name_only() -> None:
+    from queryleaf.engines.embedded.change_streams.pipeline import namespace_test
+
+    test = namespace_test([{"$match": {"$or": [{"ns.coll": "a"}, {"ns.coll": {"$in": ["b"]}}]}}])
+    assert test is not None and [test(c) for c in ("a", "b", "c")] == [True, True, False]
+    excluded = namespace_test([{"$match": {"ns.coll": {"$nin": ["log"]}, "x": 1}}])
+    assert excluded is not None and (excluded("t"), excluded("log")) == (True, False)
+    # A branch that may match any collection, or a non-string name: no shortcut.
+    assert namespace_test([{"$match": {"$or": [{"ns.coll": "a"}, {"x": 1}]}}]) is None
+    assert namespace_test([{"$match": {"ns.coll": {"$regex": "^a"}}}]) is None
+    db = new_client().test
+    with db.watch([{"$match": {"ns.coll": "a"}}], max_await_time_ms=10) as stream:
+        db.b.insert_one({"_id": 1})
+        db.a.insert_one({"_id": 2})
+        db.a.update_one({"_id": 2}, {"$set": {"v": 1}})
+        event = stream.try_next()
+        assert (event["ns"]["coll"], event["documentKey"]) == ("a", {"_id": 2})
+        update = stream.try_next()
+        assert update["updateDescription"] == {
+            "updatedFields": {"v": 1}, "removedFields": [], "truncatedArrays": []
+        }  # fmt: skip

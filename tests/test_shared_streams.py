@@ -1,0 +1,177 @@
+"""Subscriptions of one runtime share a database change stream: one server-side stream, each
+subscription's events routed to it in-process, each with its own position."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from queryleaf.engines.embedded.change_streams import configure_journal
+from queryleaf.streams import shared_streams
+from queryleaf.streams.compile_stream import compile_subscription
+from queryleaf.streams.event_routes import shareable
+from queryleaf.streams.options import OPTIONS
+from queryleaf.streams.runtime import Runtime
+from tests.conftest import TEST_URI
+from tests.test_runtime import subscribe, subscription, wait_for
+
+
+def collector(conn, name: str) -> list[tuple[str, object]]:
+    seen: list[tuple[str, object]] = []
+    conn.register_handler(name, lambda e: seen.append((e["ns"]["coll"], e["documentKey"]["_id"])))
+    return seen
+
+
+def streams(conn) -> list[dict]:
+    return conn.run_sql(
+        "SELECT kind, subscriptions FROM ACTIVE_CHANGE_STREAMS() ORDER BY kind"
+    ).rows
+
+
+def test_subscriptions_share_one_stream_and_each_gets_its_own_events(conn) -> None:
+    orders, big, everything = (collector(conn, n) for n in ("orders", "big", "everything"))
+    subscribe(conn, "a", "watch_collections = JSON_ARRAY('orders'), deliver_to = 'handler:orders'")
+    subscribe(
+        conn,
+        "b",
+        "watch_collections = JSON_ARRAY('orders', 'stock'), deliver_to = 'handler:big', "
+        "event_filter = 'event_data.qty >= 10'",
+    )
+    subscribe(conn, "c", "deliver_to = 'handler:everything', event_types = JSON_ARRAY('insert')")
+    with Runtime(conn) as runtime:
+        for name in ("a", "b", "c"):
+            runtime.start(name)
+        wait_for(lambda: len(streams(conn)) == 1 and len(streams(conn)[0]["subscriptions"]) == 3)
+        (row,) = streams(conn)
+        assert row["kind"] == "shared" and sorted(row["subscriptions"]) == ["a", "b", "c"]
+        conn.db.orders.insert_many([{"_id": 1, "qty": 5}, {"_id": 2, "qty": 50}])
+        conn.db.stock.insert_one({"_id": 3, "qty": 12})
+        conn.db.other.insert_one({"_id": 4})
+        conn.db.orders.update_one({"_id": 1}, {"$set": {"qty": 20}})
+        wait_for(lambda: len(orders) == 3 and len(big) == 3 and len(everything) == 4)
+    assert orders == [("orders", 1), ("orders", 2), ("orders", 1)]
+    assert big == [("orders", 2), ("stock", 3), ("orders", 1)]  # the update's fullDocument qty 20
+    assert everything == [("orders", 1), ("orders", 2), ("stock", 3), ("other", 4)]
+    counts = {n: subscription(conn, n)["events_delivered"] for n in ("a", "b", "c")}
+    assert counts == {"a": 3, "b": 3, "c": 4}
+
+
+def test_a_member_joining_behind_catches_up_and_the_others_see_nothing_twice(conn) -> None:
+    early, late = collector(conn, "early"), collector(conn, "late")
+    subscribe(conn, "early", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:early'")
+    subscribe(conn, "late", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:late'")
+    with Runtime(conn) as runtime:
+        runtime.start("early")
+        runtime.start("late")
+        conn.db.t.insert_one({"_id": 1})
+        wait_for(lambda: len(early) == 1 and len(late) == 1)
+        runtime.stop("late")
+        conn.db.t.insert_many([{"_id": 2}, {"_id": 3}])  # while late is stopped
+        wait_for(lambda: len(early) == 3)
+        runtime.start("late")  # its token is behind the stream: the stream reopens there
+        conn.db.t.insert_one({"_id": 4})
+        wait_for(lambda: len(early) == 4 and len(late) == 4)
+    assert [key for _, key in early] == [1, 2, 3, 4]
+    assert [key for _, key in late] == [1, 2, 3, 4]
+
+
+def test_members_get_their_own_copy_of_an_event(conn) -> None:
+    got: dict[str, list[dict]] = {"x": [], "y": []}
+
+    def spoiler(event) -> None:
+        event["fullDocument"]["v"] = "spoiled"
+        got["x"].append(event)
+
+    conn.register_handler("x", spoiler)
+    conn.register_handler("y", lambda e: got["y"].append(e))
+    subscribe(conn, "x", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:x'")
+    subscribe(conn, "y", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:y'")
+    with Runtime(conn) as runtime:
+        runtime.start("x")
+        runtime.start("y")
+        conn.db.t.insert_one({"_id": 1, "v": "fresh"})
+        wait_for(lambda: got["x"] and got["y"])
+    assert got["y"][0]["fullDocument"]["v"] == "fresh"
+
+
+def test_dropping_a_collection_ends_only_the_members_watching_it(conn) -> None:
+    one, all_ = collector(conn, "one"), collector(conn, "all")
+    subscribe(conn, "one", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:one'")
+    subscribe(conn, "all", "deliver_to = 'handler:all'")
+    with Runtime(conn) as runtime:
+        runtime.start("one")
+        runtime.start("all")
+        conn.db.t.insert_one({"_id": 1})
+        wait_for(lambda: len(one) == 1 and len(all_) == 1)
+        conn.db.t.drop()
+        stored = wait_for(lambda: (d := subscription(conn, "one"))["status"] == "invalidated" and d)
+        conn.db.u.insert_one({"_id": 2})
+        wait_for(lambda: len(all_) == 2)
+    assert "dropped or renamed" in stored["status_reason"]
+    assert subscription(conn, "all")["status"] == "active"
+    assert all_ == [("t", 1), ("u", 2)]
+
+
+def test_a_member_far_behind_detaches_and_continues_on_its_own_stream(conn, monkeypatch) -> None:
+    monkeypatch.setattr(shared_streams, "QUEUE_LIMIT", 5)
+    gate = threading.Event()
+    slow: list[int] = []
+    fast = collector(conn, "fast")
+
+    def held(event) -> None:
+        gate.wait(5)
+        slow.append(event["documentKey"]["_id"])
+
+    conn.register_handler("slow", held)
+    subscribe(conn, "slow", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:slow'")
+    subscribe(conn, "fast", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:fast'")
+    with Runtime(conn) as runtime:
+        runtime.start("slow")
+        runtime.start("fast")
+        wait_for(lambda: len(streams(conn)) == 1 and len(streams(conn)[0]["subscriptions"]) == 2)
+        for i in range(12):
+            conn.db.t.insert_one({"_id": i})
+            wait_for(lambda i=i: len(fast) == i + 1)  # the held one does not hold it up
+        gate.set()
+        wait_for(lambda: len(slow) == 12)
+        kinds = wait_for(lambda: (k := sorted(r["kind"] for r in streams(conn))) and k)
+    assert slow == list(range(12))
+    assert kinds == ["shared", "subscription"]  # fast shares, slow reads its own stream
+
+
+@pytest.mark.skipif(bool(TEST_URI), reason="shrinks the embedded engine's journal")
+def test_lost_history_fails_only_the_member_whose_position_was_lost(conn) -> None:
+    fresh = collector(conn, "fresh")
+    collector(conn, "stale")
+    subscribe(conn, "stale", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:stale'")
+    subscribe(conn, "fresh", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:fresh'")
+    with Runtime(conn) as runtime:
+        runtime.start("stale")
+        wait_for(lambda: subscription(conn, "stale")["resume_token"] is not None)
+        runtime.stop("stale")
+    configure_journal(conn.client, history_size=2)
+    conn.db.t.insert_many([{"_id": i} for i in range(6)])  # more than the journal keeps
+    with Runtime(conn) as runtime:
+        runtime.start("fresh")
+        wait_for(lambda: subscription(conn, "fresh")["resume_token"] is not None)
+        runtime.start("stale")
+        stored = wait_for(lambda: (d := subscription(conn, "stale"))["status"] == "failed" and d)
+        conn.db.t.insert_one({"_id": 99})
+        wait_for(lambda: fresh == [("t", 99)])
+    assert stored["status_reason"].startswith("history lost")
+    assert subscription(conn, "fresh")["status"] == "active"
+
+
+def options(**given: object) -> dict:
+    values = {key: spec.default for key, spec in OPTIONS.items()}
+    values.update(given)
+    return values
+
+
+def test_what_can_share_a_stream() -> None:
+    assert shareable(compile_subscription(options(watch_collections=["t"])))
+    assert shareable(compile_subscription(options(event_filter={"fullDocument.qty": {"$gt": 1}})))
+    # $expr is evaluated by the server only: such a subscription keeps a stream of its own.
+    by_expression = options(event_filter={"$expr": {"$gt": ["$fullDocument.a", 1]}})
+    assert not shareable(compile_subscription(by_expression))
