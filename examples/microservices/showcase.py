@@ -248,9 +248,10 @@ class Showcase:
         p99 = max(row["delivery_latency_p99_ms"] or 0 for row in rows)
         self.print.heading("Summary")
         self.print.line(
-            f"changes written {len(self.workload.changes)}, events delivered "
-            f"{total('events_delivered')} (of {total('events_received')} received), retried "
-            f"{total('events_retried')}, dead-lettered {total('events_dead_lettered')}, replayed "
+            f"changes written {len(self.workload.changes)}; events received "
+            f"{total('events_received')}, delivered {total('events_delivered')} "
+            f"({self.outcome.replayed} of them by replay), retried {total('events_retried')} "
+            f"times, dead-lettered {total('events_dead_lettered')}, replayed "
             f"{self.outcome.replayed}"
         )
         self.print.line(
