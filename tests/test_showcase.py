@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from examples.microservices.dataset import SMALL, Change
 from examples.microservices.services import fails
 from examples.microservices.showcase import NOTIFIER, Showcase
 from examples.microservices.subscriptions import SUBSCRIPTION_IDS
+from queryleaf.shell import cli
 
 SERVICES = {  # subscription_id -> service_name, as the subscriptions declare them
     "user_lifecycle_events": "user_service",
@@ -197,3 +200,17 @@ def test_the_dashboard_reads_the_metrics_view_and_replay_clears_the_dead_letters
     assert stored["events_retried"] == 2 * len(dead)
     assert stored["events_delivered"] == received
     assert show.services.received["notifier"] == received
+
+
+def test_the_sql_walkthrough_runs_as_a_script(capsys) -> None:
+    script = Path(__file__).parents[1] / "examples" / "microservices" / "showcase.sql"
+    # --timeout only bounds the script's pause (a live query that ends by itself).
+    assert cli.main([str(script), "--timeout", "15"]) == 0
+    out = capsys.readouterr().out
+    # The dead letters the live query saw arrive are the ones REPLAY delivers.
+    arrived = re.findall(r"^order_id: (\S+)  attempts: 2  error: URLError", out, re.M)
+    replayed = re.search(r"^REPLAY DEAD_LETTER_EVENTS (\d+)$", out, re.M)
+    assert arrived and replayed is not None
+    assert int(replayed.group(1)) == len(arrived)
+    after_replay = out.rsplit("REPLAY DEAD_LETTER_EVENTS", 1)[1]  # the notifications_sent rows
+    assert all(order in after_replay for order in arrived)

@@ -1,7 +1,7 @@
 -- The microservices showcase in SQL: the seed's subscriptions, a small workload, and the
 -- seed's monitoring, correlation and dashboard statements over the event log.
 --
---   queryleaf --timeout 2 examples/microservices/showcase.sql     (make demo-sql)
+--   queryleaf examples/microservices/showcase.sql     (make demo-sql)
 --
 -- or paste it into the shell (`queryleaf`) statement by statement. Pure SQL has no Python
 -- handlers, so the services deliver to collections (read models), a log file and a webhook.
@@ -107,14 +107,15 @@ CREATE EVENT_SUBSCRIPTION realtime_analytics AS (
 );
 
 -- The notification gateway is down: nothing listens on port 9, so each delivery fails, is
--- retried twice and becomes a dead letter. Only new orders of 100 or more are notified.
+-- retried once after a second and becomes a dead letter. Only new orders of 100 or more are
+-- notified.
 CREATE EVENT_SUBSCRIPTION notification_service AS (
   service_name = 'notification_service',
   watch_collections = JSON_ARRAY('orders'),
   event_types = JSON_ARRAY('insert'),
   event_filter = 'event_data.order_total >= 100',
   deliver_to = 'http://127.0.0.1:9/notify',
-  max_retry_attempts = 2, retry_delay_ms = 5, exponential_backoff = FALSE,
+  max_retry_attempts = 1, retry_delay_ms = 1000, exponential_backoff = FALSE,
   correlation_id_field = 'event_meta.correlation_id',
   business_process_id_field = 'event_meta.business_process_id',
   source_service_field = 'event_meta.source_service',
@@ -253,12 +254,15 @@ UPDATE users SET email = 'alan@example.org',
   WHERE _id = 'user-002';
 DELETE FROM user_preferences WHERE _id = 'prefs-003';
 
--- Give the subscriptions time to deliver. The shell has no sleep statement: this live query
--- tails the event log and ends after --timeout seconds (make demo-sql passes 2). Typed in the
--- interactive shell, press Ctrl-C to end it.
-SELECT event_data.subscription_id AS subscription, event_data.collection_name AS collection,
-       event_data.event_type AS event, event_data.processing_status AS status
-FROM CHANGE_STREAM_EVENTS('change_stream_events') EMIT CHANGES;
+-- Watch the notification failures arrive, live: each big order's notification is refused,
+-- retried once a second later, refused again and dead-lettered. The query ends when both
+-- dead letters have arrived, about two seconds from now; the other services deliver in
+-- milliseconds, so they are done by then. (The shell has no sleep statement: this is the
+-- script's pause. Typed in the interactive shell after the letters arrived, end it with
+-- Ctrl-C.)
+SELECT event_data.event.documentKey._id AS order_id, event_data.attempts AS attempts,
+       event_data.error AS error
+FROM CHANGE_STREAM_EVENTS('dead_letter_events') EMIT CHANGES LIMIT 2;
 
 -- 3. What was delivered ----------------------------------------------------------------------
 
