@@ -28,6 +28,11 @@ def test_the_seed_statement_runs_verbatim_with_its_warnings(conn) -> None:
     assert stored["subscription_id"] == "user_lifecycle_events"
     assert stored["status"] == "active"
     assert stored["resume_token"] is None and stored["events_received"] == 0
+    # Every counter starts at 0, events_replayed included (it read NULL until a REPLAY).
+    counters = conn.run_sql(
+        "SELECT events_delivered, events_dead_lettered, events_replayed FROM EVENT_SUBSCRIPTIONS()"
+    ).rows
+    assert counters == [{"events_delivered": 0, "events_dead_lettered": 0, "events_replayed": 0}]
 
 
 def test_explain_shows_a_pipeline_mongodb_accepts(conn) -> None:

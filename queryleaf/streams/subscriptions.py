@@ -226,6 +226,7 @@ def _fresh_state(now: dt.datetime) -> dict[str, Any]:
         "events_skipped": 0,
         "events_retried": 0,
         "events_dead_lettered": 0,
+        "events_replayed": 0,  # REPLAY DEAD_LETTER_EVENTS adds to it
         "last_error": None,
         "last_event_at": None,
     }
