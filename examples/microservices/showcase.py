@@ -153,7 +153,12 @@ class Showcase:
         expected = {sid: len(changes) for sid, changes in self.expected.items()}
         total = sum(expected.values())
         self.print.line(f"Waiting for {total} deliveries to settle across 6 subscriptions...")
-        self._wait(lambda: self.settled() == expected, "every event to settle", self.settle_timeout)
+        self._wait(
+            lambda: self.settled() == expected,
+            "every event to settle",
+            self.settle_timeout,
+            progress=lambda: f"settled so far {self.settled()}, expected {expected}",
+        )
         self.print.line(f"Settled: {total} event-log rows, each completed or dead-lettered.")
 
     def monitoring(self) -> None:
@@ -243,7 +248,10 @@ class Showcase:
         self.outcome.subscriptions = rows
         self.print.heading("Subscriptions after the run")
         self.print.table(list(rows[0]), rows)
-        total = lambda key: sum(row[key] or 0 for row in rows)  # noqa: E731
+
+        def total(key: str) -> int:
+            return sum(row[key] or 0 for row in rows)
+
         p50 = max(row["delivery_latency_p50_ms"] or 0 for row in rows)
         p99 = max(row["delivery_latency_p99_ms"] or 0 for row in rows)
         self.print.heading("Summary")
@@ -258,6 +266,9 @@ class Showcase:
             f"delivery latency (commit to delivery), worst subscription: p50 {p50:.1f} ms, "
             f"p99 {p99:.1f} ms"
         )
+        copies = self.conn.db.inventory_order_copies.count_documents({})
+        in_sync = "equal to" if self.read_model_in_sync() else "DIFFERENT from"
+        self.print.line(f"read model inventory_order_copies: {copies} documents, {in_sync} orders")
         timings = ", ".join(f"{k} {v:.2f}s" for k, v in self.outcome.timings.items())
         self.print.line(f"steps: {timings}")
         self.print.flush()
@@ -282,19 +293,27 @@ class Showcase:
         )
         return found == len(names)
 
-    def _wait(self, condition: Callable[[], bool], what: str, timeout: float) -> None:
+    def _wait(
+        self,
+        condition: Callable[[], bool],
+        what: str,
+        timeout: float,
+        progress: Callable[[], str] | None = None,
+    ) -> None:
         deadline = time.monotonic() + timeout
         while not condition():
             if time.monotonic() > deadline:
-                detail = ""
-                if what == "every event to settle":
-                    detail = f"; settled so far {self.settled()}, expected " + str(
-                        {sid: len(c) for sid, c in self.expected.items()}
-                    )
+                detail = f"; {progress()}" if progress is not None else ""
                 raise TimeoutError(
                     f"showcase: gave up after {timeout:.0f} s waiting for {what}{detail}"
                 )
             time.sleep(0.05)
+
+    def read_model_in_sync(self) -> bool:
+        """The inventory service's copy of the orders equals the orders."""
+        db = self.conn.db
+        orders = list(db.orders.find({}, sort=[("_id", 1)]))
+        return list(db.inventory_order_copies.find({}, sort=[("_id", 1)])) == orders
 
 
 def main(argv: list[str] | None = None) -> int:
