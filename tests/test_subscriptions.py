@@ -175,7 +175,9 @@ def test_subscription_ids_are_unique(conn) -> None:
 
 def test_alter_merges_and_recompiles(conn) -> None:
     create(conn, "watch_collections = JSON_ARRAY('a'), batch_size = 10")
-    result = conn.run_sql("ALTER EVENT_SUBSCRIPTION s SET (watch_collections = JSON_ARRAY('a', 'b'))")
+    result = conn.run_sql(
+        "ALTER EVENT_SUBSCRIPTION s SET (watch_collections = JSON_ARRAY('a', 'b'))"
+    )
     assert result.tag == "ALTER EVENT_SUBSCRIPTION"  # the shell prints it as the command tag
     stored = conn.db.event_subscriptions.find_one({"_id": "s"})
     assert stored["batch_size"] == 10 and stored["stream_target"] == "*"
