@@ -283,6 +283,7 @@ ORDER BY order_id;
 -- because its second CTE reads event-log columns from the first, which exposes only its
 -- select list. A script stops at its first error, so only the corrected version runs here
 -- (monitoring_query_corrected.sql; its CORRECTED comment says what differs).
+-- Its result has 22 columns: in the interactive shell, `\x on` shows each row as a list.
 
 -- Monitor event processing with real-time analytics
 -- The seed's monitoring query (seed/monitoring_query.sql), corrected: only the
