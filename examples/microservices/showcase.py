@@ -119,11 +119,8 @@ class Showcase:
         url = self.webhook.url("/analytics")
         for sql in subscriptions.statements(url, self.audit_file):
             result = self.conn.run_sql(sql)
-            verb, name = (
-                sql.split("EVENT_SUBSCRIPTION")[0].split()[-1],
-                sql.split("EVENT_SUBSCRIPTION")[1].split()[0],
-            )
-            self.print.line(f"{verb} EVENT_SUBSCRIPTION {name}")
+            name = sql.split("EVENT_SUBSCRIPTION", 1)[1].split()[0]
+            self.print.line(f"{result.tag} {name}")
             for warning in result.warnings or []:
                 self.print.line(f"  warning: {warning}")
         rows = self.conn.run_sql(
