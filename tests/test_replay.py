@@ -68,3 +68,17 @@ def test_replay_with_a_condition(subscription) -> None:
     result = conn.run_sql("REPLAY DEAD_LETTER_EVENTS FOR s WHERE event.documentKey._id >= 2")
     assert result.rowcount == 2 and seen == [2, 3]
     assert conn.db.dead_letter_events.count_documents({}) == 1
+
+
+def test_a_replayed_row_keeps_its_failure_history(subscription) -> None:
+    conn = subscription
+    conn.register_handler("h", lambda event: None)
+    dead_letter(conn, 1)
+    conn.db.change_stream_events.insert_one(
+        {"_id": "sid:tok1", "processing_status": "dead_letter", "retry_count": 3,
+         "error": "boom", "processing_duration_ms": 40}
+    )  # fmt: skip
+    assert conn.run_sql("REPLAY DEAD_LETTER_EVENTS FOR s").rowcount == 1
+    row = conn.db.change_stream_events.find_one({"_id": "sid:tok1"})
+    assert (row["processing_status"], row["retry_count"], row["error"]) == ("completed", 4, None)
+    assert row["processing_duration_ms"] == 40  # still the original processing's

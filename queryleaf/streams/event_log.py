@@ -128,27 +128,20 @@ def ensure_log_ttl(db: Any, days: int) -> None:
     db[EVENT_LOG].create_index("processing_started_at", expireAfterSeconds=days * 24 * 3600)
 
 
-def log_finished(
-    db: Any,
-    subscription: dict[str, Any],
-    events: list[dict[str, Any]],
-    status: str,
-    started_at: dt.datetime,
-    retries: int,
-    error: str | None = None,
+def log_replayed(
+    db: Any, subscription: dict[str, Any], event: dict[str, Any], attempts: int
 ) -> None:
-    finished = utc_now()
-    duration = int((finished - started_at).total_seconds() * 1000)
-    ids = [log_id(subscription, event) for event in events]
-    db[EVENT_LOG].update_many(
-        {"_id": {"$in": ids}},
+    """A dead letter delivered by REPLAY: its row becomes `completed`; the replay's attempts
+    add to its retry_count (the history of failures stays visible), and processing_started_at
+    and processing_duration_ms keep describing the original processing."""
+    db[EVENT_LOG].update_one(
+        {"_id": log_id(subscription, event)},
         {
             "$set": {
-                "processing_status": status,
-                "processing_completed_at": finished,
-                "processing_duration_ms": duration,
-                "retry_count": retries,
-                "error": error,
-            }
+                "processing_status": "completed",
+                "processing_completed_at": utc_now(),
+                "error": None,
+            },
+            "$inc": {"retry_count": attempts},
         },
     )

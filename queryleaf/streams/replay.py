@@ -10,11 +10,10 @@ from typing import Any
 from queryleaf.errors import SemanticError
 from queryleaf.parse.extensions import DeadLetterCommand
 from queryleaf.result import Result
-from queryleaf.streams.active_streams import utc_now
 from queryleaf.streams.dead_letters import dead_letter_filter
 from queryleaf.streams.delivery import deliver
 from queryleaf.streams.event_columns import DEAD_LETTERS, SUBSCRIPTIONS
-from queryleaf.streams.event_log import log_finished
+from queryleaf.streams.event_log import log_replayed
 from queryleaf.streams.subscriptions import stored_options
 from queryleaf.streams.targets import make_target
 
@@ -31,12 +30,11 @@ def replay(conn: Any, command: DeadLetterCommand, plan: Any) -> Result:
     for letter in db[DEAD_LETTERS].find(query, sort=[("created_at", 1), ("_id", 1)]):
         event = dict(letter["event"])
         event["_id"] = event.pop("resume_token", None)
-        started = utc_now()
         outcome = deliver(target, [event], options)
         if outcome.delivered:
             db[DEAD_LETTERS].delete_one({"_id": letter["_id"]})
             if event["_id"] is not None:
-                log_finished(db, subscription, [event], "completed", started, outcome.retries)
+                log_replayed(db, subscription, event, outcome.attempts)
             replayed += 1
             continue
         failed += 1

@@ -42,7 +42,10 @@ def test_datetime_normalisation_is_unchanged() -> None:
 
     aware = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     value = {"a": [aware, (1, "x")], "b": {"c": None, "d": 1.5}}
-    expected = {"a": [dt.datetime(2026, 1, 2, 1, 4, 5, 678000), [1, "x"]], "b": {"c": None, "d": 1.5}}
+    expected = {
+        "a": [dt.datetime(2026, 1, 2, 1, 4, 5, 678000), [1, "x"]],
+        "b": {"c": None, "d": 1.5},
+    }
     assert fast_paths.normalise_datetimes(value) == expected
     assert helpers.patch_datetime_awareness_in_document is fast_paths.normalise_datetimes
 
