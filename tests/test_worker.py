@@ -4,6 +4,8 @@ so that a takeover happens within a second or two; every wait is bounded."""
 from __future__ import annotations
 
 import io
+import json
+import os
 import signal
 import threading
 import time
@@ -187,3 +189,41 @@ def test_cli_dispatches_worker(capsys) -> None:
     assert cli.main(["worker", "--help"]) == 0
     assert "--metrics-port" in capsys.readouterr().out
     assert cli.main(["worker", "--bogus"]) == 2
+
+
+def test_handlers_given_on_the_command_line(capsys) -> None:
+    from queryleaf.shell.worker import load_handler, main
+
+    assert load_handler("fmt=json:dumps") == ("fmt", json.dumps)
+    assert load_handler("p=os.path:join")[1] is os.path.join
+    for spec, problem in [
+        ("nothing", "expected NAME=MODULE:CALLABLE"),
+        ("h=no_such_module_here:f", "cannot import no_such_module_here"),
+        ("h=json:no_such_function", "json has no no_such_function"),
+        ("h=json:__name__", "json.__name__ is not callable"),
+    ]:
+        with pytest.raises(ValueError, match=problem):
+            load_handler(spec)
+    assert main(["--handler", "h=json:nope"]) == 2
+    assert "json has no nope" in capsys.readouterr().err
+
+
+def test_the_worker_runs_handler_subscriptions_it_has_a_handler_for(conn) -> None:
+    seen: list[int] = []
+    conn.register_handler("py", lambda event: seen.append(event["documentKey"]["_id"]))
+    conn.run_sql(
+        "CREATE EVENT_SUBSCRIPTION py AS "
+        "(watch_collections = JSON_ARRAY('users'), deliver_to = 'handler:py')"
+    )
+    err = io.StringIO()
+    worker = Worker(conn, err=err, lease_seconds=1.0, renew_seconds=0.2, scan_seconds=0.1)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: subscription(conn, "py")["resume_token"] is not None)
+        conn.db.users.insert_one({"_id": 7})
+        wait_for(lambda: seen == [7])
+    finally:
+        worker.stop_event.set()
+        thread.join(10)
+    assert "skipping" not in err.getvalue()

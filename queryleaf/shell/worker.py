@@ -2,18 +2,21 @@
 
     queryleaf worker --uri mongodb://host/?replicaSet=rs0 --db app
     queryleaf worker --uri ... --subscription audit --subscription mirror --metrics-port 9108
+    queryleaf worker --uri ... --handler billing=myapp.handlers:on_order
 
 It runs every active subscription (or only the named ones) with leases, so several workers
 can run side by side and each subscription is delivered by exactly one of them; it picks up
 subscriptions that become active, and takes over those whose owner stopped renewing its
 lease. SIGTERM or SIGINT stop it cleanly: in-flight deliveries finish, resume tokens are
-persisted, leases are released, and it exits 0. Subscriptions delivering to 'handler:NAME'
-are skipped with a warning (Python handlers cannot be given on the command line).
+persisted, leases are released, and it exits 0. `--handler NAME=MODULE:CALLABLE` imports a
+Python callable for subscriptions delivering to 'handler:NAME'; those whose handler was not
+given are skipped with a warning.
 docs/cli.md and docs/runtime.md are the user documentation."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import signal
 import sys
 import threading
@@ -35,8 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROGRAM,
         description="Run event subscriptions until SIGTERM or SIGINT. Each subscription runs "
         "in one worker at a time (leases in event_subscription_leases).",
-        epilog="Subscriptions delivering to 'handler:NAME' are skipped: Python handlers can "
-        "only be registered in-process (conn.register_handler).",
+        epilog="Subscriptions delivering to 'handler:NAME' run when --handler gives NAME a "
+        "callable, and are skipped with a warning otherwise.",
     )
     parser.add_argument("--uri", metavar="URI", help="MongoDB connection string")
     parser.add_argument("--db", default="queryleaf", metavar="NAME", help="database name")
@@ -47,6 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME",
         help="run only this subscription (repeatable); default: every active one",
+    )
+    parser.add_argument(
+        "--handler",
+        action="append",
+        dest="handlers",
+        default=[],
+        metavar="NAME=MODULE:CALLABLE",
+        help="deliver_to = 'handler:NAME' calls MODULE.CALLABLE (imported from the current "
+        "directory or the installed packages; repeatable)",
     )
     parser.add_argument(
         "--metrics-port",
@@ -117,11 +129,12 @@ class Worker:
             name = document["_id"]
             found.add(name)
             target = str(document.get("deliver_to") or "")
-            if target.startswith("handler:"):
+            handler = target[len("handler:") :] if target.startswith("handler:") else None
+            if handler is not None and handler not in self.conn.handlers:
                 self._warn_once(
                     name,
                     f"warning: skipping subscription {name}: deliver_to '{target}' needs a "
-                    "Python handler, which a worker cannot have",
+                    f"Python handler: give it with --handler {handler}=MODULE:CALLABLE",
                 )
                 continue
             if name in wanted:
@@ -220,6 +233,27 @@ def serve_metrics(worker: Worker, port: int, host: str = "127.0.0.1") -> Threadi
 # --- the command -----------------------------------------------------------------------------
 
 
+def load_handler(spec: str) -> tuple[str, Any]:
+    """`NAME=MODULE:CALLABLE` to (NAME, the callable); ValueError naming what is wrong."""
+    name, _, path = spec.partition("=")
+    module_name, _, attribute = path.partition(":")
+    if not name or not module_name or not attribute:
+        raise ValueError(f"--handler {spec!r}: expected NAME=MODULE:CALLABLE")
+    if "" not in sys.path and "." not in sys.path:
+        sys.path.insert(0, "")  # like `python -m`: modules of the current directory
+    try:
+        value: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            value = getattr(value, part)
+    except ImportError as error:
+        raise ValueError(f"--handler {spec!r}: cannot import {module_name}: {error}") from None
+    except AttributeError:
+        raise ValueError(f"--handler {spec!r}: {module_name} has no {attribute}") from None
+    if not callable(value):
+        raise ValueError(f"--handler {spec!r}: {module_name}.{attribute} is not callable")
+    return name, value
+
+
 def main(argv: Sequence[str]) -> int:
     """`queryleaf worker ...` (argv without the `worker` word); the exit status."""
     from pymongo.errors import PyMongoError
@@ -232,6 +266,11 @@ def main(argv: Sequence[str]) -> int:
         args = parser.parse_args(list(argv))
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else 2
+    try:
+        handlers = dict(load_handler(spec) for spec in args.handlers)
+    except ValueError as error:
+        print(f"{PROGRAM}: {error}", file=sys.stderr)
+        return 2
     if args.uri is None:
         print(
             f"{PROGRAM}: warning: no --uri: running on a fresh embedded in-memory engine, "
@@ -243,6 +282,8 @@ def main(argv: Sequence[str]) -> int:
     except (QueryLeafError, PyMongoError) as error:
         print(f"{PROGRAM}: {error}", file=sys.stderr)
         return 1
+    for name, handler in handlers.items():
+        conn.register_handler(name, handler)
     server = None
     try:
         worker = Worker(conn, args.subscriptions)
