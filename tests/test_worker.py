@@ -170,6 +170,18 @@ def test_worker_loop_metrics_and_sigterm(conn) -> None:
         assert 'queryleaf_subscription_up{subscription="mirror"} 1' in metrics
         assert 'queryleaf_subscription_up{subscription="py"} 0' in metrics
         assert "# TYPE queryleaf_subscription_up gauge" in metrics
+        assert 'queryleaf_subscription_events_skipped_total{subscription="mirror"} 0' in metrics
+        stored = subscription(conn, "mirror")
+        p99 = stored["delivery_latency_p99_ms"] / 1000
+        assert (
+            f'queryleaf_subscription_delivery_latency_seconds{{subscription="mirror",'
+            f'quantile="0.99"}} {p99}' in metrics
+        )
+        (lag_line,) = [
+            line for line in metrics.splitlines() if line.startswith("queryleaf_subscription_lag")
+        ]  # only mirror has a position; py never ran
+        assert lag_line.startswith('queryleaf_subscription_lag_seconds{subscription="mirror"} ')
+        assert 0 <= float(lag_line.split()[-1]) < 60
         worker.handle_signal(signal.SIGTERM, None)
         thread.join(10)
         assert not thread.is_alive() and codes == [0]

@@ -16,6 +16,7 @@ docs/cli.md and docs/runtime.md are the user documentation."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib
 import signal
 import sys
@@ -24,13 +25,22 @@ from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
+from queryleaf.streams.active_streams import utc_now
 from queryleaf.streams.event_columns import SUBSCRIPTIONS
 from queryleaf.streams.leases import LEASE_SECONDS, RENEW_SECONDS
 from queryleaf.streams.runtime import Runtime
 
 PROGRAM = "queryleaf worker"
 SCAN_SECONDS = 5.0  # how often the worker looks for subscriptions to run
-COUNTERS = ("events_received", "events_delivered", "events_retried", "events_dead_lettered")
+COUNTERS = (
+    "events_received",
+    "events_delivered",
+    "events_retried",
+    "events_dead_lettered",
+    "events_skipped",
+    "events_replayed",
+)
+LATENCIES = (("0.5", "delivery_latency_p50_ms"), ("0.99", "delivery_latency_p99_ms"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,7 +163,13 @@ class Worker:
     def subscriptions(self) -> list[dict[str, Any]]:
         """The subscription documents in scope (for metrics), sorted by name."""
         query = {"_id": {"$in": self.names}} if self.names else {}
-        fields = {"_id": 1, "status": 1, **dict.fromkeys(COUNTERS, 1)}
+        fields = {
+            "_id": 1,
+            "status": 1,
+            "resume_token_timestamp": 1,
+            **dict.fromkeys(COUNTERS, 1),
+            **{field: 1 for _, field in LATENCIES},
+        }
         return sorted(self.conn.db[SUBSCRIPTIONS].find(query, fields), key=lambda d: d["_id"])
 
     def _status(self, name: str, what: str) -> None:
@@ -188,6 +204,25 @@ def render_metrics(worker: Worker) -> str:
     for document in documents:
         up = 1 if document["_id"] in running else 0
         lines.append(f'queryleaf_subscription_up{{subscription="{_label(document["_id"])}"}} {up}')
+    metric = "queryleaf_subscription_delivery_latency_seconds"
+    lines.append(f"# HELP {metric} commit-to-delivery latency over the last 1000 deliveries")
+    lines.append(f"# TYPE {metric} gauge")
+    for document in documents:
+        for quantile, field in LATENCIES:
+            if document.get(field) is not None:
+                seconds = float(document[field]) / 1000
+                name = _label(document["_id"])
+                lines.append(f'{metric}{{subscription="{name}",quantile="{quantile}"}} {seconds}')
+    metric = "queryleaf_subscription_lag_seconds"
+    lines.append(f"# HELP {metric} now minus the time of the subscription's resume token")
+    lines.append(f"# TYPE {metric} gauge")
+    now = utc_now()
+    for document in documents:
+        at = document.get("resume_token_timestamp")
+        if isinstance(at, dt.datetime):
+            at = at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+            lag = max(0.0, (now - at).total_seconds())
+            lines.append(f'{metric}{{subscription="{_label(document["_id"])}"}} {lag:.3f}')
     return "\n".join(lines) + "\n"
 
 
