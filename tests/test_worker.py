@@ -239,3 +239,35 @@ def test_the_worker_runs_handler_subscriptions_it_has_a_handler_for(conn) -> Non
         worker.stop_event.set()
         thread.join(10)
     assert "skipping" not in err.getvalue()
+
+
+def test_a_runner_that_lost_its_lease_mid_delivery_cannot_commit(conn) -> None:
+    seen: dict[str, list[tuple[str, int]]] = {"s": []}
+    gate = threading.Event()
+    conn.run_sql(
+        "CREATE EVENT_SUBSCRIPTION s AS "
+        "(watch_collections = JSON_ARRAY('orders'), deliver_to = 'handler:s')"
+    )
+    a = Runtime(Connection(conn.db), owner="A", leases=True, renew_seconds=60.0)
+    b = Runtime(Connection(conn.db), owner="B", leases=True, renew_seconds=0.1)
+
+    def held(event) -> None:  # A delivers, then pauses (a long GC, a partition) before commit
+        seen["s"].append(("A", event["documentKey"]["_id"]))
+        gate.wait(5)
+
+    a.conn.register_handler("s", held)
+    b.conn.register_handler("s", lambda e: seen["s"].append(("B", e["documentKey"]["_id"])))
+    with a, b:
+        assert a.start("s")
+        wait_for(lambda: subscription(conn, "s")["resume_token"] is not None)
+        conn.db.orders.insert_one({"_id": 1})
+        wait_for(lambda: seen["s"] == [("A", 1)])
+        past = subscription(conn, "s")["created_at"]
+        conn.db.event_subscription_leases.update_one({"_id": "s"}, {"$set": {"expires_at": past}})
+        assert b.start("s")  # B takes the expired lease and stamps the subscription
+        wait_for(lambda: ("B", 1) in seen["s"])  # B delivers the uncommitted event again
+        gate.set()
+        wait_for(lambda: not a.is_running("s"))  # A's commit did not match: it stopped
+        stored = wait_for(lambda: (d := subscription(conn, "s"))["events_delivered"] == 1 and d)
+    assert seen["s"] == [("A", 1), ("B", 1)]
+    assert stored["lease_owner"] == "B" and stored["events_received"] == 1

@@ -5,7 +5,13 @@ One document per subscription in `event_subscription_leases`:
 with one atomic upsert that matches only when the lease is ours or expired; a lease that does
 not exist is created by the upsert, and one held by someone else makes the upsert collide on
 `_id` (DuplicateKeyError), so exactly one of two competing owners wins. The holder renews it
-before it expires and deletes it on a clean stop."""
+before it expires and deletes it on a clean stop.
+
+Leases fence writes too: a new holder stamps `lease_owner` on the subscription document before
+its runner reads the resume token, and a runner's commits (token, counters) match only while
+the stamp is its own. A runner that lost its lease while delivering (a long pause, a network
+partition) therefore cannot move the token or the counters; its window is delivered again by
+the new holder (at least once, never lost)."""
 
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from queryleaf.streams.active_streams import utc_now
-from queryleaf.streams.event_columns import LEASES
+from queryleaf.streams.event_columns import LEASES, SUBSCRIPTIONS
 
 LEASE_SECONDS = 15.0  # how long a lease lasts without renewal
 RENEW_SECONDS = 5.0  # how often a holder renews its leases (and looks for expired ones)
@@ -35,6 +41,7 @@ class Leases:
 
     def __init__(self, db: Any, owner: str | None = None, duration: float = LEASE_SECONDS):
         self.collection = db[LEASES]
+        self.subscriptions = db[SUBSCRIPTIONS]
         self.owner = owner or new_owner()
         self.duration = duration
 
@@ -51,6 +58,14 @@ class Leases:
         except DuplicateKeyError:  # held by another owner and not expired
             return False
         return document is not None and document.get("owner") == self.owner
+
+    def stamp(self, name: str) -> None:
+        """Mark the subscription document as ours (see the module's note on fencing)."""
+        self.subscriptions.update_one({"_id": name}, {"$set": {"lease_owner": self.owner}})
+
+    def fence(self, name: str) -> dict[str, Any]:
+        """The filter a holder's writes to the subscription document use."""
+        return {"_id": name, "lease_owner": self.owner}
 
     def renew(self, name: str) -> bool:
         """Extend our lease of `name`; False when another owner has taken it (or it is gone)."""

@@ -28,6 +28,7 @@ from queryleaf.streams.event_log import (
 )
 from queryleaf.streams.event_routes import shareable
 from queryleaf.streams.event_sources import EventSource, PrivateSource
+from queryleaf.streams.leases import Leases
 from queryleaf.streams.shared_streams import StreamHub
 from queryleaf.streams.subscriptions import stored_options
 from queryleaf.streams.targets import make_target
@@ -52,8 +53,11 @@ FATAL_CODES = {
 class SubscriptionRunner:
     """Runs one stored subscription until `stop()`; `run()` is the thread body."""
 
-    def __init__(self, conn: Any, name: str, streams: StreamHub | None = None) -> None:
+    def __init__(
+        self, conn: Any, name: str, streams: StreamHub | None = None, leases: Leases | None = None
+    ) -> None:
         self.conn, self.db, self.name = conn, conn.db, name
+        self.leases = leases  # with leases, commits are fenced by the holder's stamp
         self.streams = streams  # the runtime's shared streams; None: always a private stream
         self._private_only = False  # set once detached from a shared stream
         self.stop_event = threading.Event()
@@ -401,11 +405,11 @@ class SubscriptionRunner:
                     self._ttl_ready = True
                 for event, outcome in letters:
                     dead_letter(self.db, subscription, event, outcome)
-            self._store().update_one(
-                {"_id": self.name},
-                {"$set": update, "$inc": {k: v for k, v in increments.items() if v}},
+            committed = self._fenced(
+                {"$set": update, "$inc": {k: v for k, v in increments.items() if v}}
             )
-        self._saved_token = last["_id"]
+        if committed:
+            self._saved_token = last["_id"]
 
     def _latencies(self, events: list[dict[str, Any]], results: list[Settled]) -> dict[str, Any]:
         """Commit-to-delivery latency percentiles over the last LATENCY_WINDOW deliveries,
@@ -439,11 +443,26 @@ class SubscriptionRunner:
         if not force and time.monotonic() - self._last_idle_save < IDLE_SAVE_SECONDS:
             return
         self._last_idle_save = time.monotonic()
-        self._store().update_one(
-            {"_id": self.name},
-            {"$set": {"resume_token": token, "resume_token_timestamp": utc_now()}},
-        )
-        self._saved_token = token
+        if self._fenced({"$set": {"resume_token": token, "resume_token_timestamp": utc_now()}}):
+            self._saved_token = token
+
+    def _fenced(self, update: dict[str, Any]) -> bool:
+        """Apply a position/counter update to the subscription document; with leases, only
+        while this runtime's stamp is on it. A stamp that is gone while the lease is still
+        ours (the document was replaced) is put back; a lease lost to another owner stops
+        this runner without writing (its window is delivered again by the new owner)."""
+        if self.leases is None:
+            self._store().update_one({"_id": self.name}, update)
+            return True
+        if self._store().update_one(self.leases.fence(self.name), update).matched_count:
+            return True
+        if self.leases.holder(self.name) == self.leases.owner:
+            self.leases.stamp(self.name)
+            if self._store().update_one(self.leases.fence(self.name), update).matched_count:
+                return True
+        self.error = RuntimeError("lease lost: another owner runs this subscription")
+        self.stop_event.set()
+        return False
 
 
 @dataclass(frozen=True, eq=False)

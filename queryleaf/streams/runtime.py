@@ -76,7 +76,9 @@ class Runtime:
                 self._ensure_watcher()
                 if not self.leases.acquire(name):
                     return False
-            runner = SubscriptionRunner(self.conn, name, self.streams)
+                # The fence: a previous owner's commits stop matching from here on.
+                self.leases.stamp(name)
+            runner = SubscriptionRunner(self.conn, name, self.streams, self.leases)
             thread = threading.Thread(
                 target=runner.run, name=f"queryleaf-subscription-{name}", daemon=True
             )
