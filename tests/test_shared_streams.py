@@ -175,3 +175,43 @@ def test_what_can_share_a_stream() -> None:
     # $expr is evaluated by the server only: such a subscription keeps a stream of its own.
     by_expression = options(event_filter={"$expr": {"$gt": ["$fullDocument.a", 1]}})
     assert not shareable(compile_subscription(by_expression))
+
+
+def test_optional_pre_images_share_a_stream_and_only_those_who_asked_see_them(conn) -> None:
+    conn.db.create_collection("t", changeStreamPreAndPostImages={"enabled": True})
+    got: dict[str, list[dict]] = {"with": [], "without": [], "picky": []}
+    for name in got:
+        conn.register_handler(name, lambda e, n=name: got[n].append(e))
+    events = "event_types = JSON_ARRAY('update')"
+    subscribe(
+        conn,
+        "with",
+        f"watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:with', {events}, "
+        "full_document_before_change = 'whenAvailable'",
+    )
+    subscribe(
+        conn,
+        "without",
+        f"watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:without', {events}",
+    )
+    # Without pre-images of its own, a condition on the pre-image never holds: shared or not.
+    subscribe(
+        conn,
+        "picky",
+        f"watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:picky', {events}, "
+        "event_filter = JSON_OBJECT('fullDocumentBeforeChange.v', 1)",
+    )
+    with Runtime(conn) as runtime:
+        for name in got:
+            runtime.start(name)
+        wait_for(lambda: len(streams(conn)) == 1 and len(streams(conn)[0]["subscriptions"]) == 3)
+        conn.db.t.insert_one({"_id": 1, "v": 1})
+        conn.db.t.update_one({"_id": 1}, {"$set": {"v": 2}})
+        wait_for(lambda: got["with"] and got["without"])
+        assert len(streams(conn)) == 1
+        update = got["with"][0]["_id"]["_data"]
+        # picky's position moves past the update (saved while idle): it has seen it and let go.
+        wait_for(lambda: subscription(conn, "picky")["resume_token"]["_data"] >= update)
+    assert got["with"][0]["fullDocumentBeforeChange"] == {"_id": 1, "v": 1}
+    assert "fullDocumentBeforeChange" not in got["without"][0]
+    assert got["picky"] == []

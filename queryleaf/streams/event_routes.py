@@ -41,6 +41,7 @@ class Route:
 
     def __init__(self, plan: StreamPlan) -> None:
         self.collection = plan.collection  # a single-collection subscription
+        self.pre_image = "fullDocumentBeforeChange" in plan.options  # wants pre-images
         match: dict[str, Any] = dict(plan.pipeline[0]["$match"]) if plan.pipeline else {}
         if self.collection is not None:
             # Watched alone, a collection's stream needs no namespace condition; shared, it does.

@@ -147,6 +147,7 @@ class SubscriptionRunner:
         plan = compile_subscription(options, None)
         source = self._open_source(subscription, plan)
         target = make_target(options["deliver_to"], self.conn, options["processing_timeout_ms"])
+        idle: dict[str, Any] | None = None  # the newest position reached without events
         try:
             while not self.stop_event.is_set():
                 if not self._still_current(subscription):
@@ -168,8 +169,13 @@ class SubscriptionRunner:
                 if read.detached:
                     self._private_only = True  # fell behind: continue on a stream of its own
                     return
-                if not read.events:
-                    self._save_position(read.position)
+                if read.events:
+                    idle = None
+                elif read.position is not None:
+                    idle = read.position
+                if not read.events and idle is not None:
+                    # A shared stream tells a position once; it is saved within a second.
+                    self._save_position(idle)
         finally:
             source.close()
 

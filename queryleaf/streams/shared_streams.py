@@ -107,7 +107,9 @@ class SharedStream:
     """One database change stream read by a thread of its own for several members."""
 
     def __init__(self, db: Any, options: dict[str, Any]) -> None:
-        self.db, self.options = db, options  # fullDocument / fullDocumentBeforeChange
+        # fullDocument, and fullDocumentBeforeChange when it is 'required'; an optional
+        # pre-image is asked for while some member wants one (the others do not see it).
+        self.db, self.options = db, options
         self._lock = threading.Lock()
         self._members: dict[str, Member] = {}
         self._changed = True
@@ -209,12 +211,16 @@ class SharedStream:
 
     def _open(self, members: list[Member]) -> tuple[Any, StreamRegistration]:
         conditions: list[dict[str, Any]] = []
+        groups: list[tuple[dict[str, Any], bool]] = []
         for member in members:
             for condition in member.route.conditions():
                 if condition not in conditions:
                     conditions.append(condition)
-            # Members with equal conditions share one evaluation per event.
-            member.group = conditions.index(member.route.condition)
+            # Members with equal conditions (and pre-image wishes) share one evaluation.
+            group = (member.route.condition, member.route.pre_image)
+            if group not in groups:
+                groups.append(group)
+            member.group = groups.index(group)
         match = conditions[0] if len(conditions) == 1 else {"$or": conditions}
         oldest = min(member.after for member in members)
         kwargs: dict[str, Any] = {
@@ -224,10 +230,13 @@ class SharedStream:
         }
         if "fullDocument" in self.options:
             kwargs["full_document"] = self.options["fullDocument"]
-        if "fullDocumentBeforeChange" in self.options:
-            kwargs["full_document_before_change"] = self.options["fullDocumentBeforeChange"]
+        options = dict(self.options)
+        if "fullDocumentBeforeChange" not in options and any(m.route.pre_image for m in members):
+            options["fullDocumentBeforeChange"] = "whenAvailable"
+        if "fullDocumentBeforeChange" in options:
+            kwargs["full_document_before_change"] = options["fullDocumentBeforeChange"]
         cursor = self.db.watch(**kwargs)
-        plan = StreamPlan(None, kwargs["pipeline"], dict(self.options))
+        plan = StreamPlan(None, kwargs["pipeline"], options)
         registration = StreamRegistration(self.db, plan, "shared", [m.name for m in members])
         registration.open()
         return cursor, registration
@@ -245,7 +254,8 @@ class SharedStream:
             member.after = data
             wanted = verdicts.get(member.group)
             if wanted is None:
-                wanted = verdicts[member.group] = alone or member.route.wants(event)
+                seen = event if member.route.pre_image else without_pre_image(event)
+                wanted = verdicts[member.group] = alone or member.route.wants(seen)
             if wanted:
                 wanting.append(member)
             if member.route.ends(event):
@@ -254,6 +264,8 @@ class SharedStream:
         # before any member can see the original.
         copies = [copy_event(event) for _ in wanting[1:]] + [event] if wanting else []
         for member, own in zip(wanting, copies, strict=True):
+            if not member.route.pre_image:
+                own = without_pre_image(own)
             if not member.push("event", own):
                 self._detach(member)
         for member in ending:
@@ -304,6 +316,13 @@ class SharedStream:
         return failures
 
 
+def without_pre_image(event: dict[str, Any]) -> dict[str, Any]:
+    """The event as a stream without pre-images delivers it."""
+    if "fullDocumentBeforeChange" not in event:
+        return event
+    return {k: v for k, v in event.items() if k != "fullDocumentBeforeChange"}
+
+
 def copy_event(value: Any) -> Any:
     """A private copy of an event (containers copied, immutable BSON leaves shared)."""
     if isinstance(value, dict):
@@ -322,11 +341,11 @@ class StreamHub:
         self._streams: dict[tuple[tuple[str, Any], ...], SharedStream] = {}
 
     def join(self, name: str, plan: StreamPlan, token: dict[str, Any]) -> Member:
-        options = {
-            key: value
-            for key, value in plan.options.items()
-            if key in ("fullDocument", "fullDocumentBeforeChange")
-        }
+        # One stream per fullDocument mode; optional pre-images ('whenAvailable') join the
+        # streams without them, required ones (which fail events that lack one) do not.
+        options = {key: value for key, value in plan.options.items() if key == "fullDocument"}
+        if plan.options.get("fullDocumentBeforeChange") == "required":
+            options["fullDocumentBeforeChange"] = "required"
         key = tuple(sorted(options.items()))
         with self._lock:
             stream = self._streams.get(key)
