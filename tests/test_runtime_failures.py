@@ -14,7 +14,7 @@ from queryleaf.streams import runner as runner_module
 from queryleaf.streams import shared_streams
 from queryleaf.streams.runtime import Runtime
 from tests.conftest import TEST_URI
-from tests.test_runtime import subscribe, subscription, wait_for
+from tests.test_runtime import FAST, subscribe, subscription, wait_for
 
 embedded_only = pytest.mark.skipif(
     bool(TEST_URI), reason="shrinks the embedded engine's journal to lose history on purpose"
@@ -321,3 +321,77 @@ def test_start_waits_for_a_stopped_runner_still_delivering(conn) -> None:
     release.set()
     runtime.stop_all()
     assert calls == [0]
+
+
+def test_a_handler_past_processing_timeout_ms_fails_and_the_next_one_runs(conn) -> None:
+    release = threading.Event()
+    calls: list[int] = []
+
+    def handler(event) -> None:
+        calls.append(event["documentKey"]["_id"])
+        if event["documentKey"]["_id"] == 1:
+            release.wait(10)  # hangs past the deadline
+
+    conn.register_handler("h", handler)
+    subscribe(
+        conn,
+        "s",
+        "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h', "
+        "processing_timeout_ms = 100, max_retry_attempts = 1, retry_delay_ms = 10, "
+        "exponential_backoff = FALSE",
+    )
+    with Runtime(conn) as runtime:
+        runtime.start("s")
+        wait_for(lambda: subscription(conn, "s")["resume_token"] is not None)
+        conn.db.t.insert_many([{"_id": 1}, {"_id": 2}])
+        stored = wait_for(lambda: (d := subscription(conn, "s"))["events_received"] == 2 and d)
+        release.set()
+    assert calls == [1, 1, 2]  # the attempt and its retry timed out, then the next event ran
+    assert (stored["events_dead_lettered"], stored["events_delivered"]) == (1, 1)
+    (letter,) = conn.run_sql("SELECT error FROM DEAD_LETTER_EVENTS()").rows
+    assert "did not return within 100 ms" in letter["error"]
+
+
+def test_what_a_handler_changes_stays_with_the_handler(conn) -> None:
+    def vandal(event) -> None:
+        event["fullDocument"]["v"] = "changed"
+        event["documentKey"]["_id"] = "changed"
+        raise RuntimeError("and failed")
+
+    conn.register_handler("h", vandal)
+    subscribe(conn, "s", f"watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h', {FAST}")
+    with Runtime(conn) as runtime:
+        runtime.start("s")
+        wait_for(lambda: subscription(conn, "s")["resume_token"] is not None)
+        conn.db.t.insert_one({"_id": 1, "v": "original"})
+        wait_for(lambda: subscription(conn, "s").get("events_dead_lettered") == 1)
+    row = conn.db.change_stream_events.find_one()
+    assert (row["document_key"], row["event_data"]["v"]) == (1, "original")
+    letter = conn.db.dead_letter_events.find_one()
+    assert letter["event"]["fullDocument"] == {"_id": 1, "v": "original"}
+
+
+def test_event_log_failures_keeps_the_row_of_an_event_a_retry_delivered(conn) -> None:
+    attempts: list[int] = []
+
+    def second_time_lucky(event) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("first attempt fails")
+
+    conn.register_handler("h", second_time_lucky)
+    subscribe(
+        conn,
+        "s",
+        f"watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h', {FAST}, "
+        "event_log = 'failures'",
+    )
+    with Runtime(conn) as runtime:
+        runtime.start("s")
+        wait_for(lambda: subscription(conn, "s")["resume_token"] is not None)
+        conn.db.t.insert_many([{"_id": 1}, {"_id": 2}])
+        wait_for(lambda: subscription(conn, "s").get("events_delivered") == 2)
+    rows = conn.run_sql(
+        "SELECT document_key, processing_status, retry_count FROM CHANGE_STREAM_EVENTS()"
+    ).rows
+    assert rows == [{"document_key": 1, "processing_status": "completed", "retry_count": 1}]

@@ -3,11 +3,14 @@ subscription's events routed to it in-process, each with its own position."""
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+import time
 
 import pytest
 
 from queryleaf.engines.embedded.change_streams import configure_journal
+from queryleaf.streams import runner as runner_module
 from queryleaf.streams import shared_streams
 from queryleaf.streams.compile_stream import compile_subscription
 from queryleaf.streams.event_routes import shareable
@@ -215,3 +218,151 @@ def test_optional_pre_images_share_a_stream_and_only_those_who_asked_see_them(co
     assert got["with"][0]["fullDocumentBeforeChange"] == {"_id": 1, "v": 1}
     assert "fullDocumentBeforeChange" not in got["without"][0]
     assert got["picky"] == []
+
+
+def test_the_stream_survives_an_error_outside_reading(conn, monkeypatch) -> None:
+    from pymongo.errors import AutoReconnect
+
+    from queryleaf.streams.active_streams import StreamRegistration
+
+    monkeypatch.setattr(shared_streams, "REOPEN_SECONDS", 0.05)
+    beat = StreamRegistration.beat
+    failed = threading.Event()
+
+    def flaky_beat(self, seen: int = 0) -> None:
+        if seen and not failed.is_set():  # the heartbeat write fails during an election
+            failed.set()
+            raise AutoReconnect("not primary")
+        beat(self, seen)
+
+    monkeypatch.setattr(StreamRegistration, "beat", flaky_beat)
+    seen = collector(conn, "h")
+    subscribe(conn, "s", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h'")
+    with Runtime(conn) as runtime:
+        runtime.start("s")
+        conn.db.t.insert_one({"_id": 1})
+        wait_for(failed.is_set)
+        conn.db.t.insert_one({"_id": 2})
+        wait_for(lambda: [key for _, key in seen] == [1, 2])
+    assert "not primary" in subscription(conn, "s")["last_error"]
+
+
+def test_a_quiet_member_moves_on_while_the_stream_is_busy(conn, monkeypatch) -> None:
+    monkeypatch.setattr(shared_streams, "POSITION_SECONDS", 0.05)
+    monkeypatch.setattr(runner_module, "IDLE_SAVE_SECONDS", 0.05)
+    collector(conn, "busy")
+    collector(conn, "quiet")
+    subscribe(conn, "busy", "watch_collections = JSON_ARRAY('y'), deliver_to = 'handler:busy'")
+    subscribe(conn, "quiet", "watch_collections = JSON_ARRAY('x'), deliver_to = 'handler:quiet'")
+    with Runtime(conn) as runtime:
+        runtime.start("busy")
+        runtime.start("quiet")
+        wait_for(lambda: len(streams(conn)) == 1 and len(streams(conn)[0]["subscriptions"]) == 2)
+        before = subscription(conn, "quiet")["resume_token"]["_data"]
+        deadline = time.monotonic() + 5
+        moved = False
+        i = 0
+        while not moved and time.monotonic() < deadline:  # never idle: a write every 5 ms
+            conn.db.y.insert_one({"_id": i})
+            i += 1
+            time.sleep(0.005)
+            moved = subscription(conn, "quiet")["resume_token"]["_data"] > before
+    assert moved
+
+
+def test_what_needs_a_stream_of_its_own() -> None:
+    assert not shareable(compile_subscription(options(event_filter={"a": {"$mod": [2, 0]}})))
+    assert not shareable(compile_subscription(options(full_document_before_change="required")))
+    assert not shareable(compile_subscription(options(full_document="required")))
+    assert shareable(compile_subscription(options(full_document_before_change="whenAvailable")))
+
+
+def test_dates_in_a_shared_condition_compare_at_millisecond_precision(conn) -> None:
+    precise = collector(conn, "precise")
+    collector(conn, "other")
+    subscribe(
+        conn,
+        "precise",
+        "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:precise', "
+        "event_filter = 'event_data.at >= TIMESTAMP ''2024-01-01 00:00:00.000400'''",
+    )
+    subscribe(conn, "other", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:other'")
+    with Runtime(conn) as runtime:
+        runtime.start("precise")
+        runtime.start("other")
+        wait_for(lambda: len(streams(conn)) == 1 and len(streams(conn)[0]["subscriptions"]) == 2)
+        # BSON dates have milliseconds: the literal is 00:00:00.000 on the server as well.
+        conn.db.t.insert_one({"_id": 1, "at": dt.datetime(2024, 1, 1)})
+        wait_for(lambda: precise == [("t", 1)])
+
+
+def test_renaming_a_collection_onto_a_watched_one_ends_its_member(conn) -> None:
+    collector(conn, "h")
+    collector(conn, "o")
+    subscribe(conn, "s", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h'")
+    subscribe(conn, "other", "watch_collections = JSON_ARRAY('x'), deliver_to = 'handler:o'")
+    conn.db.u.insert_one({"_id": 1})
+    with Runtime(conn) as runtime:
+        runtime.start("s")
+        runtime.start("other")
+        wait_for(lambda: len(streams(conn)) == 1 and len(streams(conn)[0]["subscriptions"]) == 2)
+        conn.db.u.rename("t")
+        wait_for(lambda: subscription(conn, "s")["status"] == "invalidated")
+    assert subscription(conn, "other")["status"] == "active"
+
+
+def test_after_a_drop_a_restarted_subscription_continues_past_it(conn) -> None:
+    seen = collector(conn, "h")
+    collector(conn, "o")
+    subscribe(conn, "s", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h'")
+    subscribe(conn, "other", "watch_collections = JSON_ARRAY('x'), deliver_to = 'handler:o'")
+    with Runtime(conn) as runtime:
+        runtime.start("s")
+        runtime.start("other")
+        conn.db.t.insert_one({"_id": 1})
+        wait_for(lambda: seen == [("t", 1)])
+        conn.db.t.drop()
+        wait_for(lambda: subscription(conn, "s")["status"] == "invalidated")
+    conn.run_sql("START EVENT_SUBSCRIPTION s")  # active again; runs here on its own stream
+    conn.runtime.stop("s")
+    with Runtime(conn, share_streams=False) as runtime:
+        runtime.start("s")
+        conn.db.t.insert_one({"_id": 2})
+        wait_for(lambda: seen == [("t", 1), ("t", 2)])
+    assert subscription(conn, "s")["status"] == "active"
+
+
+def test_a_token_the_server_refuses_fails_the_subscription(conn) -> None:
+    collector(conn, "h")
+    subscribe(
+        conn,
+        "s",
+        "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h', start_at = 'token:FF00'",
+    )
+    with Runtime(conn) as runtime:
+        runtime.start("s")
+        stored = wait_for(lambda: (d := subscription(conn, "s"))["status"] == "failed" and d)
+    assert stored["status_reason"].startswith("invalid resume token")
+
+
+def test_a_stop_takes_effect_after_the_delivery_in_flight(conn) -> None:
+    delivered: list[int] = []
+
+    def slow(event) -> None:
+        time.sleep(0.05)
+        delivered.append(event["documentKey"]["_id"])
+
+    conn.register_handler("slow", slow)
+    subscribe(conn, "s", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:slow'")
+    with Runtime(conn) as runtime:
+        runtime.start("s")
+        wait_for(lambda: subscription(conn, "s")["resume_token"] is not None)
+        conn.db.t.insert_many([{"_id": i} for i in range(40)])  # one window of 40
+        wait_for(lambda: delivered)
+        began = time.monotonic()
+        runtime.stop("s")
+        took = time.monotonic() - began
+    stored = subscription(conn, "s")
+    assert took < 1.0 and len(delivered) < 20
+    # What was delivered before the stop is committed (counted once); the rest is not.
+    assert stored["events_delivered"] == len(delivered)

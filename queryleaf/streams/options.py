@@ -56,6 +56,10 @@ def _boolean(value: Any) -> str | None:
     return None if isinstance(value, bool) else "must be TRUE or FALSE"
 
 
+def _optional(check: Callable[[Any], str | None]) -> Callable[[Any], str | None]:
+    return lambda value: None if value is None else check(value)
+
+
 def _integer(low: int, high: int) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -150,7 +154,7 @@ OPTIONS: dict[str, OptionSpec] = {
         OptionSpec("exponential_backoff", "boolean", True, _boolean, "double the delay on each retry, with jitter"),
         OptionSpec("dead_letter_queue_enabled", "boolean", True, _boolean, "keep events that exhaust their retries"),
         OptionSpec("batch_size", "integer", 100, _integer(1, 10_000), "events per batch"),
-        OptionSpec("processing_timeout_ms", "integer", 30_000, _integer(1, 3_600_000), "time allowed for one delivery"),
+        OptionSpec("processing_timeout_ms", "integer", None, _optional(_integer(1, 3_600_000)), "time allowed for one delivery: webhooks default to 30000; Python handlers run without a deadline unless it is set"),
         OptionSpec("created_by", "string", None, _optional_string, "who created the subscription"),
         OptionSpec("description", "string", None, _optional_string, "free text"),
         OptionSpec("deliver_to", "target", "log", _target, "where events go"),

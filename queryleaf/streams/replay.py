@@ -27,24 +27,27 @@ def replay(conn: Any, command: DeadLetterCommand, plan: Any) -> Result:
     options = stored_options(subscription)
     target = make_target(options["deliver_to"], conn, options["processing_timeout_ms"])
     replayed = failed = 0
-    for letter in db[DEAD_LETTERS].find(query, sort=[("created_at", 1), ("_id", 1)]):
-        event = dict(letter["event"])
-        event["_id"] = event.pop("resume_token", None)
-        outcome = deliver(target, [event], options)
-        if outcome.delivered:
-            db[DEAD_LETTERS].delete_one({"_id": letter["_id"]})
-            if event["_id"] is not None:
-                log_replayed(db, subscription, event, outcome.attempts)
-            replayed += 1
-            continue
-        failed += 1
-        db[DEAD_LETTERS].update_one(
-            {"_id": letter["_id"]},
-            {
-                "$inc": {"attempts": outcome.attempts},
-                "$set": {"error": outcome.error, "last_failed_at": outcome.last_failed_at},
-            },
-        )
+    try:
+        for letter in db[DEAD_LETTERS].find(query, sort=[("created_at", 1), ("_id", 1)]):
+            event = dict(letter["event"])
+            event["_id"] = event.pop("resume_token", None)
+            outcome = deliver(target, [event], options)
+            if outcome.delivered:
+                db[DEAD_LETTERS].delete_one({"_id": letter["_id"]})
+                if event["_id"] is not None:
+                    log_replayed(db, subscription, event, outcome.attempts)
+                replayed += 1
+                continue
+            failed += 1
+            db[DEAD_LETTERS].update_one(
+                {"_id": letter["_id"]},
+                {
+                    "$inc": {"attempts": outcome.attempts},
+                    "$set": {"error": outcome.error, "last_failed_at": outcome.last_failed_at},
+                },
+            )
+    finally:
+        target.close()
     db[SUBSCRIPTIONS].update_one(
         {"_id": command.name},
         # Counters only grow (they are exported as Prometheus counters): a replayed dead

@@ -145,8 +145,12 @@ class SubscriptionRunner:
             return
         options = stored_options(subscription)
         plan = compile_subscription(options, None)
-        source = self._open_source(subscription, plan)
         target = make_target(options["deliver_to"], self.conn, options["processing_timeout_ms"])
+        try:
+            source = self._open_source(subscription, plan)
+        except BaseException:
+            target.close()
+            raise
         idle: dict[str, Any] | None = None  # the newest position reached without events
         try:
             while not self.stop_event.is_set():
@@ -178,6 +182,7 @@ class SubscriptionRunner:
                     self._save_position(idle)
         finally:
             source.close()
+            target.close()
 
     def _open_source(self, subscription: dict[str, Any], plan: StreamPlan) -> EventSource:
         """Join the runtime's shared stream when the subscription can, or open its own; both
@@ -187,7 +192,10 @@ class SubscriptionRunner:
         share = self.streams is not None and not self._private_only and shareable(plan)
         if not token and share and not plan.options.get("startAtOperationTime"):
             # A new subscription: record where it starts, so a restart does not skip ahead.
-            token = plan.options.get("startAfter") or self._starting_token(plan)
+            given = plan.options.get("startAfter")
+            if given:
+                self._check_token(plan, given)  # refused here as its own stream would be
+            token = given or self._starting_token(plan)
         if share and token:
             assert self.streams is not None
             return self.streams.join(self.name, plan, token)
@@ -210,9 +218,19 @@ class SubscriptionRunner:
         kwargs = plan.watch_kwargs()
         source = self.db if plan.collection is None else self.db[plan.collection]
         with source.watch(**kwargs, max_await_time_ms=1) as cursor:
-            token = cursor.resume_token or (cursor.try_next() and cursor.resume_token)
+            token = cursor.resume_token
+        # None (a first batch that was not empty): the caller opens a stream of its own,
+        # which starts where it opens, as a new subscription should.
         self._save_position(token, force=True)
         return token
+
+    def _check_token(self, plan: StreamPlan, token: dict[str, Any]) -> None:
+        """Open (and close) a stream after `token`: OperationFailure when the server refuses
+        it, which the subscription's policies then handle."""
+        kwargs = plan.watch_kwargs()
+        kwargs.pop("start_after", None)
+        source = self.db if plan.collection is None else self.db[plan.collection]
+        source.watch(**kwargs, start_after=token, max_await_time_ms=1).close()
 
     def _shared_error(self, error: BaseException) -> bool:
         """A shared stream's error, reported to its members: fatal ones (the member left the
@@ -320,6 +338,8 @@ class SubscriptionRunner:
         """Events one after the other; a stop leaves the rest unsettled."""
         results: list[Settled | None] = [None] * len(events)
         for index, event in enumerate(events):
+            if self.stop_event.is_set():
+                break  # a stop takes effect after the delivery in flight, not the window
             results[index] = self._settle([event], subscription, options, target)
             if results[index] is None:
                 break
@@ -371,7 +391,9 @@ class SubscriptionRunner:
         every_row = options["event_log"] == "all"
         for event, result in zip(events, results, strict=True):
             outcome = result.outcome
-            if every_row or result.status != "completed":
+            # With event_log = 'failures', an event that failed at least once keeps its row
+            # (it replaces the `retrying` one), even when a retry delivered it.
+            if every_row or result.status != "completed" or outcome.retries:
                 rows.append(
                     log_row(
                         subscription, event, result.status, result.started, result.finished,

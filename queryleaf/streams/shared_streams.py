@@ -18,9 +18,11 @@ never holds up the others for long."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from typing import Any
 
+from bson import json_util
 from pymongo.errors import OperationFailure
 
 from queryleaf.streams.active_streams import StreamRegistration
@@ -31,6 +33,7 @@ from queryleaf.streams.event_sources import Read
 POLL_MS = 100
 QUEUE_LIMIT = 10_000  # routed events a member may have waiting before it is detached
 REOPEN_SECONDS = 1.0
+POSITION_SECONDS = 1.0  # how often members a busy stream has nothing for hear its position
 LEAVE_SECONDS = 2.0  # at most a poll and a registration write, normally
 REOPEN_MAX_SECONDS = 30.0
 # Errors reopening cannot fix; at open they belong to the members whose position was used.
@@ -47,6 +50,7 @@ class Member:
         self.stream, self.name, self.route = stream, name, route
         self.after = after  # written by the stream's thread only, once joined
         self.group = 0  # which of the stream's conditions is this member's
+        self.ending = False  # its collection was dropped or renamed: it gets nothing more
         self._items: deque[tuple[str, Any]] = deque()
         self._events = 0
         self._ready = threading.Condition()
@@ -107,22 +111,26 @@ class SharedStream:
     """One database change stream read by a thread of its own for several members."""
 
     def __init__(self, db: Any, options: dict[str, Any]) -> None:
-        # fullDocument, and fullDocumentBeforeChange when it is 'required'; an optional
-        # pre-image is asked for while some member wants one (the others do not see it).
+        # fullDocument; an optional pre-image is asked for while some member wants one (the
+        # others do not see it).
         self.db, self.options = db, options
         self._lock = threading.Lock()
         self._members: dict[str, Member] = {}
         self._changed = True
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None  # None once the thread decided to end
+        self._marked = 0.0  # when quiet members were last told the stream's position
 
     def join(self, name: str, plan: StreamPlan, token: dict[str, Any]) -> Member:
-        member = Member(self, name, Route(plan), token["_data"])
+        # Tokens compare as upper-case hex strings, as MongoDB writes them.
+        member = Member(self, name, Route(plan), str(token["_data"]).upper())
         with self._lock:
             self._members[name] = member
             self._changed = True
+            # A thread told to stop but not yet gone sees the cleared flag and goes on; one
+            # that already gave up (None) is replaced.
+            self._stop.clear()
             if self._thread is None:
-                self._stop.clear()
                 self._thread = threading.Thread(
                     target=self._run, name="queryleaf-shared-stream", daemon=True
                 )
@@ -182,6 +190,14 @@ class SharedStream:
                         cursor, registration = self._open(members)
                         opening = False
                     event = cursor.try_next()
+                    if event is None:
+                        registration.beat()
+                        self._idle(members, cursor)
+                        if not cursor.alive:
+                            cursor = None  # invalidated (dropDatabase): reopen after it
+                    else:
+                        registration.beat(1)
+                        self._route(event, members)
                     failures = 0
                 except OperationFailure as error:
                     cursor = None
@@ -189,87 +205,89 @@ class SharedStream:
                         self._fail(members, error, opening)
                         continue
                     failures = self._back_off(members, error, failures)
-                    continue
                 except Exception as error:  # network or server trouble: reopen from positions
                     cursor = None
                     failures = self._back_off(members, error, failures)
-                    continue
-                assert registration is not None
-                if event is None:
-                    registration.beat()
-                    self._idle(members, cursor)
-                    if not cursor.alive:
-                        cursor = None  # invalidated (dropDatabase): reopen after it
-                    continue
-                registration.beat(1)
-                self._route(event, members)
         finally:
+            with self._lock:
+                if self._thread is threading.current_thread():
+                    self._thread = None  # whatever ended it, the next join starts a new one
             if cursor is not None:
                 cursor.close()
             if registration is not None:
                 registration.close()
 
     def _open(self, members: list[Member]) -> tuple[Any, StreamRegistration]:
-        conditions: list[dict[str, Any]] = []
-        groups: list[tuple[dict[str, Any], bool]] = []
+        conditions: dict[str, dict[str, Any]] = {}  # by their Extended JSON: order matters
+        groups: list[str] = []
         for member in members:
             for condition in member.route.conditions():
-                if condition not in conditions:
-                    conditions.append(condition)
+                conditions.setdefault(json_util.dumps(condition), condition)
             # Members with equal conditions (and pre-image wishes) share one evaluation.
-            group = (member.route.condition, member.route.pre_image)
+            group = json_util.dumps([member.route.condition, member.route.pre_image])
             if group not in groups:
                 groups.append(group)
             member.group = groups.index(group)
-        match = conditions[0] if len(conditions) == 1 else {"$or": conditions}
+        listed = list(conditions.values())
+        match = listed[0] if len(listed) == 1 else {"$or": listed}
         oldest = min(member.after for member in members)
         kwargs: dict[str, Any] = {
             "pipeline": [{"$match": match}],
             "start_after": {"_data": oldest},
             "max_await_time_ms": POLL_MS,
         }
-        if "fullDocument" in self.options:
-            kwargs["full_document"] = self.options["fullDocument"]
         options = dict(self.options)
-        if "fullDocumentBeforeChange" not in options and any(m.route.pre_image for m in members):
+        if any(m.route.pre_image for m in members):
             options["fullDocumentBeforeChange"] = "whenAvailable"
+        if "fullDocument" in options:
+            kwargs["full_document"] = options["fullDocument"]
         if "fullDocumentBeforeChange" in options:
             kwargs["full_document_before_change"] = options["fullDocumentBeforeChange"]
         cursor = self.db.watch(**kwargs)
-        plan = StreamPlan(None, kwargs["pipeline"], options)
-        registration = StreamRegistration(self.db, plan, "shared", [m.name for m in members])
-        registration.open()
+        try:
+            plan = StreamPlan(None, kwargs["pipeline"], options)
+            registration = StreamRegistration(self.db, plan, "shared", [m.name for m in members])
+            registration.open()
+        except BaseException:
+            cursor.close()
+            raise
         return cursor, registration
 
     def _route(self, event: dict[str, Any], members: list[Member]) -> None:
         data = event["_id"]["_data"]
-        wanting: list[Member] = []
-        ending: list[Member] = []
         # Alone on the stream, a member wants every document event the server sent.
         alone = len(members) == 1 and event.get("operationType") in DOCUMENT_EVENTS
         verdicts: dict[int, bool] = {}
+        quiet: list[Member] = []
         for member in members:
-            if member.closed or data <= member.after:
-                continue  # closed, or already routed to it before a reopen
+            if member.closed or member.ending or data <= member.after:
+                continue  # closed, ended, or already routed to it before a reopen
             member.after = data
+            own = event if member.route.pre_image else without_pre_image(event)
             wanted = verdicts.get(member.group)
             if wanted is None:
-                seen = event if member.route.pre_image else without_pre_image(event)
-                wanted = verdicts[member.group] = alone or member.route.wants(seen)
-            if wanted:
-                wanting.append(member)
-            if member.route.ends(event):
-                ending.append(member)
-        # Each member gets its own copy (a handler may change what it receives), all made
-        # before any member can see the original.
-        copies = [copy_event(event) for _ in wanting[1:]] + [event] if wanting else []
-        for member, own in zip(wanting, copies, strict=True):
-            if not member.route.pre_image:
-                own = without_pre_image(own)
-            if not member.push("event", own):
+                try:
+                    wanted = alone or member.route.wants(own)
+                except Exception as error:  # a condition the matcher cannot evaluate
+                    self._detach(member)
+                    member.push("detached", error)
+                    continue
+                verdicts[member.group] = wanted
+            # Members share the event: targets only read it (handlers get a copy).
+            if wanted and not member.push("event", own):
                 self._detach(member)
-        for member in ending:
-            member.push("invalidated", {"_data": data})
+                continue
+            if member.route.ends(event):
+                member.ending = True  # ends at the next position past it (see _idle)
+            elif not wanted:
+                quiet.append(member)
+        now = time.monotonic()
+        if quiet and now - self._marked >= POSITION_SECONDS:
+            # Members that want none of a busy stream's events still move on (their saved
+            # token stays fresh), as a stream of their own would on its idle polls.
+            self._marked = now
+            for member in quiet:
+                member.push("position", {"_data": member.after})
 
     def _idle(self, members: list[Member], cursor: Any) -> None:
         token = cursor.resume_token
@@ -277,13 +295,15 @@ class SharedStream:
             return
         data = token["_data"]
         for member in members:
-            if member.closed:
+            if member.closed or (data <= member.after and not member.ending):
                 continue
-            if not cursor.alive and member.route.collection is None:
-                member.after = max(member.after, data)
-                member.push("invalidated", {"_data": data})
-            elif data > member.after:
-                member.after = data
+            member.after = max(member.after, data)
+            if member.ending or (not cursor.alive and member.route.collection is None):
+                # The collection (or database) it watched is gone: it ends at a position
+                # after that, from which a new stream of its own would not end again.
+                member.ending = False
+                member.push("invalidated", {"_data": member.after})
+            else:
                 member.push("position", {"_data": data})
 
     def _detach(self, member: Member) -> None:
@@ -323,15 +343,6 @@ def without_pre_image(event: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in event.items() if k != "fullDocumentBeforeChange"}
 
 
-def copy_event(value: Any) -> Any:
-    """A private copy of an event (containers copied, immutable BSON leaves shared)."""
-    if isinstance(value, dict):
-        return {k: copy_event(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [copy_event(v) for v in value]
-    return value
-
-
 class StreamHub:
     """The shared streams of one runtime, one per database and fullDocument setting."""
 
@@ -341,11 +352,9 @@ class StreamHub:
         self._streams: dict[tuple[tuple[str, Any], ...], SharedStream] = {}
 
     def join(self, name: str, plan: StreamPlan, token: dict[str, Any]) -> Member:
-        # One stream per fullDocument mode; optional pre-images ('whenAvailable') join the
-        # streams without them, required ones (which fail events that lack one) do not.
+        # One stream per fullDocument mode; pre-images ('whenAvailable', the only shareable
+        # mode) are asked for while a member wants them.
         options = {key: value for key, value in plan.options.items() if key == "fullDocument"}
-        if plan.options.get("fullDocumentBeforeChange") == "required":
-            options["fullDocumentBeforeChange"] = "required"
         key = tuple(sorted(options.items()))
         with self._lock:
             stream = self._streams.get(key)

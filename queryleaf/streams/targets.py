@@ -15,6 +15,7 @@ from bson import json_util
 from bson.json_util import JSONMode, JSONOptions
 
 from queryleaf.errors import SemanticError
+from queryleaf.streams.timed_calls import CallTimeout, TimedCalls
 
 # Relaxed Extended JSON: numbers stay numbers, dates are {"$date": "..."}.
 EVENT_JSON = JSONOptions(json_mode=JSONMode.RELAXED, tz_aware=True)
@@ -23,6 +24,8 @@ _file_lock = threading.Lock()
 
 class Target(Protocol):
     def deliver(self, events: list[dict[str, Any]], batched: bool) -> None: ...
+
+    def close(self) -> None: ...
 
 
 def event_json(value: Any) -> str:
@@ -44,6 +47,9 @@ class LogTarget:
             return
         with _file_lock, open(self.path, "a", encoding="utf-8") as file:
             file.write(text)
+
+    def close(self) -> None:
+        pass  # nothing held between deliveries
 
 
 class CollectionTarget:
@@ -73,19 +79,37 @@ class CollectionTarget:
                     continue
                 self.collection.replace_one({"_id": key}, document, upsert=True)
 
+    def close(self) -> None:
+        pass  # nothing held between deliveries
+
 
 class HandlerTarget:
     """A Python callable registered with `conn.register_handler(name, fn)`; it gets one event,
     or a list of events when the subscription batches. Raising means the delivery failed."""
 
-    def __init__(self, handlers: dict[str, Any], name: str) -> None:
+    def __init__(self, handlers: dict[str, Any], name: str, timeout_s: float | None) -> None:
         self.handlers, self.name = handlers, name
+        # A deadline costs a hand-over to a helper thread per delivery: only when asked for.
+        self.calls = TimedCalls(timeout_s, f"queryleaf-handler-{name}") if timeout_s else None
 
     def deliver(self, events: list[dict[str, Any]], batched: bool) -> None:
         handler = self.handlers.get(self.name)
         if handler is None:
             raise LookupError(f"no handler registered as {self.name!r}")
-        handler(list(events) if batched else events[0])
+        # Handlers get copies: what one changes must not reach the event log, a dead letter
+        # or another subscription sharing the stream.
+        given = [copy_event(e) for e in events] if batched else copy_event(events[0])
+        if self.calls is None:
+            handler(given)
+            return
+        try:
+            self.calls.call(handler, given)
+        except CallTimeout as error:
+            raise CallTimeout(f"handler {self.name} {error} (processing_timeout_ms)") from None
+
+    def close(self) -> None:
+        if self.calls is not None:
+            self.calls.close()
 
 
 class WebhookTarget:
@@ -110,9 +134,25 @@ class WebhookTarget:
         if not 200 <= status < 300:
             raise RuntimeError(f"webhook answered HTTP {status}")
 
+    def close(self) -> None:
+        pass  # nothing held between deliveries
 
-def make_target(deliver_to: str | None, conn: Any, timeout_ms: int) -> Target:
-    """The target for a `deliver_to` value, resolved against a Connection."""
+
+def copy_event(value: Any) -> Any:
+    """A private copy of an event (containers copied, immutable BSON leaves shared)."""
+    if isinstance(value, dict):
+        return {k: copy_event(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_event(v) for v in value]
+    return value
+
+
+WEBHOOK_TIMEOUT_MS = 30_000  # without processing_timeout_ms
+
+
+def make_target(deliver_to: str | None, conn: Any, timeout_ms: int | None) -> Target:
+    """The target for a `deliver_to` value, resolved against a Connection; `timeout_ms` is
+    processing_timeout_ms (None: not set)."""
     spec = deliver_to or "log"
     if spec == "log":
         return LogTarget()
@@ -125,7 +165,8 @@ def make_target(deliver_to: str | None, conn: Any, timeout_ms: int) -> Target:
             return CollectionTarget(conn.client[database][collection])
         return CollectionTarget(conn.db[name])
     if spec.startswith("handler:"):
-        return HandlerTarget(conn.handlers, spec[len("handler:") :])
+        deadline = timeout_ms / 1000 if timeout_ms is not None else None
+        return HandlerTarget(conn.handlers, spec[len("handler:") :], deadline)
     if spec.startswith(("http://", "https://")):
-        return WebhookTarget(spec, timeout_ms / 1000)
+        return WebhookTarget(spec, (timeout_ms or WEBHOOK_TIMEOUT_MS) / 1000)
     raise SemanticError(f"unknown deliver_to target {spec!r}", code="QL311")

@@ -54,9 +54,16 @@ def test_database_streams_skip_other_collections_by_name_only() -> None:
     from queryleaf.engines.embedded.change_streams.pipeline import namespace_test
 
     test = namespace_test([{"$match": {"$or": [{"ns.coll": "a"}, {"ns.coll": {"$in": ["b"]}}]}}])
-    assert test is not None and [test(c) for c in ("a", "b", "c")] == [True, True, False]
+    assert test is not None and [test(c, None) for c in ("a", "b", "c")] == [True, True, False]
     excluded = namespace_test([{"$match": {"ns.coll": {"$nin": ["log"]}, "x": 1}}])
-    assert excluded is not None and (excluded("t"), excluded("log")) == (True, False)
+    assert excluded is not None and (excluded("t", None), excluded("log", None)) == (True, False)
+    # A rename's target counts where the $match names it.
+    onto = namespace_test([{"$match": {"$or": [{"ns.coll": "a"}, {"to.coll": "a"}]}}])
+    assert onto is not None and (onto("b", "a"), onto("b", None), onto("a", None)) == (
+        True,
+        False,
+        True,
+    )
     # A branch that may match any collection, or a non-string name: no shortcut.
     assert namespace_test([{"$match": {"$or": [{"ns.coll": "a"}, {"x": 1}]}}]) is None
     assert namespace_test([{"$match": {"ns.coll": {"$regex": "^a"}}}]) is None

@@ -242,7 +242,8 @@ class ChangeStream:
             return
         # A change the $match's namespace condition refuses needs no event (the invalidate
         # it may cause is still emitted).
-        if self._namespaces is None or change.coll is None or self._namespaces(change.coll):
+        target = change.to[1] if change.to is not None else None
+        if self._namespaces is None or change.coll is None or self._namespaces(change.coll, target):
             event = events.event_document(
                 change, self._full_document, self._before_change, self._lookup
             )

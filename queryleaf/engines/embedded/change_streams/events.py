@@ -94,8 +94,9 @@ class Change:
 
     @property
     def update(self) -> dict | None:
-        if self._update is None and self._diff is not None:
-            self._update = update_description(*self._diff)
+        pending = self._diff  # read once: streams in other threads may compute it too
+        if self._update is None and pending is not None:
+            self._update = update_description(*pending)
             self._diff = None
         return self._update
 

@@ -111,7 +111,8 @@ def run(pipeline: list[dict[str, Any]], event: dict[str, Any], database: Any) ->
     return result
 
 
-NamespaceTest = Callable[[str | None], bool]
+# (the change's collection, the collection a rename moves it to) -> may the $match hold?
+NamespaceTest = Callable[[str | None, str | None], bool]
 
 
 def namespace_test(pipeline: list[dict[str, Any]]) -> NamespaceTest | None:
@@ -120,7 +121,7 @@ def namespace_test(pipeline: list[dict[str, Any]]) -> NamespaceTest | None:
     A database stream built for a few collections otherwise materialises (and looks up) every
     write of the database before its `$match` drops it; the server avoids the same work by
     pushing such namespace filters down to its oplog scan. Only plain string conditions on
-    `ns.coll` are understood; anything else gives None (no shortcut)."""
+    `ns.coll` and `to.coll` are understood; anything else gives None (no shortcut)."""
     if not pipeline or "$match" not in pipeline[0]:
         return None
     match = pipeline[0]["$match"]
@@ -130,8 +131,8 @@ def namespace_test(pipeline: list[dict[str, Any]]) -> NamespaceTest | None:
 def _query_test(query: dict[str, Any]) -> NamespaceTest | None:
     tests: list[NamespaceTest] = []
     for key, value in query.items():
-        if key == "ns.coll":
-            test = _condition_test(value)
+        if key in ("ns.coll", "to.coll"):
+            test = _condition_test(value, 0 if key == "ns.coll" else 1)
         elif key == "$and" and isinstance(value, list):
             parts = [_query_test(v) if isinstance(v, dict) else None for v in value]
             found = [p for p in parts if p is not None]
@@ -148,29 +149,29 @@ def _query_test(query: dict[str, Any]) -> NamespaceTest | None:
     return _all(tests) if tests else None
 
 
-def _condition_test(value: Any) -> NamespaceTest | None:
+def _condition_test(value: Any, side: int) -> NamespaceTest | None:
+    """A test of one name (0: the collection, 1: a rename's target; None when absent, which
+    equals no string, as a missing field in $match)."""
     if isinstance(value, str):
-        return lambda coll: coll == value
+        value = {"$eq": value}
     if not isinstance(value, dict) or len(value) != 1:
         return None
     ((operator, operand),) = value.items()
-    if operator == "$eq" and isinstance(operand, str):
-        return lambda coll: coll == operand
-    if operator == "$ne" and isinstance(operand, str):
-        return lambda coll: coll != operand
-    if operator in ("$in", "$nin") and isinstance(operand, list):
+    if operator in ("$eq", "$ne") and isinstance(operand, str):
+        names = frozenset([operand])
+    elif operator in ("$in", "$nin") and isinstance(operand, list):
         if not all(isinstance(v, str) for v in operand):
             return None  # regexes or other types: leave it to $match
         names = frozenset(operand)
-        if operator == "$in":
-            return lambda coll: coll in names
-        return lambda coll: coll not in names
-    return None
+    else:
+        return None
+    inside = operator in ("$eq", "$in")
+    return lambda *names_of: (names_of[side] in names) == inside
 
 
 def _all(tests: list[NamespaceTest]) -> NamespaceTest:
-    return tests[0] if len(tests) == 1 else lambda coll: all(t(coll) for t in tests)
+    return tests[0] if len(tests) == 1 else lambda c, t: all(f(c, t) for f in tests)
 
 
 def _any(tests: list[NamespaceTest]) -> NamespaceTest:
-    return tests[0] if len(tests) == 1 else lambda coll: any(t(coll) for t in tests)
+    return tests[0] if len(tests) == 1 else lambda c, t: any(f(c, t) for f in tests)
