@@ -18,6 +18,8 @@ from typing import Any
 from bson import ObjectId
 
 CASES = Path(__file__).parent / "cases"
+# The seed document's statements, verbatim, as the showcase runs them.
+SEED_DIR = Path(__file__).parent.parent / "examples" / "microservices" / "seed"
 FIELD = re.compile(r"^(sql|plan|rows|ordered|setup|error|params|notes):\s?(.*)$")
 JSON_FIELDS = {"plan", "rows", "params", "ordered"}
 

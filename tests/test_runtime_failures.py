@@ -13,6 +13,7 @@ from queryleaf.engines.embedded.change_streams import configure_journal
 from queryleaf.streams import runner as runner_module
 from queryleaf.streams import shared_streams
 from queryleaf.streams.runtime import Runtime
+from tests.case_files import SEED_DIR
 from tests.conftest import TEST_URI
 from tests.test_runtime import FAST, subscribe, subscription, wait_for
 
@@ -241,9 +242,8 @@ def test_without_preserve_order_documents_run_in_parallel_in_order_each(conn) ->
 
 
 def test_the_seed_subscription_end_to_end(conn, tmp_path) -> None:
-    from pathlib import Path
 
-    seed = (Path(__file__).parent / "cases" / "seed" / "create_event_subscription.sql").read_text()
+    seed = (SEED_DIR / "user_service_events.sql").read_text()
     conn.run_sql(seed)
     out = tmp_path / "events.ndjson"
     conn.run_sql(f"ALTER EVENT_SUBSCRIPTION user_service_events SET (deliver_to = 'log:{out}')")

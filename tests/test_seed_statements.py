@@ -1,17 +1,17 @@
-"""The seed document's analytical statements (tests/cases/seed): each parses, and either
+"""The seed document's analytical statements (examples/microservices/seed): each parses, and either
 runs or fails with an error that names exactly what is wrong."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from queryleaf import SemanticError
+from tests.case_files import SEED_DIR
 
-SEED = Path(__file__).parent / "cases" / "seed"
+SEED = SEED_DIR
 
 
 def seed(name: str) -> str:

@@ -3,8 +3,6 @@ malformed statements with the position and suggestion of their error."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from queryleaf import ParseError, QueryLeafError
@@ -21,8 +19,9 @@ from queryleaf.parse.extensions import (
     is_extension,
     parse_extension,
 )
+from tests.case_files import SEED_DIR
 
-SEED = Path(__file__).parent / "cases" / "seed" / "create_event_subscription.sql"
+SEED = SEED_DIR / "user_service_events.sql"
 
 
 def seed_statement() -> str:

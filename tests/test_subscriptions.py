@@ -4,13 +4,13 @@ change stream, warnings, EXPLAIN and the system table functions."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from queryleaf import QueryLeafError, SemanticError
+from tests.case_files import SEED_DIR
 
-SEED = (Path(__file__).parent / "cases" / "seed" / "create_event_subscription.sql").read_text()
+SEED = (SEED_DIR / "user_service_events.sql").read_text()
 
 
 def create(conn, options: str, name: str = "s"):

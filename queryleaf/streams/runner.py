@@ -151,13 +151,14 @@ class SubscriptionRunner:
         except BaseException:
             target.close()
             raise
+        job = Job(subscription, options, target)
         idle: dict[str, Any] | None = None  # the newest position reached without events
         try:
             while not self.stop_event.is_set():
                 if not self._still_current(subscription):
                     return  # dropped, paused or stopped (stop is set), or redefined: reopen
                 read = source.read(options["batch_size"], POLL_MS / 1000)
-                if read.events and not self._handle(read.events, subscription, options, target):
+                if read.events and not self._handle(read.events, job):
                     return  # stopped during a retry wait: the rest is delivered again later
                 if read.error is not None:
                     if self._shared_error(read.error):
@@ -277,40 +278,36 @@ class SubscriptionRunner:
     def _handle(
         self,
         events: list[dict[str, Any]],
-        subscription: dict[str, Any],
-        options: dict[str, Any],
-        target: Any,
+        job: Job,
     ) -> bool:
         """Deliver a window of events and commit it: their log rows, dead letters and the
         resume token past them in one round of writes. Only the run of settled events from
         the window's start is committed; False when a stop cut it short (the rest is
         delivered again by the next runner)."""
         if not self._log_ttl_ready:
-            ensure_log_ttl(self.db, options["event_log_ttl_days"])
+            ensure_log_ttl(self.db, job.options["event_log_ttl_days"])
             self._log_ttl_ready = True
-        results = self._deliver_window(events, subscription, options, target)
+        results = self._deliver_window(events, job)
         settled = 0
         while settled < len(results) and results[settled] is not None:
             settled += 1
         if settled:
             done = [result for result in results[:settled] if result is not None]
-            self._commit(events[:settled], done, subscription, options)
+            self._commit(events[:settled], done, job.subscription, job.options)
         return settled == len(events)
 
     def _deliver_window(
         self,
         events: list[dict[str, Any]],
-        subscription: dict[str, Any],
-        options: dict[str, Any],
-        target: Any,
+        job: Job,
     ) -> list[Settled | None]:
         """One result per event, None for those a stop left unsettled."""
-        if options["batch_processing"]:
+        if job.options["batch_processing"]:
             # A window is at most batch_size events: it is the batch.
-            result = self._settle(events, subscription, options, target)
+            result = self._settle(events, job)
             return [result] * len(events)
-        if options["preserve_order"] or len(events) == 1:
-            return self._settle_in_order(events, subscription, options, target)
+        if job.options["preserve_order"] or len(events) == 1:
+            return self._settle_in_order(events, job)
         # Events of one document stay in order; different documents run in parallel.
         groups: dict[str, list[int]] = {}
         for index, event in enumerate(events):
@@ -319,9 +316,7 @@ class SubscriptionRunner:
 
         def run(indexes: list[int]) -> None:
             own = [events[i] for i in indexes]
-            for i, result in zip(
-                indexes, self._settle_in_order(own, subscription, options, target), strict=True
-            ):
+            for i, result in zip(indexes, self._settle_in_order(own, job), strict=True):
                 results[i] = result
 
         with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_DELIVERIES, len(groups))) as pool:
@@ -331,16 +326,14 @@ class SubscriptionRunner:
     def _settle_in_order(
         self,
         events: list[dict[str, Any]],
-        subscription: dict[str, Any],
-        options: dict[str, Any],
-        target: Any,
+        job: Job,
     ) -> list[Settled | None]:
         """Events one after the other; a stop leaves the rest unsettled."""
         results: list[Settled | None] = [None] * len(events)
         for index, event in enumerate(events):
             if self.stop_event.is_set():
                 break  # a stop takes effect after the delivery in flight, not the window
-            results[index] = self._settle([event], subscription, options, target)
+            results[index] = self._settle([event], job)
             if results[index] is None:
                 break
         return results
@@ -348,9 +341,7 @@ class SubscriptionRunner:
     def _settle(
         self,
         unit: list[dict[str, Any]],
-        subscription: dict[str, Any],
-        options: dict[str, Any],
-        target: Any,
+        job: Job,
     ) -> Settled | None:
         """Deliver one unit (an event or a batch) with retries: how it ended, or None when
         stopped while waiting to retry. Rows of a failing unit show `retrying` meanwhile."""
@@ -359,15 +350,15 @@ class SubscriptionRunner:
         def retrying(failed: Any) -> None:
             with self._writes:
                 mark_retrying(
-                    self.db, subscription, unit, started, failed.attempts, failed.error or ""
+                    self.db, job.subscription, unit, started, failed.attempts, failed.error or ""
                 )
 
-        outcome = deliver(target, unit, options, self.stop_event, on_retry=retrying)
+        outcome = deliver(job.target, unit, job.options, self.stop_event, on_retry=retrying)
         if outcome.interrupted:
             return None
         if outcome.delivered:
             status = "completed"
-        elif options["dead_letter_queue_enabled"]:
+        elif job.options["dead_letter_queue_enabled"]:
             status = "dead_letter"
         else:
             status = "failed"  # given up without a dead-letter queue: skipped
@@ -491,6 +482,15 @@ class SubscriptionRunner:
         self.error = RuntimeError("lease lost: another owner runs this subscription")
         self.stop_event.set()
         return False
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a runner's stream delivers with: the stored subscription, its options, its target."""
+
+    subscription: dict[str, Any]
+    options: dict[str, Any]
+    target: Any
 
 
 @dataclass(frozen=True, eq=False)
