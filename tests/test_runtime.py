@@ -270,3 +270,22 @@ def test_event_log_failures_keeps_rows_only_for_failed_events(conn) -> None:
     rows = conn.run_sql("SELECT document_key, processing_status FROM CHANGE_STREAM_EVENTS()").rows
     assert rows == [{"document_key": 2, "processing_status": "dead_letter"}]
     assert (stored["events_delivered"], stored["events_dead_lettered"]) == (2, 1)
+
+
+def test_a_slow_window_shows_processing_rows_until_it_settles(conn) -> None:
+    gate = threading.Event()
+    conn.register_handler("slow", lambda event: gate.wait(5))
+    subscribe(conn, "slow", "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:slow'")
+    conn.start_subscription("slow")
+    wait_for(lambda: subscription(conn, "slow")["resume_token"] is not None)
+    conn.db.t.insert_many([{"_id": 1}, {"_id": 2}])
+    status = "SELECT document_key, processing_status FROM CHANGE_STREAM_EVENTS() ORDER BY 1"
+    rows = wait_for(lambda: conn.run_sql(status).rows)
+    assert rows == [
+        {"document_key": 1, "processing_status": "processing"},
+        {"document_key": 2, "processing_status": "processing"},
+    ]
+    gate.set()
+    wait_for(lambda: {r["processing_status"] for r in conn.run_sql(status).rows} == {"completed"})
+    conn.stop_subscription("slow")
+    assert conn.db.change_stream_events.count_documents({}) == 2

@@ -61,8 +61,11 @@ def test_history_lost_can_restart_from_now_and_says_so(conn) -> None:
     with Runtime(conn) as runtime:
         runtime.start("s")
         wait_for(lambda: "restarted from now" in (subscription(conn, "s")["status_reason"] or ""))
-        # The new stream records where it starts as soon as it is open: write after that.
+        # A journal of two changes loses the runtime's own writes too: room again, then write
+        # once the new stream is open (listed in ACTIVE_CHANGE_STREAMS()).
+        configure_journal(conn.client, history_size=10_000)
         wait_for(lambda: subscription(conn, "s")["resume_token"] is not None)
+        wait_for(lambda: conn.db.active_change_streams.find_one({"subscriptions": "s"}))
         conn.db.t.insert_one({"_id": 99})
         wait_for(lambda: 99 in delivered)
     assert subscription(conn, "s")["status"] == "active"
@@ -395,3 +398,30 @@ def test_event_log_failures_keeps_the_row_of_an_event_a_retry_delivered(conn) ->
         "SELECT document_key, processing_status, retry_count FROM CHANGE_STREAM_EVENTS()"
     ).rows
     assert rows == [{"document_key": 1, "processing_status": "completed", "retry_count": 1}]
+
+
+def test_a_stop_during_a_retry_wait_leaves_no_retrying_row(conn) -> None:
+    failing = [True]
+
+    def handler(event) -> None:
+        if failing[0]:
+            raise RuntimeError("down")
+
+    conn.register_handler("h", handler)
+    subscribe(
+        conn,
+        "s",
+        "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h', event_log = 'failures', "
+        "max_retry_attempts = 3, retry_delay_ms = 60000",
+    )
+    with Runtime(conn) as runtime:
+        runtime.start("s")
+        conn.db.t.insert_one({"_id": 1})
+        wait_for(lambda: conn.db.change_stream_events.find_one({"processing_status": "retrying"}))
+        runtime.stop("s", timeout=3)  # ends the 60 s wait: not delivered, not dead
+        assert conn.db.change_stream_events.count_documents({}) == 0
+        failing[0] = False
+        runtime.start("s")
+        wait_for(lambda: subscription(conn, "s").get("events_delivered") == 1)
+    # Delivered at its first attempt this time: with event_log = 'failures', no row at all.
+    assert conn.db.change_stream_events.count_documents({}) == 0

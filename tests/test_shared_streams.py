@@ -366,3 +366,45 @@ def test_a_stop_takes_effect_after_the_delivery_in_flight(conn) -> None:
     assert took < 1.0 and len(delivered) < 20
     # What was delivered before the stop is committed (counted once); the rest is not.
     assert stored["events_delivered"] == len(delivered)
+
+
+@pytest.mark.parametrize("shared", [True, False], ids=["shared", "private"])
+def test_on_invalidate_continue_delivers_what_follows_the_drop(conn, shared) -> None:
+    seen = collector(conn, "h")
+    collector(conn, "o")
+    subscribe(
+        conn,
+        "s",
+        "watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h', on_invalidate = 'continue'",
+    )
+    subscribe(conn, "other", "watch_collections = JSON_ARRAY('u'), deliver_to = 'handler:o'")
+    with Runtime(conn, share_streams=shared) as runtime:
+        runtime.start("s")
+        runtime.start("other")
+        conn.db.t.insert_one({"_id": 1})
+        wait_for(lambda: seen == [("t", 1)])
+        conn.db.t.drop()
+        conn.db.t.insert_many([{"_id": 2}, {"_id": 3}])  # read in the same poll as the drop
+        wait_for(lambda: len(seen) == 3)
+    assert [key for _, key in seen] == [1, 2, 3]
+    assert subscription(conn, "s")["status"] == "active"
+
+
+def test_stop_all_keeps_to_its_timeout(conn) -> None:
+    release = threading.Event()
+    entered: list[str] = []
+    for name in ("a", "b", "c"):
+        conn.register_handler(name, lambda e, n=name: (entered.append(n), release.wait(30)))
+        subscribe(conn, name, f"watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:{name}'")
+    runtime = Runtime(conn)
+    try:
+        for name in ("a", "b", "c"):
+            runtime.start(name)
+        conn.db.t.insert_one({"_id": 1})
+        wait_for(lambda: len(entered) == 3)  # three handlers hang
+        began = time.monotonic()
+        runtime.stop_all(timeout=1.0)
+        took = time.monotonic() - began
+    finally:
+        release.set()
+    assert took < 1.5

@@ -271,3 +271,30 @@ def test_a_runner_that_lost_its_lease_mid_delivery_cannot_commit(conn) -> None:
         stored = wait_for(lambda: (d := subscription(conn, "s"))["events_delivered"] == 1 and d)
     assert seen["s"] == [("A", 1), ("B", 1)]
     assert stored["lease_owner"] == "B" and stored["events_received"] == 1
+
+
+def test_a_runner_never_commits_into_a_subscription_created_again(conn) -> None:
+    go, entered = threading.Event(), threading.Event()
+
+    def held(event) -> None:
+        entered.set()
+        go.wait(5)
+
+    conn.register_handler("h", held)
+    conn.run_sql(
+        "CREATE EVENT_SUBSCRIPTION s AS "
+        "(watch_collections = JSON_ARRAY('t'), deliver_to = 'handler:h')"
+    )
+    with Runtime(conn, leases=True) as runtime:
+        runtime.start("s")
+        conn.db.t.insert_one({"_id": 1})
+        assert entered.wait(5)
+        conn.run_sql("DROP EVENT_SUBSCRIPTION s")  # and created again, elsewhere
+        conn.run_sql(
+            "CREATE EVENT_SUBSCRIPTION s AS "
+            "(watch_collections = JSON_ARRAY('other'), deliver_to = 'handler:h')"
+        )
+        go.set()
+        time.sleep(0.5)  # the old runner's commit finds another definition
+        stored = subscription(conn, "s")
+    assert stored.get("events_delivered", 0) == 0 and stored.get("events_received", 0) == 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
 from queryleaf.streams.active_streams import utc_now
@@ -92,6 +93,24 @@ def write_rows(db: Any, rows: list[dict[str, Any]]) -> None:
         for index in sorted(existing):
             row = rows[index]
             db[EVENT_LOG].replace_one({"_id": row["_id"]}, row, upsert=True)
+
+
+def mark_processing(db: Any, subscription: dict[str, Any], events: list[dict[str, Any]]) -> None:
+    """Rows for events of a window still being delivered; a row that exists (an event marked
+    `retrying`, or logged by an earlier delivery) is left as it is."""
+    started = utc_now()
+    requests = []
+    for event in events:
+        row = log_row(subscription, event, "processing", started)
+        key = row.pop("_id")  # the filter gives the inserted row its _id
+        requests.append(UpdateOne({"_id": key}, {"$setOnInsert": row}, upsert=True))
+    db[EVENT_LOG].bulk_write(requests, ordered=False)
+
+
+def clear_retrying(db: Any, subscription: dict[str, Any], events: list[dict[str, Any]]) -> None:
+    """Remove the `retrying` rows of a unit a stop interrupted (it is delivered again)."""
+    ids = [log_id(subscription, event) for event in events]
+    db[EVENT_LOG].delete_many({"_id": {"$in": ids}, "processing_status": "retrying"})
 
 
 def mark_retrying(

@@ -22,8 +22,10 @@ from queryleaf.streams.compile_stream import StreamPlan
 COLLECTION_ENDINGS = ("drop", "rename")  # what ends a collection stream (then: invalidate)
 SHARED_OPERATORS = frozenset({
     "$and", "$or", "$nor", "$not", "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin",
-    "$exists", "$regex", "$options", "$size", "$all", "$elemMatch", "$comment",
+    "$exists", "$regex", "$options", "$size", "$elemMatch", "$comment",
 })  # fmt: skip
+COMPARISONS = frozenset({"$gt", "$gte", "$lt", "$lte"})
+LOGICAL = frozenset({"$and", "$or", "$nor"})
 
 
 def shareable(plan: StreamPlan) -> bool:
@@ -40,14 +42,45 @@ def shareable(plan: StreamPlan) -> bool:
     return not plan.pipeline or _plain(plan.pipeline[0]["$match"])
 
 
-def _plain(value: Any) -> bool:
-    """Whether a query uses only SHARED_OPERATORS."""
-    if isinstance(value, dict):
-        return all(
-            (not k.startswith("$") or k in SHARED_OPERATORS) and _plain(v) for k, v in value.items()
-        )
+def _plain(query: Any) -> bool:
+    """Whether a query uses only SHARED_OPERATORS, with operands the in-process matcher
+    treats as MongoDB does: no array to compare whole (`{a: [1, 2]}`, `$eq` or `$in` of
+    arrays, where the matcher and the server differ on nested arrays) and no comparison
+    with null (`$gte: null` matches a missing field on the server only)."""
+    if not isinstance(query, dict):
+        return False
+    for key, value in query.items():
+        if key in LOGICAL:
+            if not isinstance(value, list) or not all(_plain(v) for v in value):
+                return False
+        elif key.startswith("$"):
+            if key not in SHARED_OPERATORS:
+                return False
+        elif not _plain_condition(value):
+            return False
+    return True
+
+
+def _plain_condition(value: Any) -> bool:
     if isinstance(value, list):
-        return all(_plain(v) for v in value)
+        return False
+    if not isinstance(value, dict) or not any(k.startswith("$") for k in value):
+        return True  # equality with a scalar or an embedded document
+    for operator, operand in value.items():
+        if operator not in SHARED_OPERATORS:
+            return False
+        if operator in COMPARISONS and operand is None:
+            return False
+        if operator in ("$eq", "$ne") and isinstance(operand, list):
+            return False
+        if operator in ("$in", "$nin") and (
+            not isinstance(operand, list) or any(isinstance(v, list) for v in operand)
+        ):
+            return False
+        if operator == "$not" and not _plain_condition(operand):
+            return False
+        if operator == "$elemMatch" and not (_plain(operand) or _plain_condition(operand)):
+            return False
     return True
 
 

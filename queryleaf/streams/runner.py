@@ -5,6 +5,7 @@ in one round of writes. Idle polls persist the moving stream position."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
 import time
@@ -20,14 +21,16 @@ from queryleaf.streams.compile_stream import StreamPlan, compile_subscription
 from queryleaf.streams.delivery import Outcome, dead_letter, deliver, ensure_ttl_index
 from queryleaf.streams.event_columns import SUBSCRIPTIONS
 from queryleaf.streams.event_log import (
+    clear_retrying,
     ensure_log_ttl,
     log_row,
+    mark_processing,
     mark_retrying,
     token_time,
     write_rows,
 )
 from queryleaf.streams.event_routes import shareable
-from queryleaf.streams.event_sources import EventSource, PrivateSource
+from queryleaf.streams.event_sources import EventSource, PrivateSource, Read
 from queryleaf.streams.leases import Leases
 from queryleaf.streams.shared_streams import StreamHub
 from queryleaf.streams.subscriptions import stored_options
@@ -40,6 +43,7 @@ REOPEN_MAX_SECONDS = 30.0
 LATENCY_WINDOW = 1000  # deliveries the latency percentiles are computed over
 MAX_PARALLEL_DELIVERIES = 8  # without preserve_order: documents delivered at once
 STATUS_CHECK_SECONDS = 1.0  # how often a runner rereads its subscription's status
+PROCESSING_MARK_SECONDS = 0.25  # a window slower than this shows `processing` rows
 # Errors no reopen can fix: the subscription's status says so (never skipped silently).
 FATAL_CODES = {
     286: "history lost (the resume token is older than the oplog)",
@@ -61,6 +65,8 @@ class SubscriptionRunner:
         self.streams = streams  # the runtime's shared streams; None: always a private stream
         self._private_only = False  # set once detached from a shared stream
         self.stop_event = threading.Event()
+        # Set once the first stream is open (writes after it are delivered), or it failed.
+        self.ready = threading.Event()
         self.error: BaseException | None = None
         self._ttl_ready = False
         self._log_ttl_ready = False
@@ -71,32 +77,49 @@ class SubscriptionRunner:
         self._writes = threading.Lock()
         self._last_idle_save = 0.0
         self._saved_token: Any = None
+        # The window being delivered: (events, job, when it started); see _mark_processing.
+        self._inflight: tuple[list[dict[str, Any]], Job, float] | None = None
+        self._opened_at: dict[str, Any] | None = None  # the token the stream started after
+        self._created_at: Any = None  # which definition of the subscription runs here
+        self._redefined = False  # a commit found another definition: reopen
 
     def stop(self) -> None:
         self.stop_event.set()
 
     def run(self) -> None:
+        threading.Thread(
+            target=self._watch_inflight, name=f"queryleaf-processing-{self.name}", daemon=True
+        ).start()
+        try:
+            self._run()
+        finally:
+            self.ready.set()
+
+    def _run(self) -> None:
         failures = 0
         while not self.stop_event.is_set():
             try:
                 self._run_stream()
                 failures = 0
-            except OperationFailure as error:
-                if error.code in FATAL_CODES:
+            except Exception as error:  # network or server trouble: reopen from the token
+                self.ready.set()  # not open, but no longer starting: start() need not wait
+                self.error = error
+                if self.stop_event.is_set():
+                    return  # stopped meanwhile (its connection may be closed): nothing to do
+                if isinstance(error, OperationFailure) and error.code in FATAL_CODES:
                     self._fatal(error)
                     failures = 0
                     continue
-                failures += 1
-                self._note_stream_error(error, failures)
-            except Exception as error:  # network or server trouble: reopen from the token
                 failures += 1
                 self._note_stream_error(error, failures)
 
     def _note_stream_error(self, error: BaseException, failures: int) -> None:
         """A resumable failure: record it and reopen from the stored token after a backoff
         that doubles up to REOPEN_MAX_SECONDS."""
-        self.error = error
-        self._store().update_one({"_id": self.name}, {"$set": {"last_error": f"stream: {error}"}})
+        with contextlib.suppress(Exception):  # the database is what failed: a reopen tells
+            self._store().update_one(
+                {"_id": self.name}, {"$set": {"last_error": f"stream: {error}"}}
+            )
         self.stop_event.wait(min(REOPEN_SECONDS * 2 ** (failures - 1), REOPEN_MAX_SECONDS))
 
     def _fatal(self, error: OperationFailure) -> None:
@@ -145,6 +168,7 @@ class SubscriptionRunner:
             return
         options = stored_options(subscription)
         plan = compile_subscription(options, None)
+        self._created_at, self._redefined = subscription.get("created_at"), False
         target = make_target(options["deliver_to"], self.conn, options["processing_timeout_ms"])
         try:
             source = self._open_source(subscription, plan)
@@ -152,6 +176,7 @@ class SubscriptionRunner:
             target.close()
             raise
         job = Job(subscription, options, target)
+        self.ready.set()
         idle: dict[str, Any] | None = None  # the newest position reached without events
         try:
             while not self.stop_event.is_set():
@@ -167,7 +192,9 @@ class SubscriptionRunner:
                 if read.invalidated:
                     # Save the invalidate's position: a reopen continues after it.
                     self._save_position(read.position, force=True)
-                    self._invalidated(options)
+                    if self._ended_before(subscription, read, source):
+                        return  # restarted where it was invalidated: reopen past it
+                    self._invalidated(options, read.position)
                     if source.kind == "private":
                         return
                     continue
@@ -190,6 +217,7 @@ class SubscriptionRunner:
         start right after the stored resume token."""
         token = subscription.get("resume_token")
         self._saved_token = token
+        self._opened_at = token
         share = self.streams is not None and not self._private_only and shareable(plan)
         if not token and share and not plan.options.get("startAtOperationTime"):
             # A new subscription: record where it starts, so a restart does not skip ahead.
@@ -248,6 +276,8 @@ class SubscriptionRunner:
         """At most once a second: is the stored definition still the one this stream runs?
         DROP, STOP and PAUSE made anywhere (another process included) stop the runner; an
         ALTER (a new updated_at) makes it reopen with the new options."""
+        if self._redefined:
+            return False
         now = time.monotonic()
         if now - self._last_check < STATUS_CHECK_SECONDS:
             return True
@@ -258,9 +288,10 @@ class SubscriptionRunner:
             return False
         return current.get("updated_at") == subscription.get("updated_at")
 
-    def _invalidated(self, options: dict[str, Any]) -> None:
+    def _invalidated(self, options: dict[str, Any], position: dict[str, Any] | None) -> None:
         """The watched collection was dropped or renamed. on_invalidate = 'stop' (the
-        default) sets status 'invalidated' with the reason; 'continue' reopens after it."""
+        default) sets status 'invalidated' with the reason (and where: `invalidated_at`);
+        'continue' goes on after it."""
         if options.get("on_invalidate") == "continue":
             return
         self._store().update_one(
@@ -270,10 +301,22 @@ class SubscriptionRunner:
                     "status": "invalidated",
                     "status_reason": "the change stream was invalidated: a watched collection "
                     "was dropped or renamed (on_invalidate = 'stop')",
+                    "invalidated_at": position,
                 }
             },
         )
         self.stop_event.set()
+
+    def _ended_before(self, subscription: dict[str, Any], read: Read, source: Any) -> bool:
+        """A subscription invalidated on a shared stream saved the drop's own token; its own
+        collection stream, started after that token, ends at once on the same drop. That
+        invalidate is the old one: its position is saved and the stream reopens past it."""
+        return (
+            source.kind == "private"
+            and not read.events
+            and self._opened_at is not None
+            and self._opened_at == subscription.get("invalidated_at")
+        )
 
     def _handle(
         self,
@@ -287,14 +330,41 @@ class SubscriptionRunner:
         if not self._log_ttl_ready:
             ensure_log_ttl(self.db, job.options["event_log_ttl_days"])
             self._log_ttl_ready = True
-        results = self._deliver_window(events, job)
-        settled = 0
-        while settled < len(results) and results[settled] is not None:
-            settled += 1
-        if settled:
-            done = [result for result in results[:settled] if result is not None]
-            self._commit(events[:settled], done, job.subscription, job.options)
+        self._inflight = (events, job, time.monotonic())
+        try:
+            results = self._deliver_window(events, job)
+            settled = 0
+            while settled < len(results) and results[settled] is not None:
+                settled += 1
+            if settled:
+                done = [result for result in results[:settled] if result is not None]
+                self._commit(events[:settled], done, job.subscription, job.options)
+        finally:
+            with self._writes:
+                self._inflight = None
         return settled == len(events)
+
+    def _watch_inflight(self) -> None:
+        """While the runner runs: a window still being delivered PROCESSING_MARK_SECONDS after
+        it started shows its events as `processing` in the event log. Quick windows (nearly
+        all) never pay that write; their rows appear once, settled."""
+        marked: object = None
+        while not self.stop_event.wait(PROCESSING_MARK_SECONDS / 2):
+            current = self._inflight
+            if current is None or current is marked:
+                continue
+            if time.monotonic() - current[2] < PROCESSING_MARK_SECONDS:
+                continue
+            marked = current
+            events, job, _ = current
+            if job.options["event_log"] != "all":
+                continue
+            try:
+                with self._writes:
+                    if self._inflight is current:  # not committed meanwhile
+                        mark_processing(self.db, job.subscription, events)
+            except Exception:  # the database is unreachable: the commit will say so
+                continue
 
     def _deliver_window(
         self,
@@ -355,6 +425,9 @@ class SubscriptionRunner:
 
         outcome = deliver(job.target, unit, job.options, self.stop_event, on_retry=retrying)
         if outcome.interrupted:
+            if outcome.attempts:
+                with self._writes:  # not retrying any more: the next runner delivers it
+                    clear_retrying(self.db, job.subscription, unit)
             return None
         if outcome.delivered:
             status = "completed"
@@ -466,18 +539,23 @@ class SubscriptionRunner:
             self._saved_token = token
 
     def _fenced(self, update: dict[str, Any]) -> bool:
-        """Apply a position/counter update to the subscription document; with leases, only
-        while this runtime's stamp is on it. A stamp that is gone while the lease is still
-        ours (the document was replaced) is put back; a lease lost to another owner stops
-        this runner without writing (its window is delivered again by the new owner)."""
-        if self.leases is None:
-            self._store().update_one({"_id": self.name}, update)
+        """Apply a position/counter update to the subscription document this stream was
+        opened for (not one dropped and created again meanwhile); with leases, only while
+        this runtime's stamp is on it. A stamp that is gone while the lease is still ours
+        (the document was rewritten) is put back; a lease lost to another owner stops this
+        runner without writing (its window is delivered again by the new owner)."""
+        fence: dict[str, Any] = {"_id": self.name, "created_at": self._created_at}
+        if self.leases is not None:
+            fence["lease_owner"] = self.leases.owner
+        if self._store().update_one(fence, update).matched_count:
             return True
-        if self._store().update_one(self.leases.fence(self.name), update).matched_count:
-            return True
-        if self.leases.holder(self.name) == self.leases.owner:
+        current = self._store().find_one({"_id": self.name}, {"created_at": 1})
+        if current is None or current.get("created_at") != self._created_at:
+            self._redefined = True  # dropped, or created again: reopen with what is there
+            return False
+        if self.leases is not None and self.leases.holder(self.name) == self.leases.owner:
             self.leases.stamp(self.name)
-            if self._store().update_one(self.leases.fence(self.name), update).matched_count:
+            if self._store().update_one(fence, update).matched_count:
                 return True
         self.error = RuntimeError("lease lost: another owner runs this subscription")
         self.stop_event.set()

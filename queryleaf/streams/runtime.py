@@ -11,6 +11,7 @@ subscription whose owner died once that lease expires)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from queryleaf.streams.runner import SubscriptionRunner
 from queryleaf.streams.shared_streams import StreamHub
 
 JOIN_SECONDS = 30.0  # how long stop() waits for an in-flight delivery to finish
+READY_SECONDS = 10.0  # how long start() waits for a new runner's stream to open
 
 # listener(name, what): what is "started", "stopped" or "lease lost"
 Listener = Callable[[str, str], None]
@@ -84,6 +86,8 @@ class Runtime:
             )
             self._running[name] = (runner, thread)
             thread.start()
+        # Return once its stream is open: what is written after START is delivered.
+        runner.ready.wait(READY_SECONDS)
         self._notify(name, "started")
         return True
 
@@ -117,9 +121,14 @@ class Runtime:
     def stop_all(self, timeout: float = JOIN_SECONDS, *, release: bool = True) -> None:
         """Stop everything. `release=False` keeps the leases (as a crashed process would: they
         expire and another owner takes over)."""
+        deadline = time.monotonic() + timeout  # one budget for everything below
+
+        def left() -> float:
+            return max(0.0, deadline - time.monotonic())
+
         self._closing.set()
         if self._watcher is not None:
-            self._watcher.join(timeout)
+            self._watcher.join(left())
             self._watcher = None
         with self._lock:
             running = list(self._running.items())
@@ -128,11 +137,11 @@ class Runtime:
         for _, (runner, _thread) in running:
             runner.stop()
         for _, (_runner, thread) in running:
-            thread.join(timeout)
+            thread.join(left())
         for name, (_runner, thread) in running:
             self._finished(name, release and not thread.is_alive())
         if self.streams is not None:
-            self.streams.close()
+            self.streams.close(left())
         self._closing.clear()
 
     def running(self) -> list[str]:

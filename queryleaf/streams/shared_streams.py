@@ -50,7 +50,6 @@ class Member:
         self.stream, self.name, self.route = stream, name, route
         self.after = after  # written by the stream's thread only, once joined
         self.group = 0  # which of the stream's conditions is this member's
-        self.ending = False  # its collection was dropped or renamed: it gets nothing more
         self._items: deque[tuple[str, Any]] = deque()
         self._events = 0
         self._ready = threading.Condition()
@@ -260,8 +259,8 @@ class SharedStream:
         verdicts: dict[int, bool] = {}
         quiet: list[Member] = []
         for member in members:
-            if member.closed or member.ending or data <= member.after:
-                continue  # closed, ended, or already routed to it before a reopen
+            if member.closed or data <= member.after:
+                continue  # closed, or already routed to it before a reopen
             member.after = data
             own = event if member.route.pre_image else without_pre_image(event)
             wanted = verdicts.get(member.group)
@@ -278,7 +277,7 @@ class SharedStream:
                 self._detach(member)
                 continue
             if member.route.ends(event):
-                member.ending = True  # ends at the next position past it (see _idle)
+                member.push("invalidated", {"_data": data})
             elif not wanted:
                 quiet.append(member)
         now = time.monotonic()
@@ -295,14 +294,11 @@ class SharedStream:
             return
         data = token["_data"]
         for member in members:
-            if member.closed or (data <= member.after and not member.ending):
+            if member.closed or data <= member.after:
                 continue
-            member.after = max(member.after, data)
-            if member.ending or (not cursor.alive and member.route.collection is None):
-                # The collection (or database) it watched is gone: it ends at a position
-                # after that, from which a new stream of its own would not end again.
-                member.ending = False
-                member.push("invalidated", {"_data": member.after})
+            member.after = data
+            if not cursor.alive and member.route.collection is None:
+                member.push("invalidated", {"_data": data})  # the database was dropped
             else:
                 member.push("position", {"_data": data})
 
@@ -367,6 +363,8 @@ class StreamHub:
         with self._lock:
             return list(self._streams.values())
 
-    def close(self) -> None:
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop every stream, waiting `timeout` seconds in all."""
+        deadline = time.monotonic() + timeout
         for stream in self.streams():
-            stream.stop()
+            stream.stop(max(0.0, deadline - time.monotonic()))

@@ -78,3 +78,17 @@ def test_database_streams_skip_other_collections_by_name_only() -> None:
         assert update["updateDescription"] == {
             "updatedFields": {"v": 1}, "removedFields": [], "truncatedArrays": []
         }  # fmt: skip
+
+
+def test_booleans_and_numbers_are_different_types_in_filters() -> None:
+    db = new_client().test
+    db.c.insert_many(
+        [{"_id": 1, "a": True}, {"_id": 2, "a": 1}, {"_id": 3, "a": False}, {"_id": 4, "a": 0}]
+    )
+
+    def ids(query: dict) -> list[int]:
+        return [d["_id"] for d in db.c.find(query)]
+
+    assert ids({"a": 1}) == [2] and ids({"a": True}) == [1]
+    assert ids({"a": {"$in": [0]}}) == [4] and ids({"a": {"$nin": [1]}}) == [1, 3, 4]
+    assert ids({"a": {"$gt": 0}}) == [2] and ids({"a": {"$gte": False}}) == [1, 3]

@@ -6,7 +6,9 @@ its own matcher. Corrections:
 - `{$type: [...]}` (a list of types), type numbers, "null" and "number" were not supported;
 - `$expr` and $cond/$switch conditions used Python's truthiness, not MongoDB's;
 - `$and`/`$or`/`$nor` dropped the pipeline's variables, so `$$var` in an `$expr` under them
-  (a $lookup's `let`) was undefined.
+  (a $lookup's `let`) was undefined;
+- booleans equalled and compared with numbers (`{a: 1}` matched `true`, `{a: {$in: [0]}}`
+  matched `false`); in MongoDB a boolean and a number are different types.
 """
 
 from __future__ import annotations
@@ -90,10 +92,18 @@ def _mixed_decimal(a: Any, b: Any) -> bool:
     )
 
 
+def _bool_and_number(a: Any, b: Any) -> bool:
+    """One is a boolean, the other a number (which Python's == and < mix up)."""
+    a_bool, b_bool = isinstance(a, bool), isinstance(b, bool)
+    return a_bool != b_bool and (is_number(b) if a_bool else is_number(a))
+
+
 def _patch_numbers() -> None:
     original_compare = filtering.bson_compare
 
     def bson_compare(op: Any, a: Any, b: Any, can_compare_types: bool = True) -> bool:
+        if _bool_and_number(a, b):
+            return False  # different types: no comparison matches
         if _mixed_decimal(a, b):
             return op(exact_decimal(a), exact_decimal(b))
         return original_compare(op, a, b, can_compare_types)
@@ -101,6 +111,8 @@ def _patch_numbers() -> None:
     original_eq = filtering.operator_eq
 
     def operator_eq(doc_value: Any, search_value: Any) -> bool:
+        if _bool_and_number(doc_value, search_value):
+            return False
         if _mixed_decimal(doc_value, search_value):
             return exact_decimal(doc_value) == exact_decimal(search_value)
         return original_eq(doc_value, search_value)
