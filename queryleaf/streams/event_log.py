@@ -2,7 +2,8 @@
 CHANGE_STREAM_EVENTS(). Rows are written when their events settle (`completed`, `dead_letter`,
 or `failed` without a dead-letter queue), a window of events in one write together with the
 resume token that moves past them; an event whose delivery failed and waits to be retried
-shows as `retrying` meanwhile. Its `_id` is subscription id + event id, so an event delivered
+shows as `retrying` meanwhile, and the events of a window that is slow to settle as
+`processing` (see runner.PROCESSING_MARK_SECONDS). Its `_id` is subscription id + event id, so an event delivered
 again after a restart overwrites its row instead of adding one."""
 
 from __future__ import annotations
