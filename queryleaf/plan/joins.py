@@ -14,6 +14,7 @@ from queryleaf.plan.expressions import ExprCompiler
 from queryleaf.plan.filters import FilterCompiler, merge_and
 from queryleaf.plan.literals import Bindings
 from queryleaf.plan.paths import dotted, reference_parts
+from queryleaf.plan.pushdown import filter_before_group
 from queryleaf.plan.scope import Relation, Scope, references, split_conjuncts
 
 
@@ -105,7 +106,10 @@ def lookup_stages(
         lookup["foreignField"] = foreign_field
     if let:
         lookup["let"] = let
-    lookup["pipeline"] = [*joined.stages, *([{"$match": match}] if match else [])]
+    # A grouped relation's join condition on its keys runs before its $group.
+    lookup["pipeline"] = filter_before_group(
+        [*joined.stages, *([{"$match": match}] if match else [])]
+    )
     target = dotted(joined.prefix)
     lookup["as"] = target
     unwind = {"path": f"${target}", "preserveNullAndEmptyArrays": kind == "LEFT"}
