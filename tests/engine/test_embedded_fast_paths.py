@@ -92,3 +92,18 @@ def test_booleans_and_numbers_are_different_types_in_filters() -> None:
     assert ids({"a": 1}) == [2] and ids({"a": True}) == [1]
     assert ids({"a": {"$in": [0]}}) == [4] and ids({"a": {"$nin": [1]}}) == [1, 3, 4]
     assert ids({"a": {"$gt": 0}}) == [2] and ids({"a": {"$gte": False}}) == [1, 3]
+
+
+def test_aggregate_reads_private_copies_of_stored_documents() -> None:
+    db = new_client().test
+    db.t.insert_one({"_id": 1, "tags": ["a"], "at": dt.datetime(2024, 1, 1, 12, 0, 0, 123456)})
+    (row,) = db.t.aggregate([{"$match": {"_id": 1}}])
+    row["tags"].append("changed")  # the result is the caller's, not the stored document
+    assert db.t.find_one({"_id": 1})["tags"] == ["a"]
+    assert row["at"] == dt.datetime(2024, 1, 1, 12, 0, 0, 123000, tzinfo=dt.UTC)
+    joined = list(db.u.aggregate([
+        {"$documents": [{"k": 1}]},
+        {"$lookup": {"from": "t", "localField": "k", "foreignField": "_id", "as": "t"}},
+    ]))  # fmt: skip
+    joined[0]["t"][0]["tags"].append("changed")
+    assert db.t.find_one({"_id": 1})["tags"] == ["a"]

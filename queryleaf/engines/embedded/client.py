@@ -30,8 +30,12 @@ def new_client() -> mongomock_ng.MongoClient:
 
 
 def read_documents(collection: Collection, query: dict | None = None) -> list[dict]:
-    """A collection's documents (matching `query`) in the engine's internal form."""
-    return [helpers.patch_datetime_awareness_in_document(doc) for doc in collection.find(query)]
+    """A collection's documents (matching `query`) in the engine's internal form: private
+    copies of what is stored (stored documents are normalised when written), made without
+    find()'s deep copy and datetime round trip, which dominated every $lookup."""
+    from .change_streams.events import clone
+
+    return [clone(doc) for doc in collection._iter_documents(query or {})]
 
 
 def _results(documents: Any, codec_options: Any) -> CommandCursor:
