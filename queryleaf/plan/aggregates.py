@@ -164,8 +164,9 @@ class Grouping:
                 return self._accumulate({"$avg": value}, None)
             # SUM over no non-null number is NULL in SQL; $sum gives 0.
             total = self._accumulate({"$sum": value}, 0)
-            counted = self._accumulate({"$sum": {"$cond": [{"$isNumber": value}, 1, 0]}}, 0)
-            return mql.cond({"$eq": [counted, 0]}, None, total)
+            # Whether any value was a number: false < true, so $max tells (no $cond per row).
+            numbers = self._accumulate({"$max": {"$isNumber": value}}, False)
+            return mql.cond(numbers, total, None)
         if isinstance(node, exp.Min | exp.Max):
             operator = "$min" if isinstance(node, exp.Min) else "$max"
             return self._accumulate({operator: value}, None)
