@@ -378,12 +378,13 @@ class _Planner:
         if isinstance(function, exp.Count):
             self.framed(call, [{"$sum": {"$cond": [mql.not_null(value), 1, 0]}}], None)
         elif isinstance(function, exp.Sum):
-            # SUM over no numbers is NULL in SQL; $sum gives 0.
-            counted = {"$sum": {"$cond": [{"$isNumber": value}, 1, 0]}}
+            # SUM over no numbers is NULL in SQL; $sum gives 0. Whether the frame holds a
+            # number: $max of $isNumber (false < true; null for an empty frame).
+            numbers = {"$max": {"$isNumber": value}}
             self.framed(
                 call,
-                [{"$sum": value}, counted],
-                lambda refs: {"$cond": [{"$eq": [refs[1], 0]}, None, refs[0]]},
+                [{"$sum": value}, numbers],
+                lambda refs: {"$cond": [refs[1], refs[0], None]},
             )
         else:
             operator = {exp.Avg: "$avg", exp.Min: "$min", exp.Max: "$max"}[type(function)]
