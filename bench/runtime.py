@@ -38,7 +38,7 @@ import queryleaf
 from queryleaf.streams.runtime import Runtime
 
 GOAL = 0.8
-REPEATS = 3
+REPEATS = 5
 COLL = "bench"
 WAIT_SECONDS = 60.0
 FANOUT_CAP = 25.0  # a fan-out run that takes longer is reported as not finished

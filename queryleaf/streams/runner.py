@@ -9,6 +9,7 @@ import contextlib
 import datetime as dt
 import threading
 import time
+import weakref
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -80,6 +81,7 @@ class SubscriptionRunner:
         # The window being delivered: (events, job, when it started); see _mark_processing.
         self._inflight: tuple[list[dict[str, Any]], Job, float] | None = None
         self._opened_at: dict[str, Any] | None = None  # the token the stream started after
+        self._marked: object = None  # the window whose processing rows are written
         self._created_at: Any = None  # which definition of the subscription runs here
         self._redefined = False  # a commit found another definition: reopen
 
@@ -87,12 +89,11 @@ class SubscriptionRunner:
         self.stop_event.set()
 
     def run(self) -> None:
-        threading.Thread(
-            target=self._watch_inflight, name=f"queryleaf-processing-{self.name}", daemon=True
-        ).start()
+        SLOW_WINDOWS.watch(self)
         try:
             self._run()
         finally:
+            SLOW_WINDOWS.forget(self)
             self.ready.set()
 
     def _run(self) -> None:
@@ -344,27 +345,22 @@ class SubscriptionRunner:
                 self._inflight = None
         return settled == len(events)
 
-    def _watch_inflight(self) -> None:
-        """While the runner runs: a window still being delivered PROCESSING_MARK_SECONDS after
-        it started shows its events as `processing` in the event log. Quick windows (nearly
-        all) never pay that write; their rows appear once, settled."""
-        marked: object = None
-        while not self.stop_event.wait(PROCESSING_MARK_SECONDS / 2):
-            current = self._inflight
-            if current is None or current is marked:
-                continue
-            if time.monotonic() - current[2] < PROCESSING_MARK_SECONDS:
-                continue
-            marked = current
-            events, job, _ = current
-            if job.options["event_log"] != "all":
-                continue
-            try:
-                with self._writes:
-                    if self._inflight is current:  # not committed meanwhile
-                        mark_processing(self.db, job.subscription, events)
-            except Exception:  # the database is unreachable: the commit will say so
-                continue
+    def mark_if_slow(self) -> None:
+        """Called by SLOW_WINDOWS: a window still being delivered PROCESSING_MARK_SECONDS
+        after it started shows its events as `processing` in the event log. Quick windows
+        (nearly all) never pay that write; their rows appear once, settled."""
+        current = self._inflight
+        if current is None or current is self._marked:
+            return
+        if time.monotonic() - current[2] < PROCESSING_MARK_SECONDS:
+            return
+        self._marked = current
+        events, job, _ = current
+        if job.options["event_log"] != "all":
+            return
+        with self._writes:
+            if self._inflight is current:  # not committed meanwhile
+                mark_processing(self.db, job.subscription, events)
 
     def _deliver_window(
         self,
@@ -560,6 +556,44 @@ class SubscriptionRunner:
         self.error = RuntimeError("lease lost: another owner runs this subscription")
         self.stop_event.set()
         return False
+
+
+class SlowWindows:
+    """One thread for the whole process that looks at every running runner's window twice
+    per PROCESSING_MARK_SECONDS (a thread per runner would wake the interpreter far more)."""
+
+    def __init__(self) -> None:
+        self._runners: weakref.WeakSet[SubscriptionRunner] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, runner: SubscriptionRunner) -> None:
+        with self._lock:
+            self._runners.add(runner)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="queryleaf-slow-windows", daemon=True
+                )
+                self._thread.start()
+
+    def forget(self, runner: SubscriptionRunner) -> None:
+        with self._lock:
+            self._runners.discard(runner)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(PROCESSING_MARK_SECONDS / 2)
+            with self._lock:
+                runners = list(self._runners)
+                if not runners:
+                    self._thread = None  # the next watch() starts another
+                    return
+            for runner in runners:
+                with contextlib.suppress(Exception):  # unreachable: the commit will say so
+                    runner.mark_if_slow()
+
+
+SLOW_WINDOWS = SlowWindows()
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Cheaper paths through mongomock-ng for what the runtime does on every event.
 
-- A filter on `_id` alone (`{_id: v}` or `{_id: {$in: [...]}}`) reads the store by key
-  instead of testing every document, as MongoDB uses the `_id` index; the full filter is
-  still applied to what is found, so results are unchanged.
+- A filter with an `_id` condition (`{_id: v, ...}` or `{_id: {$in: [...]}, ...}`) reads the
+  store by key instead of testing every document, as MongoDB uses the `_id` index; the full
+  filter is still applied to what is found, so results are unchanged.
 - TTL expiry ran on every read of a collection with a TTL index, scanning all of it.
   MongoDB's TTL monitor removes expired documents in the background about once a minute, so
   expiring at most once a second per collection is, if anything, more eager than a server.
@@ -26,8 +26,9 @@ EXPIRY_INTERVAL_SECONDS = 1.0
 
 
 def _ids(filter: Any) -> list[Any] | None:
-    """The `_id` values a filter on `_id` alone can match, or None for any other filter."""
-    if not isinstance(filter, dict) or list(filter) != ["_id"]:
+    """The `_id` values a filter with an `_id` condition can match (the whole filter is then
+    applied to those documents only), or None for any other filter."""
+    if not isinstance(filter, dict) or "_id" not in filter:
         return None
     wanted = filter["_id"]
     if isinstance(wanted, _KEY_TYPES) and not isinstance(wanted, bool):
