@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from queryleaf import SemanticError
+from queryleaf import QueryLeafError, SemanticError
 from tests.case_files import SEED_DIR
 
 SEED = SEED_DIR
@@ -104,3 +104,22 @@ def test_the_dashboard_view_is_created_and_names_the_cte_it_cannot_see(conn) -> 
     assert row["queued_events"] == 0
     assert row["service_health_summary"] is None  # no rows in event_stream_metrics
     assert row["overall_system_health"] == "Healthy"
+
+
+def test_the_traditional_postgresql_blocks_are_tables_and_then_a_clear_refusal(conn) -> None:
+    from queryleaf.parse import split_statements
+
+    statements = split_statements(seed("traditional_postgresql"))
+    tables = statements[:3]
+    for statement in tables:
+        result = conn.run_sql(statement.text)
+        assert result.tag == "CREATE TABLE"
+        assert any("not enforced" in w for w in result.warnings)
+    assert set(conn.db.list_collection_names()) >= {
+        "service_events", "event_subscriptions", "event_processing_queue"
+    }  # fmt: skip
+    with pytest.raises(QueryLeafError) as caught:
+        conn.run_sql(statements[3].text)
+    assert caught.value.code == "QL207"
+    assert caught.value.message.startswith("CREATE FUNCTION is not supported")
+    assert "CREATE EVENT_SUBSCRIPTION" in (caught.value.hint or "")

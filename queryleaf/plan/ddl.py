@@ -139,7 +139,23 @@ def object_name(node: exp.Expression) -> tuple[str, int | None]:
     raise SemanticError(f"expected a name, not {node.sql('mysql')}", node=node, code="QL345")
 
 
+ROUTINES = ("FUNCTION", "PROCEDURE", "TRIGGER")
+
+
 def unsupported(what: str, node: exp.Expression) -> UnsupportedError:
+    words = what.upper().split()
+    routine = next((w for w in words[1:3] if w in ROUTINES), None)
+    if routine is not None:
+        # The seed's "traditional" polling functions and triggers: what replaces them.
+        return UnsupportedError(
+            f"{words[0]} {routine} is not supported: MongoDB runs no stored functions, "
+            "procedures or triggers",
+            node=node,
+            hint="react to changes with CREATE EVENT_SUBSCRIPTION name AS (watch_collections = "
+            "..., deliver_to = 'handler:NAME' | 'https://...' | 'collection:NAME'); see "
+            "docs/change-streams.md",
+            code="QL207",
+        )
     return UnsupportedError(
         f"{what} is not supported",
         node=node,

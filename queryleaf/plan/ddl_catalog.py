@@ -82,8 +82,10 @@ def plan_command(tree: exp.Command) -> DDLPlan:
                         code="QL345",
                     )
                 return build(_text_name(found.group("name"), tree), None)
-    words = " ".join(text.split()[:2])
-    raise unsupported(f"{verb} {words}".strip() + " ...", tree)
+    words = text.split()
+    if words[:2] == ["OR", "REPLACE"] or words[:2] == ["or", "replace"]:
+        words = words[2:]  # CREATE OR REPLACE FUNCTION: the kind is what matters
+    raise unsupported(f"{verb} {' '.join(words[:2])}".strip() + " ...", tree)
 
 
 def _show_tables(tree: exp.Show) -> DDLPlan:
