@@ -49,3 +49,30 @@ def test_other_pipelines_are_left_alone() -> None:
         {"$match": {"$expr": {"$eq": ["$k", 1]}}},
     ]
     assert filter_before_group(by_variable) == by_variable
+
+
+def test_a_condition_that_could_split_a_group_stays_after_it(conn) -> None:
+    # $group merges 1 and 1.0; a string conversion tells them apart: not pushed.
+    pipeline = lookup_pipeline(
+        conn,
+        "SELECT u.name FROM users u JOIN "
+        "(SELECT user_id, COUNT(*) AS n FROM orders GROUP BY user_id) o "
+        "ON CAST(o.user_id AS CHAR) = CAST(u._id AS CHAR)",
+    )
+    assert [next(iter(stage)) for stage in pipeline] == ["$group", "$project", "$match"]
+
+
+def test_coalesce_of_three_values_is_left_as_it_is() -> None:
+    pipeline = [
+        {"$group": {"_id": "$k"}},
+        {"$project": {"_id": 0, "k": "$_id"}},
+        {"$match": {"$expr": {"$and": [
+            {"$gt": ["$$v0", None]},
+            {"$eq": ["$$v0", {"$ifNull": ["$k", "$$v1", 0]}]},
+        ]}}},
+    ]  # fmt: skip
+    moved = filter_before_group(pipeline)
+    assert [next(iter(stage)) for stage in moved] == ["$match", "$group", "$project"]
+    assert {"$eq": ["$$v0", {"$ifNull": [{"$ifNull": ["$k", None]}, "$$v1", 0]}]} in (
+        moved[0]["$match"]["$expr"]["$and"]
+    )

@@ -11,6 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
+# Operators whose result is the same for every key value one $group merges (values equal by
+# BSON comparison, such as 1, 1.0 and NumberDecimal("1.00")): comparisons and logic, not
+# conversions or type tests ($toString, $type, arithmetic ... could split a group).
+SAME_FOR_A_GROUP = frozenset({
+    "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$and", "$or", "$not", "$ifNull",
+    "$cond", "$isNumber",
+})  # fmt: skip
+
 
 def filter_before_group(pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """`[..., $group, $project, $match]` with a `$match` on keys only becomes
@@ -76,6 +84,8 @@ def _substitute(expression: Any, keys: dict[str, Any]) -> Any:
     if isinstance(expression, dict):
         if "$literal" in expression:
             return expression
+        if any(name.startswith("$") and name not in SAME_FOR_A_GROUP for name in expression):
+            return None  # it could tell apart key values one group holds (1 and 1.0)
         out = {}
         for name, value in expression.items():
             replaced = _substitute(value, keys)
@@ -116,7 +126,7 @@ def _known(value: Any, known: set[str]) -> bool:
 
 def _unwrapped(value: Any) -> Any:
     """`{$ifNull: [path, null]}` as `path`; anything else as it is."""
-    if isinstance(value, dict) and list(value) == ["$ifNull"]:
+    if isinstance(value, dict) and list(value) == ["$ifNull"] and len(value["$ifNull"]) == 2:
         inner, fallback = value["$ifNull"]
         if fallback is None and isinstance(inner, str):
             return inner

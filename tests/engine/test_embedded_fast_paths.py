@@ -107,3 +107,19 @@ def test_aggregate_reads_private_copies_of_stored_documents() -> None:
     ]))  # fmt: skip
     joined[0]["t"][0]["tags"].append("changed")
     assert db.t.find_one({"_id": 1})["tags"] == ["a"]
+
+
+def test_numbers_sort_before_booleans_and_nested_values_keep_their_types() -> None:
+    db = new_client().test
+    db.c.insert_many([{"_id": 1, "a": True}, {"_id": 2, "a": 1}, {"_id": 3, "a": False},
+                      {"_id": 4, "a": 0}, {"_id": 5, "a": 0.5}])  # fmt: skip
+    assert [d["_id"] for d in db.c.find().sort("a", 1)] == [4, 5, 2, 3, 1]
+    db.n.insert_many([{"_id": 1, "a": [True]}, {"_id": 2, "a": {"x": True}}, {"_id": 3, "a": [5]}])
+    assert list(db.n.find({"a": [1]})) == [] and list(db.n.find({"a": {"x": 1}})) == []
+    assert [d["_id"] for d in db.n.find({"a": {"$gt": [5]}})] == [1]  # [true] sorts after [5]
+
+
+def test_id_filters_return_documents_in_id_order() -> None:
+    db = new_client().test
+    db.t.insert_many([{"_id": 2, "x": 1}, {"_id": 1, "x": 1}, {"_id": 3, "x": 1}])
+    assert [d["_id"] for d in db.t.find({"_id": {"$in": [3, 1, 2]}, "x": 1})] == [1, 2, 3]

@@ -30,12 +30,13 @@ def new_client() -> mongomock_ng.MongoClient:
 
 
 def read_documents(collection: Collection, query: dict | None = None) -> list[dict]:
-    """A collection's documents (matching `query`) in the engine's internal form: private
-    copies of what is stored (stored documents are normalised when written), made without
-    find()'s deep copy and datetime round trip, which dominated every $lookup."""
-    from .change_streams.events import clone
+    """A collection's documents (matching `query`) in the engine's internal form: private,
+    normalised copies of what is stored (normalising copies containers and keeps immutable
+    leaves), without find()'s deep copy and datetime round trip, which dominated every
+    $lookup. Normalising matters for values written without it ($currentDate)."""
+    from .fast_paths import normalise_datetimes
 
-    return [clone(doc) for doc in collection._iter_documents(query or {})]
+    return [normalise_datetimes(doc) for doc in collection._iter_documents(query or {})]
 
 
 def _results(documents: Any, codec_options: Any) -> CommandCursor:

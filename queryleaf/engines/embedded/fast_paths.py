@@ -78,6 +78,8 @@ def install() -> None:
             document = store.get(value)
             if document is not None and filtering.filter_applies(filter, document):
                 found.append(document)
+        # In _id order, as a scan of the _id index returns them (not the $in list's order).
+        found.sort(key=lambda document: filtering.resolve_sort_key("_id", document))
         return iter(found)
 
     Collection._iter_documents = iter_documents_

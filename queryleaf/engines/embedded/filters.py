@@ -103,7 +103,9 @@ def _patch_numbers() -> None:
 
     def bson_compare(op: Any, a: Any, b: Any, can_compare_types: bool = True) -> bool:
         if _bool_and_number(a, b):
-            return False  # different types: no comparison matches
+            # Different types: a query comparison does not match; ordering (sorts, arrays
+            # compared element by element) puts numbers before booleans.
+            return can_compare_types and op(isinstance(a, bool), isinstance(b, bool))
         if _mixed_decimal(a, b):
             return op(exact_decimal(a), exact_decimal(b))
         return original_compare(op, a, b, can_compare_types)
@@ -115,6 +117,14 @@ def _patch_numbers() -> None:
             return False
         if _mixed_decimal(doc_value, search_value):
             return exact_decimal(doc_value) == exact_decimal(search_value)
+        if isinstance(doc_value, list) and isinstance(search_value, list):
+            return len(doc_value) == len(search_value) and all(
+                operator_eq(a, b) for a, b in zip(doc_value, search_value, strict=True)
+            )
+        if isinstance(doc_value, dict) and isinstance(search_value, dict):
+            return doc_value.keys() == search_value.keys() and all(
+                operator_eq(doc_value[k], search_value[k]) for k in doc_value
+            )
         return original_eq(doc_value, search_value)
 
     filtering.bson_compare = bson_compare
