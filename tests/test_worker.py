@@ -21,22 +21,15 @@ from queryleaf.shell import cli
 from queryleaf.shell.worker import Worker, serve_metrics
 from queryleaf.streams.leases import Leases
 from queryleaf.streams.runtime import Runtime
+from tests.test_runtime import subscription
+from tests.test_runtime import wait_for as wait_until
 
 FAST_LEASES = {"leases": True, "lease_seconds": 1.0, "renew_seconds": 0.2}
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 8.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
-
-
-def subscription(conn, name: str) -> dict[str, Any]:
-    return conn.db.event_subscriptions.find_one({"_id": name})
+    """Lease hand-overs take a few renewal rounds: a longer default wait."""
+    return wait_until(condition, timeout)
 
 
 def lease(conn, name: str) -> dict[str, Any] | None:
