@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from bson import ObjectId
 
@@ -123,3 +124,18 @@ def test_id_filters_return_documents_in_id_order() -> None:
     db = new_client().test
     db.t.insert_many([{"_id": 2, "x": 1}, {"_id": 1, "x": 1}, {"_id": 3, "x": 1}])
     assert [d["_id"] for d in db.t.find({"_id": {"$in": [3, 1, 2]}, "x": 1})] == [1, 2, 3]
+
+
+def test_in_compares_arrays_whole_and_elements_one_by_one() -> None:
+    db = new_client().test
+    db.c.insert_many([{"_id": 1, "a": 1}, {"_id": 2, "a": [1]}, {"_id": 3, "a": [[1], 2]},
+                      {"_id": 4}, {"_id": 5, "a": "x1"}])  # fmt: skip
+
+    def ids(query: dict) -> list[int]:
+        return [d["_id"] for d in db.c.find(query)]
+
+    assert ids({"a": {"$in": [[1]]}}) == [2, 3]  # a scalar 1 is not the array [1]
+    assert ids({"a": {"$in": [1]}}) == [1, 2]
+    assert ids({"a": {"$in": [None]}}) == [4]
+    assert ids({"a": {"$nin": [1, None]}}) == [3, 5]
+    assert ids({"a": {"$in": [re.compile("^x")]}}) == [5]

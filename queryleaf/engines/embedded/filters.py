@@ -8,7 +8,9 @@ its own matcher. Corrections:
 - `$and`/`$or`/`$nor` dropped the pipeline's variables, so `$$var` in an `$expr` under them
   (a $lookup's `let`) was undefined;
 - booleans equalled and compared with numbers (`{a: 1}` matched `true`, `{a: {$in: [0]}}`
-  matched `false`); in MongoDB a boolean and a number are different types.
+  matched `false`); in MongoDB a boolean and a number are different types;
+- `$in`/`$nin` compared a scalar field, wrapped in a list, with array values
+  (`{a: {$in: [[1]]}}` matched `a: 1`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ def install() -> None:
     _patch_numbers()
     _patch_logical_variables()
     filtering._filterer_inst._operator_map["$type"] = _type_matches
+    filtering._filterer_inst._operator_map["$in"] = _in
+    filtering._filterer_inst._operator_map["$nin"] = lambda value, search: not _in(value, search)
 
 
 def _expr_matches(expression: Any, document: dict, user_vars: dict | None = None) -> bool:
@@ -133,6 +137,25 @@ def _patch_numbers() -> None:
     operators = filtering._filterer_inst._operator_map
     operators["$eq"] = filtering._list_expand(operator_eq)
     operators["$ne"] = filtering._list_expand(lambda a, b: not operator_eq(a, b), negative=True)
+
+
+def _in(value: Any, search: Any) -> bool:
+    """`$in`: the field's value, or (for an array) one of its elements, equals one of the
+    listed values or matches one of the listed regexes; null also matches a missing field."""
+    if not isinstance(search, list | tuple):
+        fail("$in needs an array", code=2)
+    if value is filtering.NOTHING:
+        return None in search
+    items = value if isinstance(value, list) else [value]
+    for wanted in search:
+        if isinstance(wanted, filtering._RE_TYPES):
+            if any(filtering._regex(item, wanted) for item in items):
+                return True
+        elif any(filtering.operator_eq(item, wanted) for item in items) or (
+            isinstance(value, list) and filtering.operator_eq(value, wanted)
+        ):
+            return True
+    return False
 
 
 def _type_matches(doc_value: Any, search: Any) -> bool:
