@@ -118,7 +118,8 @@ class QueryBackend:
         if first in _SESSION_COMMANDS:
             return None
         if self._catalog_handles(sql):
-            return self.shared.catalog.describe(sql, self)
+            with self.shared.lock:
+                return self.shared.catalog.describe(sql, self)
         text, count = dollar_params(sql)
         params = params_mapping([None] * count) if count else None
         assert self.shared.fields is not None
@@ -166,7 +167,8 @@ class QueryBackend:
         if session is not None:
             return session
         if self._catalog_handles(text):
-            return self.shared.catalog.execute(text, params, self)
+            with self.shared.lock:
+                return self.shared.catalog.execute(text, params, self)
         rewritten, count = dollar_params(text)
         bound = params_mapping(params) if params else None
         if count and not params:
