@@ -86,6 +86,7 @@ class QueryBackend:
         self.in_transaction = False
         self.transaction_writes = 0
         self.channels: set[str] = set()
+        self.savepoints: dict[str, int] = {}
 
     # --- the Backend protocol ---------------------------------------------------------------
 
@@ -98,7 +99,7 @@ class QueryBackend:
         if count == 0:
             return []
         if self._catalog_handles(sql):
-            return [oid or types.TEXT for oid in given] + [types.TEXT] * (count - len(given))
+            return self.shared.catalog.parameter_types(sql, count, given)
         try:
             from queryleaf.parse import parse_sql
 
@@ -236,6 +237,8 @@ class QueryBackend:
         if first in ("COMMIT", "END"):
             self.in_transaction = False
             return Outcome(tag="COMMIT")
+        if first in ("SAVEPOINT", "RELEASE") or (first == "ROLLBACK" and "TO" in words):
+            return self._savepoint(first, words, text)
         if first in ("ROLLBACK", "ABORT"):
             writes = self.transaction_writes
             self.in_transaction = False
@@ -262,9 +265,31 @@ class QueryBackend:
             return Outcome(tag="DEALLOCATE")
         if first in ("LISTEN", "UNLISTEN"):
             return self._listen(first, text)
-        if first in ("SAVEPOINT", "RELEASE", "PREPARE", "LOCK", "VACUUM", "ANALYZE"):
+        if first in ("PREPARE", "LOCK", "VACUUM", "ANALYZE"):
             raise PgError("0A000", f"{first} is not supported by queryleaf")
         return None
+
+    def _savepoint(self, first: str, words: list[str], text: str) -> Outcome:
+        """Savepoints mark the write count; rolling back to one fails if writes happened
+        since (nothing can be undone), like ROLLBACK."""
+        names = re.findall(r"[\w\"]+", text)
+        name = names[-1].strip('"').lower() if names else ""
+        if first == "SAVEPOINT":
+            self.savepoints[name] = self.transaction_writes
+            return Outcome(tag="SAVEPOINT")
+        if first == "RELEASE":
+            self.savepoints.pop(name, None)
+            return Outcome(tag="RELEASE")
+        if name not in self.savepoints:
+            raise PgError("3B001", f'savepoint "{name}" does not exist')
+        writes = self.transaction_writes - self.savepoints[name]
+        if writes:
+            raise PgError(
+                "0A000",
+                f"ROLLBACK TO SAVEPOINT cannot undo the {writes} write statement(s) already "
+                "applied: queryleaf has no transactions",
+            )
+        return Outcome(tag="ROLLBACK")
 
     def _set(self, text: str) -> Outcome:
         zone = _SET_TIME_ZONE.match(text)
@@ -333,7 +358,7 @@ class QueryBackend:
         return catalog is not None and catalog.handles(sql)
 
 
-_SESSION_COMMANDS = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SET", "RESET",
+_SESSION_COMMANDS = {"SAVEPOINT", "RELEASE", "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SET", "RESET",
                      "DISCARD", "DEALLOCATE", "LISTEN", "UNLISTEN"}
 # queryleaf's own SHOW statements (run by the planner, not session settings).
 _QUERYLEAF_SHOW = {"TABLES", "INDEXES", "INDEX", "KEYS", "COLUMNS", "FIELDS", "EVENT_SUBSCRIPTIONS",

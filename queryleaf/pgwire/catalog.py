@@ -85,6 +85,15 @@ class Catalog:
         )
         return catalog_rewrite.rewrite(tree, ctx, params)
 
+    def parameter_types(self, sql: str, count: int, given: list[int]) -> list[int]:
+        from queryleaf.pgwire.describe import parameter_types
+
+        try:
+            tree = catalog_rewrite.parse(sql)
+        except SqlglotParseError:
+            return [oid or types.TEXT for oid in given] + [types.TEXT] * (count - len(given))
+        return parameter_types(tree, count, _CatalogTypes(), given)
+
     def describe(self, sql: str, backend: Any) -> list[tuple[str, int]] | None:
         with self.lock:
             self.refresh(backend)
@@ -110,6 +119,13 @@ class Catalog:
         if [name for name, _ in fields] != labels:
             fields = [(label, _value_type(rows, i)) for i, label in enumerate(labels)]
         return Outcome(columns=fields, rows=iter(rows))
+
+
+class _CatalogTypes:
+    """The catalog's column types, shaped like describe.FieldTypes."""
+
+    def of(self, table: str) -> dict[str, int]:
+        return dict(TABLES.get(table, []))
 
 
 def _value_type(rows: list[tuple[Any, ...]], index: int) -> int:

@@ -120,6 +120,7 @@ def function_name(node: exp.Expression) -> str | None:
         exp.CurrentVersion: "version", exp.CurrentSchema: "current_schema",
         exp.CurrentDatabase: "current_database", exp.CurrentUser: "current_user",
         exp.SessionUser: "session_user", exp.CurrentSchemas: "current_schemas",
+        exp.ArrayToString: "array_to_string",
     }  # fmt: skip
     for kind, name in named.items():
         if isinstance(node, kind):
