@@ -27,9 +27,13 @@ _SET = re.compile(
     r"^\s*SET\s+(?:SESSION\s+|LOCAL\s+)?(?P<name>[A-Za-z_][\w.]*)\s*(?:=|\bTO\b)\s*(?P<value>.*?)\s*;?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
-_SET_TIME_ZONE = re.compile(r"^\s*SET\s+(?:SESSION\s+|LOCAL\s+)?TIME\s+ZONE\s+(?P<value>.*?)\s*;?\s*$", re.I | re.S)
+_SET_TIME_ZONE = re.compile(
+    r"^\s*SET\s+(?:SESSION\s+|LOCAL\s+)?TIME\s+ZONE\s+(?P<value>.*?)\s*;?\s*$", re.I | re.S
+)
 _SHOW = re.compile(r"^\s*SHOW\s+(?P<name>.+?)\s*;?\s*$", re.IGNORECASE | re.DOTALL)
-_CHANNEL = re.compile(r"^\s*(?:UN)?LISTEN\s+(?P<name>\"(?:[^\"]|\"\")+\"|[\w.$]+|\*)\s*;?\s*$", re.I)
+_CHANNEL = re.compile(
+    r"^\s*(?:UN)?LISTEN\s+(?P<name>\"(?:[^\"]|\"\")+\"|[\w.$]+|\*)\s*;?\s*$", re.I
+)
 
 DEFAULT_SETTINGS = {
     "search_path": '"$user", public',
@@ -94,7 +98,7 @@ class QueryBackend:
         return "T" if self.in_transaction else "I"
 
     def parameter_types(self, sql: str, given: list[int]) -> list[int]:
-        text, count = dollar_params(sql)
+        _text, count = dollar_params(sql)
         count = max(count, len(given))
         if count == 0:
             return []
@@ -150,7 +154,9 @@ class QueryBackend:
 
     # --- one statement ----------------------------------------------------------------------
 
-    def _statement(self, text: str, offset: int, params: list[Any] | None, extended: bool) -> Outcome:
+    def _statement(
+        self, text: str, offset: int, params: list[Any] | None, extended: bool
+    ) -> Outcome:
         try:
             return self._run(text, params, extended)
         except QueryLeafError as error:
@@ -182,9 +188,16 @@ class QueryBackend:
             results = self.conn.execute_script(rewritten, bound)
         with self.shared.lock:
             result = next(iter(results))
-            if first in ("INSERT", "UPDATE", "DELETE") or result.kind in ("insert", "update", "delete"):
-                if self.in_transaction:
-                    self.transaction_writes += 1
+            if (
+                first in ("INSERT", "UPDATE", "DELETE")
+                or result.kind
+                in (
+                    "insert",
+                    "update",
+                    "delete",
+                )
+            ) and self.in_transaction:
+                self.transaction_writes += 1
             outcome = self._outcome(result)
         return outcome
 
@@ -206,7 +219,9 @@ class QueryBackend:
             oids = [types.column_oid(row[i] for row in rows) for i in range(len(labels))]
             if kind == "explain":
                 oids = [types.TEXT] * len(labels)
-            return Outcome(columns=list(zip(labels, oids, strict=True)), rows=iter(rows), notices=notices)
+            return Outcome(
+                columns=list(zip(labels, oids, strict=True)), rows=iter(rows), notices=notices
+            )
         return Outcome(tag=result.tag.upper() if result.tag else "OK", notices=notices)
 
     def _live(self, result: Result, notices: list[str]) -> Outcome:
@@ -217,7 +232,9 @@ class QueryBackend:
             for row in stream:
                 yield tuple(row.get(label) for label in labels)
 
-        return Outcome(columns=[(label, types.TEXT) for label in labels], rows=rows(), notices=notices)
+        return Outcome(
+            columns=[(label, types.TEXT) for label in labels], rows=rows(), notices=notices
+        )
 
     # --- session commands -------------------------------------------------------------------
 
@@ -358,9 +375,31 @@ class QueryBackend:
         return catalog is not None and catalog.handles(sql)
 
 
-_SESSION_COMMANDS = {"SAVEPOINT", "RELEASE", "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SET", "RESET",
-                     "DISCARD", "DEALLOCATE", "LISTEN", "UNLISTEN"}
+_SESSION_COMMANDS = {
+    "SAVEPOINT",
+    "RELEASE",
+    "BEGIN",
+    "START",
+    "COMMIT",
+    "END",
+    "ROLLBACK",
+    "ABORT",
+    "SET",
+    "RESET",
+    "DISCARD",
+    "DEALLOCATE",
+    "LISTEN",
+    "UNLISTEN",
+}
 # queryleaf's own SHOW statements (run by the planner, not session settings).
-_QUERYLEAF_SHOW = {"TABLES", "INDEXES", "INDEX", "KEYS", "COLUMNS", "FIELDS", "EVENT_SUBSCRIPTIONS",
-                   "FULL"}
+_QUERYLEAF_SHOW = {
+    "TABLES",
+    "INDEXES",
+    "INDEX",
+    "KEYS",
+    "COLUMNS",
+    "FIELDS",
+    "EVENT_SUBSCRIPTIONS",
+    "FULL",
+}
 _SHOW_ALL_FIELDS = [("name", types.TEXT), ("setting", types.TEXT), ("description", types.TEXT)]

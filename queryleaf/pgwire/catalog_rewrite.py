@@ -34,7 +34,9 @@ NULL_FUNCTIONS = {
     "pg_get_serial_sequence", "array_to_string", "pg_tablespace_location",
 }  # fmt: skip
 NUMERIC_COLUMN_TYPES = {types.OID, types.INT2, types.INT4, types.INT8}
-OID_COLUMNS = {name for cols in TABLES.values() for name, oid in cols if oid in NUMERIC_COLUMN_TYPES}
+OID_COLUMNS = {
+    name for cols in TABLES.values() for name, oid in cols if oid in NUMERIC_COLUMN_TYPES
+}
 
 
 @dataclass
@@ -166,8 +168,10 @@ def _fold(node: exp.Expression, ctx: Context) -> exp.Expression:
         return _numeric_comparison(node)
     if isinstance(node, exp.Array) and node.find(exp.Select):
         return exp.Null()
-    if isinstance(node, exp.Subquery) and isinstance(node.this, exp.Select) and not isinstance(
-        node.parent, exp.From | exp.Join
+    if (
+        isinstance(node, exp.Subquery)
+        and isinstance(node.this, exp.Select)
+        and not isinstance(node.parent, exp.From | exp.Join)
     ):
         from queryleaf.pgwire.catalog import certainly_empty
 
@@ -241,8 +245,10 @@ def _lookup(text: str, is_type: bool, ctx: Context) -> int | None:
 
 def _type_case(argument: exp.Expression) -> exp.Expression:
     ifs = [
-        exp.If(this=exp.EQ(this=argument.copy(), expression=exp.Literal.number(oid)),
-               true=exp.Literal.string(types.type_name(oid)))
+        exp.If(
+            this=exp.EQ(this=argument.copy(), expression=exp.Literal.number(oid)),
+            true=exp.Literal.string(types.type_name(oid)),
+        )
         for oid in types.TYPES
     ]
     return exp.Case(ifs=ifs, default=exp.Null())
@@ -256,9 +262,14 @@ def _cast(node: exp.Cast, ctx: Context) -> exp.Expression:
         return exp.Literal.number(oid if oid is not None else 0)
     if target == "regproc" and isinstance(inner, exp.Literal):
         return exp.Literal.string(inner.name.split(".")[-1])
-    if target in ("oid", "int", "integer", "int2", "int4", "int8", "bigint", "smallint"):
-        if isinstance(inner, exp.Literal) and inner.is_string and inner.name.lstrip("-").isdigit():
-            return exp.Literal.number(int(inner.name))
+    numeric = target in ("oid", "int", "integer", "int2", "int4", "int8", "bigint", "smallint")
+    if (
+        numeric
+        and isinstance(inner, exp.Literal)
+        and inner.is_string
+        and inner.name.lstrip("-").isdigit()
+    ):
+        return exp.Literal.number(int(inner.name))
     if target == "text" and isinstance(inner, exp.Cast):
         inner_target = inner.to.sql("postgres").lower()
         if inner_target == "regtype":
@@ -316,8 +327,11 @@ def _qualify(select: exp.Select) -> None:
     for column in select.find_all(exp.Column):
         if column.table or _inner_select(column, select):
             continue
-        owners = [alias for alias, table in scope.items()
-                  if any(name == column.name for name, _ in TABLES.get(table, []))]
+        owners = [
+            alias
+            for alias, table in scope.items()
+            if any(name == column.name for name, _ in TABLES.get(table, []))
+        ]
         if len(owners) == 1:
             column.set("table", exp.to_identifier(owners[0]))
 

@@ -100,26 +100,91 @@ def _defining_expression(pipeline: list[dict[str, Any]], name: str) -> Any:
     return _MISSING
 
 
-_TEXT_OPS = {"$concat", "$toString", "$toUpper", "$toLower", "$substrCP", "$substr", "$trim",
-             "$ltrim", "$rtrim", "$dateToString", "$type", "$replaceAll", "$substrBytes"}
-_INT_OPS = {"$toLong", "$toInt", "$strLenCP", "$size", "$count", "$year", "$month",
-            "$dayOfMonth", "$hour", "$minute", "$second", "$indexOfCP", "$week", "$dayOfWeek"}
-_FLOAT_OPS = {"$toDouble", "$avg", "$divide", "$sqrt", "$ln", "$log10", "$exp", "$pow",
-              "$stdDevPop", "$stdDevSamp"}
-_BOOL_OPS = {"$toBool", "$and", "$or", "$not", "$eq", "$ne", "$gt", "$gte", "$lt", "$lte",
-             "$in", "$regexMatch", "$isNumber", "$isArray"}
-_SAME_OPS = {"$first", "$last", "$min", "$max", "$ifNull", "$abs", "$round", "$trunc",
-             "$floor", "$ceil"}
+_TEXT_OPS = {
+    "$concat",
+    "$toString",
+    "$toUpper",
+    "$toLower",
+    "$substrCP",
+    "$substr",
+    "$trim",
+    "$ltrim",
+    "$rtrim",
+    "$dateToString",
+    "$type",
+    "$replaceAll",
+    "$substrBytes",
+}
+_INT_OPS = {
+    "$toLong",
+    "$toInt",
+    "$strLenCP",
+    "$size",
+    "$count",
+    "$year",
+    "$month",
+    "$dayOfMonth",
+    "$hour",
+    "$minute",
+    "$second",
+    "$indexOfCP",
+    "$week",
+    "$dayOfWeek",
+}
+_FLOAT_OPS = {
+    "$toDouble",
+    "$avg",
+    "$divide",
+    "$sqrt",
+    "$ln",
+    "$log10",
+    "$exp",
+    "$pow",
+    "$stdDevPop",
+    "$stdDevSamp",
+}
+_BOOL_OPS = {
+    "$toBool",
+    "$and",
+    "$or",
+    "$not",
+    "$eq",
+    "$ne",
+    "$gt",
+    "$gte",
+    "$lt",
+    "$lte",
+    "$in",
+    "$regexMatch",
+    "$isNumber",
+    "$isArray",
+}
+_SAME_OPS = {
+    "$first",
+    "$last",
+    "$min",
+    "$max",
+    "$ifNull",
+    "$abs",
+    "$round",
+    "$trunc",
+    "$floor",
+    "$ceil",
+}
 
 
 def expression_type(expression: Any, sampled: dict[str, int]) -> int:
-    if isinstance(expression, str) and expression.startswith("$") and not expression.startswith("$$"):
+    if (
+        isinstance(expression, str)
+        and expression.startswith("$")
+        and not expression.startswith("$$")
+    ):
         return sampled.get(expression[1:], types.TEXT)
     if not isinstance(expression, dict):
         return types.oid_of_value(expression) or types.TEXT
     if len(expression) != 1:
         return types.JSONB
-    (operator, argument), = expression.items()
+    ((operator, argument),) = expression.items()
     if not operator.startswith("$"):
         return types.JSONB
     if operator == "$literal":
@@ -147,27 +212,39 @@ def expression_type(expression: Any, sampled: dict[str, int]) -> int:
         first = argument[0] if isinstance(argument, list) and argument else argument
         return expression_type(first, sampled)
     if operator in ("$add", "$subtract", "$multiply"):
-        kinds = {expression_type(a, sampled) for a in argument} if isinstance(argument, list) else set()
+        kinds = (
+            {expression_type(a, sampled) for a in argument} if isinstance(argument, list) else set()
+        )
         if kinds <= {types.INT8}:
             return types.INT8
         if types.TIMESTAMPTZ in kinds and operator == "$add":
             return types.TIMESTAMPTZ
         return types.FLOAT8
     if operator == "$cond":
-        branches = argument[1:] if isinstance(argument, list) else [argument.get("then"), argument.get("else")]
-        return types.column_oid_of_types([expression_type(b, sampled) for b in branches if b is not None])
+        branches = (
+            argument[1:]
+            if isinstance(argument, list)
+            else [argument.get("then"), argument.get("else")]
+        )
+        return types.column_oid_of_types(
+            [expression_type(b, sampled) for b in branches if b is not None]
+        )
     if operator == "$switch" and isinstance(argument, dict):
         branches = [b.get("then") for b in argument.get("branches", [])]
         if "default" in argument:
             branches.append(argument["default"])
-        return types.column_oid_of_types([expression_type(b, sampled) for b in branches if b is not None])
+        return types.column_oid_of_types(
+            [expression_type(b, sampled) for b in branches if b is not None]
+        )
     return types.TEXT
 
 
 # --- parameters -------------------------------------------------------------------------------
 
 
-def parameter_types(tree: exp.Expression, count: int, fields: FieldTypes, given: list[int]) -> list[int]:
+def parameter_types(
+    tree: exp.Expression, count: int, fields: FieldTypes, given: list[int]
+) -> list[int]:
     """One oid per `$1..$count`: the client's when it gave one, else inferred from context."""
     found: dict[int, int] = {}
     table = _main_table(tree)
@@ -203,7 +280,9 @@ def _main_table(tree: exp.Expression) -> str | None:
     return table.name if table is not None else None
 
 
-def _context_type(node: exp.Expression, sampled: dict[str, int], tree: exp.Expression) -> int | None:
+def _context_type(
+    node: exp.Expression, sampled: dict[str, int], tree: exp.Expression
+) -> int | None:
     parent = node.parent
     if isinstance(parent, exp.Cast):
         return types.BY_NAME.get(parent.to.sql("postgres").lower().split("(")[0], types.TEXT)
@@ -213,7 +292,11 @@ def _context_type(node: exp.Expression, sampled: dict[str, int], tree: exp.Expre
         for other in parent.iter_expressions():
             if isinstance(other, exp.Column):
                 return sampled.get(_path(other))
-    if isinstance(parent, exp.EQ) is False and isinstance(parent, exp.Tuple) and isinstance(tree, exp.Insert):
+    if (
+        isinstance(parent, exp.EQ) is False
+        and isinstance(parent, exp.Tuple)
+        and isinstance(tree, exp.Insert)
+    ):
         schema = tree.this
         if isinstance(schema, exp.Schema):
             names = [_path(c) if isinstance(c, exp.Column) else c.name for c in schema.expressions]
@@ -224,4 +307,8 @@ def _context_type(node: exp.Expression, sampled: dict[str, int], tree: exp.Expre
 
 
 def _path(column: exp.Column) -> str:
-    return ".".join(part.name for part in column.parts[1:]) if column.table and column.parts[0].name == column.table else column.name
+    return (
+        ".".join(part.name for part in column.parts[1:])
+        if column.table and column.parts[0].name == column.table
+        else column.name
+    )

@@ -10,6 +10,7 @@ True
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import ssl
 import threading
@@ -145,10 +146,8 @@ class PgServer:
                     task.cancel()
                 loop.stop()
 
-            try:
+            with contextlib.suppress(RuntimeError):
                 asyncio.run_coroutine_threadsafe(shutdown(), loop)
-            except RuntimeError:
-                pass
         if self._thread is not None:
             self._thread.join(10)
         if self.shared is not None:
@@ -182,8 +181,12 @@ class PgServer:
                 except TimeoutError:
                     writer.write(
                         codec.error_response(
-                            {"S": "FATAL", "V": "FATAL", "C": "57P05",
-                             "M": "terminating connection due to idle timeout"}
+                            {
+                                "S": "FATAL",
+                                "V": "FATAL",
+                                "C": "57P05",
+                                "M": "terminating connection due to idle timeout",
+                            }
                         )
                     )
                     break
@@ -197,8 +200,12 @@ class PgServer:
                         if len(self.sessions) >= self.max_connections:
                             writer.write(
                                 codec.error_response(
-                                    {"S": "FATAL", "V": "FATAL", "C": "53300",
-                                     "M": "sorry, too many clients already"}
+                                    {
+                                        "S": "FATAL",
+                                        "V": "FATAL",
+                                        "C": "53300",
+                                        "M": "sorry, too many clients already",
+                                    }
                                 )
                             )
                             break
@@ -220,10 +227,8 @@ class PgServer:
                 self.sessions.pop(session.pid, None)
             if session.backend is not None:
                 session.backend.close()  # type: ignore[attr-defined]
-            try:
+            with contextlib.suppress(Exception):
                 writer.close()
-            except Exception:
-                pass
 
     def _cancel(self, pid: int, secret: int) -> None:
         target = self.sessions.get(pid)

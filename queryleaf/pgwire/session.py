@@ -177,7 +177,9 @@ class Session:
             out.close = True
             return
         if code >> 16 != 3:
-            out.data += self._fatal("0A000", f"unsupported frontend protocol {code >> 16}.{code & 0xFFFF}")
+            out.data += self._fatal(
+                "0A000", f"unsupported frontend protocol {code >> 16}.{code & 0xFFFF}"
+            )
             out.close = True
             return
         unknown = [name for name in params if name.startswith("_pq_.")]
@@ -211,8 +213,9 @@ class Session:
                 client_first = reader.raw(size).decode() if size >= 0 else ""
                 verifier = self.auth.users.get(self.user)
                 # An unknown user gets a made-up verifier so the exchange looks the same.
-                self.scram = scram.ScramExchange(verifier or scram.Verifier.from_password(
-                    secrets.token_hex(16)))
+                self.scram = scram.ScramExchange(
+                    verifier or scram.Verifier.from_password(secrets.token_hex(16))
+                )
                 self._known_user = verifier is not None
                 out.data += codec.auth_sasl_continue(self.scram.first(client_first).encode())
                 return
@@ -440,7 +443,7 @@ class Session:
                 for i, (value, (name, oid)) in enumerate(zip(row, columns, strict=False))
             ]
             out.data += codec.data_row(values)
-            count += 1
+            count += 1  # noqa: SIM113 - rows sent by this Execute (portal.sent spans them all)
             sent += 1
             if self.on_flush is not None and len(out.data) > 65536:
                 self.on_flush(bytes(out.data))
@@ -477,9 +480,7 @@ def _format_for(formats: list[int], index: int) -> int:
     return formats[index] if index < len(formats) else 0
 
 
-def _descriptions(
-    fields: Sequence[tuple[str, int]], formats: list[int]
-) -> list[FieldDescription]:
+def _descriptions(fields: Sequence[tuple[str, int]], formats: list[int]) -> list[FieldDescription]:
     return [
         FieldDescription(name, oid, types.type_size(oid), -1, _format_for(formats, i))
         for i, (name, oid) in enumerate(fields)

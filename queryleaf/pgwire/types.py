@@ -226,7 +226,7 @@ def _encode_text(value: Any, oid: int) -> bytes:
 
 
 def _as_int(value: Any) -> int:
-    if isinstance(value, bool) or isinstance(value, str):
+    if isinstance(value, (bool, str)):
         raise ValueError("not an integer")
     if isinstance(value, float) and not value.is_integer():
         raise ValueError("not an integer")
@@ -278,7 +278,9 @@ def encode_numeric(value: Any) -> bytes:
     """numeric's binary form: base-10000 digits with weight, sign and display scale."""
     if isinstance(value, Decimal128):
         value = value.to_decimal()
-    number = decimal.Decimal(value) if not isinstance(value, float) else decimal.Decimal(repr(value))
+    number = (
+        decimal.Decimal(value) if not isinstance(value, float) else decimal.Decimal(repr(value))
+    )
     if number.is_nan():
         return struct.pack("!hhHH", 0, 0, 0xC000, 0)
     sign, digits, exponent = number.as_tuple()
@@ -340,7 +342,11 @@ def _decode_text(text: str, oid: int) -> Any:
         return float(text)
     if oid == NUMERIC:
         number = decimal.Decimal(text)
-        return int(number) if number == number.to_integral_value() and "." not in text else float(number)
+        return (
+            int(number)
+            if number == number.to_integral_value() and "." not in text
+            else float(number)
+        )
     if oid == BOOL:
         lowered = text.strip().lower()
         if lowered in ("t", "true", "y", "yes", "on", "1"):
@@ -363,7 +369,9 @@ def _decode_text(text: str, oid: int) -> Any:
 
 def _parse_timestamp(text: str) -> dt.datetime:
     value = text.strip().replace(" ", "T", 1)
-    if value.endswith(("+00", "-00")) or (len(value) > 3 and value[-3] in "+-" and value[-2:].isdigit()):
+    if value.endswith(("+00", "-00")) or (
+        len(value) > 3 and value[-3] in "+-" and value[-2:].isdigit()
+    ):
         value += ":00"
     parsed = dt.datetime.fromisoformat(value)
     return _utc(parsed).replace(tzinfo=None) if parsed.tzinfo else parsed

@@ -330,6 +330,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from queryleaf.shell import worker
 
         return worker.main(args[1:])
+    if args[:1] == ["serve"] and any(a.startswith("--pg-port") for a in args):
+        from queryleaf.pgwire import command  # PostgreSQL protocol: queryleaf/pgwire
+
+        return command.main(args[1:])
     try:
         return _main(args)
     except KeyboardInterrupt:
