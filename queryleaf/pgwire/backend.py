@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,13 +17,14 @@ from queryleaf.connection import Connection
 from queryleaf.errors import QueryLeafError
 from queryleaf.parse import split_statements
 from queryleaf.pgwire import describe, types
-from queryleaf.pgwire.session import Outcome, PgError
+from queryleaf.pgwire.session import Cancelled, Outcome, PgError
 from queryleaf.pgwire.sqltext import dollar_params, leading_words, params_mapping
 from queryleaf.plan.ddl import DDLPlan
 from queryleaf.plan.plans import Plan
 from queryleaf.result import Result
 
 DIALECT = "postgres"
+LIVE_POLL_MS = 100
 _SET = re.compile(
     r"^\s*SET\s+(?:SESSION\s+|LOCAL\s+)?(?P<name>[A-Za-z_][\w.]*)\s*(?:=|\bTO\b)\s*(?P<value>.*?)\s*;?\s*$",
     re.IGNORECASE | re.DOTALL,
@@ -225,15 +227,47 @@ class QueryBackend:
         return Outcome(tag=result.tag.upper() if result.tag else "OK", notices=notices)
 
     def _live(self, result: Result, notices: list[str]) -> Outcome:
-        labels = list(result.columns) or [c.label for c in getattr(result.plan, "columns", [])]
-        stream = result.live(self.shared.live_timeout) if result.live else iter(())
+        """A live query streams rows as events commit, until LIMIT, the server's live
+        timeout, or a CancelRequest (checked at every poll, so an idle stream stops too)."""
+        from queryleaf.execute.rows import read_path
+        from queryleaf.streams.active_streams import StreamRegistration
+
+        plan: Any = result.plan
+        session = self.session
+        db = self.conn.db
+        timeout = self.shared.live_timeout
 
         def rows() -> Iterator[tuple[Any, ...]]:
-            for row in stream:
-                yield tuple(row.get(label) for label in labels)
+            stream = plan.stream
+            target = db if stream.collection is None else db[stream.collection]
+            registry = StreamRegistration(db, stream, "live_query", [])
+            cursor = target.watch(**stream.watch_kwargs(), max_await_time_ms=LIVE_POLL_MS)
+            registry.open()
+            deadline = time.monotonic() + timeout if timeout is not None else None
+            delivered = 0
+            try:
+                while plan.limit is None or delivered < plan.limit:
+                    if session.cancel_requested:
+                        session.cancel_requested = False
+                        raise Cancelled()
+                    if deadline is not None and time.monotonic() >= deadline:
+                        return
+                    event = cursor.try_next()
+                    registry.beat(seen=0 if event is None else 1)
+                    if event is None:
+                        continue
+                    delivered += 1
+                    yield tuple(read_path(event, column.path) for column in plan.columns)
+            finally:
+                cursor.close()
+                registry.close()
 
+        labels = [column.label for column in plan.columns]
         return Outcome(
-            columns=[(label, types.TEXT) for label in labels], rows=rows(), notices=notices
+            columns=[(label, types.TEXT) for label in labels],
+            rows=rows(),
+            notices=notices,
+            live=True,
         )
 
     # --- session commands -------------------------------------------------------------------

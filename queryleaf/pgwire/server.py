@@ -142,8 +142,10 @@ class PgServer:
             async def shutdown() -> None:
                 if self._server is not None:
                     self._server.close()
-                for task in [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]:
+                tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+                for task in tasks:
                     task.cancel()
+                await asyncio.wait(tasks, timeout=5) if tasks else None
                 loop.stop()
 
             with contextlib.suppress(RuntimeError):
@@ -222,6 +224,8 @@ class PgServer:
                     break
         except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
+        except asyncio.CancelledError:
+            pass  # the server is stopping
         finally:
             if registered:
                 self.sessions.pop(session.pid, None)

@@ -32,6 +32,7 @@ class Outcome:
     notices: list[str] = field(default_factory=list)
     empty: bool = False  # an empty query string
     row_count_tag: str | None = None  # "SELECT" or "FETCH": tag prefix counted while sending
+    live: bool = False  # rows arrive over time: each is flushed to the client at once
 
 
 class Backend(Protocol):
@@ -433,6 +434,8 @@ class Session:
         if portal is None:  # simple query: RowDescription comes with the rows
             out.data += codec.row_description(_descriptions(columns, []))
         binary = [_format_for(formats, i) == 1 for i in range(len(columns))]
+        if outcome.live:
+            self.flush_live(out)
         count = 0
         for row in outcome.rows:
             if self.cancel_requested:
@@ -445,7 +448,7 @@ class Session:
             out.data += codec.data_row(values)
             count += 1  # noqa: SIM113 - rows sent by this Execute (portal.sent spans them all)
             sent += 1
-            if self.on_flush is not None and len(out.data) > 65536:
+            if self.on_flush is not None and (outcome.live or len(out.data) > 65536):
                 self.on_flush(bytes(out.data))
                 out.data.clear()
             if limit > 0 and count >= limit:
