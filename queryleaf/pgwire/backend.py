@@ -116,7 +116,7 @@ class QueryBackend:
         with self.shared.lock:
             return describe.parameter_types(tree, count, self.shared.fields, given)
 
-    def describe(self, sql: str) -> list[tuple[str, int]] | None:
+    def describe(self, sql: str, oids: list[int] | None = None) -> list[tuple[str, int]] | None:
         words = leading_words(sql, 2)
         first = words[0] if words else ""
         if first == "SHOW":
@@ -128,7 +128,8 @@ class QueryBackend:
             with self.shared.lock:
                 return self.shared.catalog.describe(sql, self)
         text, count = dollar_params(sql)
-        params = params_mapping([None] * count) if count else None
+        oids = list(oids or []) + [types.TEXT] * max(0, count - len(oids or []))
+        params = params_mapping([types.sample_value(oid) for oid in oids[:count]]) if count else None
         assert self.shared.fields is not None
         with self.shared.lock:
             try:

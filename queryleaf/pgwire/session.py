@@ -40,7 +40,7 @@ class Backend(Protocol):
 
     def parameter_types(self, sql: str, given: list[int]) -> list[int]: ...
 
-    def describe(self, sql: str) -> list[tuple[str, int]] | None: ...
+    def describe(self, sql: str, oids: list[int]) -> list[tuple[str, int]] | None: ...
 
     def execute(self, sql: str, params: list[Any] | None) -> Iterator[Outcome]: ...
 
@@ -317,7 +317,9 @@ class Session:
         if name and name in self.statements:
             raise _PgError("42P05", f'prepared statement "{name}" already exists')
         oids = self.backend.parameter_types(sql, given)
-        self.statements[name] = Prepared(sql, oids)
+        prepared = Prepared(sql, oids)
+        self._fields(prepared)  # compiled now (not run): errors surface at Parse, as in PostgreSQL
+        self.statements[name] = prepared
         out.data += codec.PARSE_COMPLETE
 
     def _bind(self, reader: Reader, out: Output) -> None:
@@ -356,7 +358,7 @@ class Session:
     def _fields(self, prepared: Prepared) -> list[tuple[str, int]] | None:
         if not prepared.described:
             assert self.backend is not None
-            prepared.fields = self.backend.describe(prepared.sql)
+            prepared.fields = self.backend.describe(prepared.sql, prepared.param_oids)
             prepared.described = True
         return prepared.fields
 

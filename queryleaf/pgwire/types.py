@@ -103,6 +103,21 @@ def type_name(oid: int) -> str:
     return SQL_NAMES.get(oid) or TYPES.get(oid, ("text", 0, 0, ""))[0]
 
 
+def sample_value(oid: int) -> Any:
+    """A stand-in value of a type, for compiling a statement before its parameters are bound."""
+    if oid in (INT2, INT4, INT8, OID):
+        return 1
+    if oid in (FLOAT4, FLOAT8, NUMERIC):
+        return 1.0
+    if oid == BOOL:
+        return True
+    if oid in (DATE, TIMESTAMP, TIMESTAMPTZ):
+        return dt.datetime(2000, 1, 1)
+    if oid in (JSON, JSONB):
+        return {}
+    return "x"
+
+
 def oid_of_value(value: Any) -> int | None:
     """The type of one BSON value; None for NULL."""
     if value is None:
