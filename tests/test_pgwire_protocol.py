@@ -110,9 +110,7 @@ def tags(data: bytes) -> list[str]:
 @pytest.fixture
 def shared() -> Any:
     base = queryleaf.connect()
-    base.run_sql(
-        "INSERT INTO users (name, age) VALUES ('ada', 36), ('alan', 41), ('grace', 85)"
-    )
+    base.run_sql("INSERT INTO users (name, age) VALUES ('ada', 36), ('alan', 41), ('grace', 85)")
     state = Shared(base)
     state.catalog = Catalog(base.db)
     yield state
@@ -217,7 +215,7 @@ def _scram_login(shared: Any, password: str) -> tuple[Session, bytes]:
 def test_scram_sha_256_accepts_the_right_password(shared: Any) -> None:
     session, data = _scram_login(shared, "secret")
     data, expected_signature = data.rsplit(b"|", 1)
-    first_kind, first_body = messages(data)[0]
+    _first_kind, first_body = messages(data)[0]
     assert struct.unpack_from("!i", first_body)[0] == 12
     assert first_body[4:] == b"v=" + expected_signature
     assert session.authenticated
@@ -308,9 +306,7 @@ def test_extended_query_with_row_limit_suspends_and_resumes(shared: Any) -> None
 def test_describe_never_runs_the_statement(shared: Any) -> None:
     session, _ = ready_session(shared)
     data = bytes(
-        session.receive(
-            parse("INSERT INTO users (name) VALUES ($1)") + describe("S") + SYNC
-        ).data
+        session.receive(parse("INSERT INTO users (name) VALUES ($1)") + describe("S") + SYNC).data
     )
     assert kinds(data) == "1tnZ"
     assert shared.base.db.users.count_documents({}) == 3

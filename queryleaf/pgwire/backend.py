@@ -129,7 +129,9 @@ class QueryBackend:
                 return self.shared.catalog.describe(sql, self)
         text, count = dollar_params(sql)
         oids = list(oids or []) + [types.TEXT] * max(0, count - len(oids or []))
-        params = params_mapping([types.sample_value(oid) for oid in oids[:count]]) if count else None
+        params = (
+            params_mapping([types.sample_value(oid) for oid in oids[:count]]) if count else None
+        )
         assert self.shared.fields is not None
         with self.shared.lock:
             try:

@@ -20,10 +20,27 @@ from queryleaf.pgwire.session import Outcome
 from queryleaf.pgwire.sqltext import scan_code
 
 REFRESH_SECONDS = 1.0
+_CATALOG_NAMES = sorted(
+    {name for name in TABLES if name.startswith("pg_")}
+    | {
+        "pg_catalog",
+        "pg_table_is_visible",
+        "pg_get_userbyid",
+        "pg_get_indexdef",
+        "pg_get_expr",
+        "pg_backend_pid",
+        "pg_encoding_to_char",
+        "pg_get_keywords",
+        "pg_type_is_visible",
+    },
+    key=len,
+    reverse=True,
+)
 _CATALOG_WORDS = re.compile(
-    r"\b(pg_[a-z_]+|information_schema|version\s*\(|current_schemas?\b|current_database|"
-    r"current_user\b|session_user\b|current_setting|set_config|to_regtype|to_regclass|"
-    r"format_type|has_\w+_privilege|obj_description|col_description|quote_ident)",
+    r"\bversion\s*\(|\b(" + "|".join(_CATALOG_NAMES) + r"|information_schema|"
+    r"current_schemas?\b|current_database|current_user\b|session_user\b|current_setting|"
+    r"set_config|to_regtype|to_regclass|format_type|has_\w+_privilege|obj_description|"
+    r"col_description|quote_ident)\b",
     re.IGNORECASE,
 )
 
