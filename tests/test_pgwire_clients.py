@@ -262,3 +262,25 @@ def test_connection_limit() -> None:
         pytest.raises(psycopg.OperationalError, match="too many clients"),
     ):
         connect(running)
+
+
+def test_tls_with_scram(tmp_path: pathlib.Path) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
+         "-out", str(cert), "-days", "1", "-subj", "/CN=localhost"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    with (
+        pg_server(auth={"ana": "pw"}, tls=(str(cert), str(key))) as running,
+        psycopg.connect(
+            **dsn(running, user="ana", password="pw"), sslmode="require", autocommit=True
+        ) as conn,
+    ):
+        assert conn.pgconn.ssl_in_use
+        assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
