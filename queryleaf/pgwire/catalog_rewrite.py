@@ -31,7 +31,9 @@ NULL_FUNCTIONS = {
     "pg_get_expr", "pg_get_constraintdef", "pg_get_statisticsobjdef_columns", "obj_description",
     "col_description", "shobj_description", "pg_get_viewdef", "pg_get_triggerdef",
     "pg_get_partkeydef", "pg_get_function_arguments", "pg_get_function_result",
-    "pg_get_serial_sequence", "array_to_string", "pg_tablespace_location",
+    "pg_get_serial_sequence", "array_to_string", "pg_tablespace_location", "pg_size_pretty",
+    "pg_table_size", "pg_relation_size", "pg_total_relation_size", "pg_indexes_size",
+    "pg_database_size",
 }  # fmt: skip
 NUMERIC_COLUMN_TYPES = {types.OID, types.INT2, types.INT4, types.INT8}
 OID_COLUMNS = {
@@ -78,12 +80,25 @@ def rewrite(tree: exp.Expression, ctx: Context, params: list[Any] | None = None)
             if text.isdigit() and int(text) <= len(params):
                 node.replace(_literal(params[int(text) - 1]))
     for select in list(tree.find_all(exp.Select)):
+        _expand_star(select)
         _label_functions(select)
         _drop_series_joins(select)
     tree = tree.transform(lambda node: _fold(node, ctx))
     for select in tree.find_all(exp.Select):
         _qualify(select)
     return tree
+
+
+def _expand_star(select: exp.Select) -> None:
+    """`SELECT *` from one catalog table lists its columns (not the documents' own _id)."""
+    if len(select.expressions) != 1 or not isinstance(select.expressions[0], exp.Star):
+        return
+    scope = scope_tables(select)
+    if len(scope) != 1 or select.args.get("joins"):
+        return
+    ((alias, table),) = scope.items()
+    if table in TABLES:
+        select.set("expressions", [exp.column(name, table=alias) for name, _ in TABLES[table]])
 
 
 def _drop_series_joins(select: exp.Select) -> None:
