@@ -93,6 +93,7 @@ class QueryBackend:
         self.transaction_writes = 0
         self.channels: set[str] = set()
         self.savepoints: dict[str, int] = {}
+        self._memo: dict[Any, tuple[float, Any]] = {}
 
     # --- the Backend protocol ---------------------------------------------------------------
 
@@ -100,6 +101,28 @@ class QueryBackend:
         return "T" if self.in_transaction else "I"
 
     def parameter_types(self, sql: str, given: list[int]) -> list[int]:
+        return self._cached("types", (sql, tuple(given)), lambda: self._parameter_types(sql, given))
+
+    def describe(self, sql: str, oids: list[int] | None = None) -> list[tuple[str, int]] | None:
+        if self._catalog_handles(sql):
+            return self._describe(sql, oids)  # the catalog changes with every collection
+        key = (sql, tuple(oids or ()))
+        return self._cached("describe", key, lambda: self._describe(sql, oids))
+
+    def _cached(self, kind: str, key: Any, compute: Any) -> Any:
+        """Parameter types and result columns per statement text, kept for describe.TTL
+        seconds (the sampled field types they rest on are kept as long)."""
+        now = time.monotonic()
+        hit = self._memo.get((kind, key))
+        if hit is not None and now - hit[0] < describe.TTL:
+            return hit[1]
+        value = compute()
+        if len(self._memo) > 512:
+            self._memo.clear()
+        self._memo[(kind, key)] = (now, value)
+        return value
+
+    def _parameter_types(self, sql: str, given: list[int]) -> list[int]:
         _text, count = dollar_params(sql)
         count = max(count, len(given))
         if count == 0:
@@ -116,7 +139,7 @@ class QueryBackend:
         with self.shared.lock:
             return describe.parameter_types(tree, count, self.shared.fields, given)
 
-    def describe(self, sql: str, oids: list[int] | None = None) -> list[tuple[str, int]] | None:
+    def _describe(self, sql: str, oids: list[int] | None) -> list[tuple[str, int]] | None:
         words = leading_words(sql, 2)
         first = words[0] if words else ""
         if first == "SHOW":
