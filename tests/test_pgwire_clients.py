@@ -284,3 +284,19 @@ def test_tls_with_scram(tmp_path: pathlib.Path) -> None:
     ):
         assert conn.pgconn.ssl_in_use
         assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
+
+
+def test_warnings_arrive_as_notices(server: PgServer) -> None:
+    notices: list[Any] = []
+    with connect(server) as conn:
+        conn.add_notice_handler(notices.append)
+        assert conn.execute("CREATE TABLE pg_notice (a int)").statusmessage == "CREATE TABLE"
+    assert [n.severity for n in notices] == ["WARNING"]
+    assert "column definitions are not enforced" in notices[0].message_primary
+
+
+def test_idle_clients_are_closed() -> None:
+    with pg_server(idle_timeout=0.3) as running, connect(running) as conn:
+        time.sleep(0.8)
+        with pytest.raises(psycopg.OperationalError):
+            conn.execute("SELECT 1 AS one")
