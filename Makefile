@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-sql demo-basics test lint format bench clean
+.PHONY: demo demo-sql demo-basics test test-clients lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ demo-basics: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+# pgjdbc and node-postgres against the PostgreSQL protocol (tests/clients). Needs Debian
+# default-jdk-headless and libpostgresql-jdbc-java; node's pg is installed into .clients/.
+test-clients: $(STAMP)
+	test -d .clients/node_modules/pg || npm install --silent --no-audit --no-fund --prefix .clients pg@8
+	QUERYLEAF_CLIENT_TESTS=1 $(BIN)/python -m pytest -q tests/clients
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

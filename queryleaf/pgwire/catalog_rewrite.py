@@ -93,8 +93,19 @@ def _expand_star(select: exp.Select) -> None:
     """`SELECT *` from one catalog table lists its columns (not the documents' own _id)."""
     if len(select.expressions) != 1 or not isinstance(select.expressions[0], exp.Star):
         return
+    if select.args.get("joins"):
+        return
+    source = select.args.get("from_") or select.args.get("from")
+    derived = source.this if source is not None else None
+    if isinstance(derived, exp.Subquery) and isinstance(derived.this, exp.Select):
+        # SELECT * over a derived table: its labels, even those NULL in every row.
+        labels = [item.alias_or_name for item in derived.this.expressions]
+        if all(labels) and not any(isinstance(i, exp.Star) for i in derived.this.expressions):
+            alias = derived.alias_or_name
+            select.set("expressions", [exp.column(label, table=alias or None) for label in labels])
+        return
     scope = scope_tables(select)
-    if len(scope) != 1 or select.args.get("joins"):
+    if len(scope) != 1:
         return
     ((alias, table),) = scope.items()
     if table in TABLES:
