@@ -43,6 +43,10 @@ def test_psycopg_simple_and_parameterized_queries(server: PgServer) -> None:
         cursor = conn.execute("SELECT name, address FROM users WHERE name = %s", ["ada"])
         assert cursor.fetchall() == [("ada", {"city": "London"})]
         assert [column.name for column in cursor.description] == ["name", "address"]
+        shout = conn.execute("SELECT name || '!' AS shout FROM users WHERE age < 40")
+        assert shout.fetchall() == [("ada!",)]  # PostgreSQL's || concatenates
+        cast = conn.execute('SELECT "name", age::text AS age FROM users WHERE name ILIKE \'AD%\'')
+        assert cast.fetchall() == [("ada", "36")]
 
 
 def test_psycopg_server_side_binding_prepared_and_binary(server: PgServer) -> None:

@@ -457,6 +457,7 @@ TYPED: dict[type, Builder] = {
     exp.Upper: _unary("$toUpper"),
     exp.Length: _length,
     exp.Concat: _concat,
+    exp.DPipe: _concat,  # PostgreSQL a || b (NULL when either is NULL, like $concat)
     exp.ConcatWs: _concat_ws,
     exp.Substring: _substring,
     exp.Left: _left,
