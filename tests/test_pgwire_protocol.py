@@ -383,3 +383,20 @@ def test_dollar_parameters_keep_offsets_and_skip_strings() -> None:
     assert highest == 12
     assert len(text) == len("SELECT '$1', $1, $12 -- $3")
     assert text == f"SELECT '$1', :{param_name(1)}, :{param_name(12)} -- $3"
+
+
+def test_an_error_in_a_transaction_block_fails_it_until_rollback(shared: Any) -> None:
+    session, _ = ready_session(shared)
+    data = bytes(session.receive(query("BEGIN; SELECT nosuch(1) FROM users")).data)
+    assert messages(data)[-1] == ("Z", b"E")
+    data = bytes(session.receive(query("SELECT 1")).data)
+    assert fields(next(body for kind, body in messages(data) if kind == "E"))["C"] == "25P02"
+    data = bytes(session.receive(query("ROLLBACK")).data)
+    assert tags(data) == ["ROLLBACK"] and messages(data)[-1] == ("Z", b"I")
+
+
+def test_discard_dead_letter_events_is_not_taken_for_discard_all(shared: Any) -> None:
+    session, _ = ready_session(shared)
+    data = bytes(session.receive(query("DISCARD DEAD_LETTER_EVENTS FOR nosuch")).data)
+    assert "DISCARD ALL" not in tags(data)
+    assert "E" in kinds(data)  # queryleaf's own statement ran: the subscription does not exist

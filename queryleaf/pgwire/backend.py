@@ -19,6 +19,7 @@ from queryleaf.parse import split_statements
 from queryleaf.pgwire import describe, types
 from queryleaf.pgwire.session import Cancelled, Outcome, PgError
 from queryleaf.pgwire.sqltext import dollar_params, leading_words, params_mapping
+from queryleaf.pgwire.transactions import TransactionState
 from queryleaf.plan.ddl import DDLPlan
 from queryleaf.plan.plans import Plan
 from queryleaf.result import Result
@@ -89,16 +90,18 @@ class QueryBackend:
         self.conn.handlers = base.handlers
         self.settings = dict(DEFAULT_SETTINGS)
         self.settings.update({k.lower(): v for k, v in session.server_parameters.items()})
-        self.in_transaction = False
-        self.transaction_writes = 0
+        self.transaction = TransactionState()
         self.channels: set[str] = set()
-        self.savepoints: dict[str, int] = {}
         self._memo: dict[Any, tuple[float, Any]] = {}
 
     # --- the Backend protocol ---------------------------------------------------------------
 
     def transaction_status(self) -> str:
-        return "T" if self.in_transaction else "I"
+        return self.transaction.status
+
+    def failed(self) -> None:
+        """An error ended the statement: a transaction block is now failed."""
+        self.transaction.error()
 
     def parameter_types(self, sql: str, given: list[int]) -> list[int]:
         return self._cached("types", (sql, tuple(given)), lambda: self._parameter_types(sql, given))
@@ -216,16 +219,8 @@ class QueryBackend:
             results = self.conn.execute_script(rewritten, bound)
         with self.shared.lock:
             result = next(iter(results))
-            if (
-                first in ("INSERT", "UPDATE", "DELETE")
-                or result.kind
-                in (
-                    "insert",
-                    "update",
-                    "delete",
-                )
-            ) and self.in_transaction:
-                self.transaction_writes += 1
+            if first in _WRITES or result.kind in ("insert", "update", "delete"):
+                self.transaction.wrote()
             outcome = self._outcome(result)
         return outcome
 
@@ -299,34 +294,9 @@ class QueryBackend:
     # --- session commands -------------------------------------------------------------------
 
     def _session_command(self, first: str, words: list[str], text: str) -> Outcome | None:
-        if first in ("BEGIN", "START") and (first == "BEGIN" or words[1:2] == ["TRANSACTION"]):
-            if self.in_transaction:
-                return Outcome(tag="BEGIN", notices=["there is already a transaction in progress"])
-            self.in_transaction = True
-            self.transaction_writes = 0
-            return Outcome(
-                tag="BEGIN",
-                notices=[
-                    "queryleaf runs without transactions: each statement is applied when it "
-                    "runs; COMMIT succeeds and ROLLBACK fails if anything was written"
-                ],
-            )
-        if first in ("COMMIT", "END"):
-            self.in_transaction = False
-            return Outcome(tag="COMMIT")
-        if first in ("SAVEPOINT", "RELEASE") or (first == "ROLLBACK" and "TO" in words):
-            return self._savepoint(first, words, text)
-        if first in ("ROLLBACK", "ABORT"):
-            writes = self.transaction_writes
-            self.in_transaction = False
-            self.transaction_writes = 0
-            if writes:
-                raise PgError(
-                    "0A000",
-                    f"ROLLBACK cannot undo the {writes} write statement(s) already applied: "
-                    "queryleaf has no transactions, each statement was applied when it ran",
-                )
-            return Outcome(tag="ROLLBACK")
+        transaction = self.transaction.handle(first, words, text)
+        if transaction is not None:
+            return transaction
         if first == "SET":
             return self._set(text)
         if first == "RESET":
@@ -336,8 +306,8 @@ class QueryBackend:
             return Outcome(tag="RESET")
         if first == "SHOW" and (len(words) < 2 or words[1] not in _QUERYLEAF_SHOW):
             return self._show(text)
-        if first == "DISCARD":
-            return Outcome(tag="DISCARD ALL")
+        if first == "DISCARD" and words[1:2] and words[1] in ("ALL", "PLANS", "SEQUENCES", "TEMP"):
+            return Outcome(tag="DISCARD " + words[1])  # DISCARD DEAD_LETTER_EVENTS runs below
         if first == "DEALLOCATE":
             return Outcome(tag="DEALLOCATE")
         if first in ("LISTEN", "UNLISTEN"):
@@ -345,28 +315,6 @@ class QueryBackend:
         if first in ("PREPARE", "LOCK", "VACUUM", "ANALYZE"):
             raise PgError("0A000", f"{first} is not supported by queryleaf")
         return None
-
-    def _savepoint(self, first: str, words: list[str], text: str) -> Outcome:
-        """Savepoints mark the write count; rolling back to one fails if writes happened
-        since (nothing can be undone), like ROLLBACK."""
-        names = re.findall(r"[\w\"]+", text)
-        name = names[-1].strip('"').lower() if names else ""
-        if first == "SAVEPOINT":
-            self.savepoints[name] = self.transaction_writes
-            return Outcome(tag="SAVEPOINT")
-        if first == "RELEASE":
-            self.savepoints.pop(name, None)
-            return Outcome(tag="RELEASE")
-        if name not in self.savepoints:
-            raise PgError("3B001", f'savepoint "{name}" does not exist')
-        writes = self.transaction_writes - self.savepoints[name]
-        if writes:
-            raise PgError(
-                "0A000",
-                f"ROLLBACK TO SAVEPOINT cannot undo the {writes} write statement(s) already "
-                "applied: queryleaf has no transactions",
-            )
-        return Outcome(tag="ROLLBACK")
 
     def _set(self, text: str) -> Outcome:
         zone = _SET_TIME_ZONE.match(text)
@@ -435,6 +383,7 @@ class QueryBackend:
         return catalog is not None and catalog.handles(sql)
 
 
+_WRITES = {"INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "REPLAY", "DISCARD"}
 _SESSION_COMMANDS = {
     "SAVEPOINT",
     "RELEASE",

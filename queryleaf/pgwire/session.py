@@ -283,8 +283,14 @@ class Session:
             raise
         except Exception as error:  # every failure becomes an ErrorResponse, never a traceback
             out.data += codec.error_response(self._error_fields(error))
+            self._failed()
             if kind != "Q":
                 self.skip_until_sync = True
+
+    def _failed(self) -> None:
+        failed = getattr(self.backend, "failed", None)
+        if failed is not None:
+            failed()
 
     def _error_fields(self, error: BaseException) -> dict[str, str]:
         statement = getattr(error, "pg_statement", "")
@@ -305,6 +311,7 @@ class Session:
                     self._send_outcome(outcome, None, [], 0, out)
         except Exception as error:
             out.data += codec.error_response(self._error_fields(error))
+            self._failed()
         self.cancel_requested = False
         out.data += self._ready()
 
