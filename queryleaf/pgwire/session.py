@@ -73,7 +73,6 @@ class Portal:
     formats: list[int]
     outcome: Outcome | None = None
     outcomes: Iterator[Outcome] | None = None
-    sent: int = 0
     fields: list[tuple[str, int]] | None = None
 
 
@@ -439,7 +438,6 @@ class Session:
         columns = outcome.columns or []
         if described is not None and [n for n, _ in described] == [n for n, _ in columns]:
             columns = described
-        sent = portal.sent if portal else 0
         if portal is None:  # simple query: RowDescription comes with the rows
             out.data += codec.row_description(_descriptions(columns, []))
         binary = [_format_for(formats, i) == 1 for i in range(len(columns))]
@@ -455,17 +453,14 @@ class Session:
                 for i, (value, (name, oid)) in enumerate(zip(row, columns, strict=False))
             ]
             out.data += codec.data_row(values)
-            count += 1  # noqa: SIM113 - rows sent by this Execute (portal.sent spans them all)
-            sent += 1
+            count += 1
             if self.on_flush is not None and (outcome.live or len(out.data) > 65536):
                 self.on_flush(bytes(out.data))
                 out.data.clear()
             if limit > 0 and count >= limit:
-                if portal is not None:
-                    portal.sent = sent
                 return False
         prefix = outcome.row_count_tag or "SELECT"
-        out.data += codec.command_complete(f"{prefix} {sent}")
+        out.data += codec.command_complete(f"{prefix} {count}")  # rows of this Execute, as PostgreSQL counts
         return True
 
     def flush_live(self, out: Output) -> None:
