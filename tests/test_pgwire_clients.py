@@ -45,7 +45,7 @@ def test_psycopg_simple_and_parameterized_queries(server: PgServer) -> None:
         assert [column.name for column in cursor.description] == ["name", "address"]
         shout = conn.execute("SELECT name || '!' AS shout FROM users WHERE age < 40")
         assert shout.fetchall() == [("ada!",)]  # PostgreSQL's || concatenates
-        cast = conn.execute('SELECT "name", age::text AS age FROM users WHERE name ILIKE \'AD%\'')
+        cast = conn.execute("SELECT \"name\", age::text AS age FROM users WHERE name ILIKE 'AD%'")
         assert cast.fetchall() == [("ada", "36")]
 
 
@@ -304,3 +304,20 @@ def test_idle_clients_are_closed() -> None:
         time.sleep(0.8)
         with pytest.raises(psycopg.OperationalError):
             conn.execute("SELECT 1 AS one")
+
+
+def test_describe_types_columns_from_a_json_schema_validator(server: PgServer) -> None:
+    with connect(server) as conn:
+        conn.execute(
+            'CREATE TABLE pg_stock (qty INT) WITH (validator = \'{"$jsonSchema": '
+            '{"properties": {"qty": {"bsonType": "int"}, "sku": {"bsonType": "string"}}}}\')'
+        )
+        cursor = conn.cursor()
+        cursor.execute("SELECT qty, sku FROM pg_stock WHERE qty > %s", [1], prepare=True)
+        assert cursor.fetchall() == []
+        assert [(c.name, c.type_code) for c in cursor.description] == [("qty", 23), ("sku", 25)]
+        columns = conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'pg_stock' ORDER BY ordinal_position"
+        ).fetchall()
+        assert columns == [("qty", "integer"), ("sku", "text")]

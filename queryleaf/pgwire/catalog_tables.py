@@ -11,18 +11,14 @@ from queryleaf.pgwire import types
 from queryleaf.pgwire.catalog_schema import (
     DATABASE_OID,
     EMPTY,
-    I4,
-    I8,
     INFORMATION_SCHEMA,
     OWNER,
     PG_CATALOG,
     PUBLIC,
     TABLES,
-    B,
-    T,
     relation_oid,
 )
-from queryleaf.pgwire.describe import sample_types
+from queryleaf.pgwire.describe import declared_types, field_types
 
 __all__ = ["EMPTY", "TABLES", "build", "relation_oid"]
 
@@ -315,43 +311,14 @@ def _relation(
 
 def _columns(db: Any, name: str, options: dict[str, Any]) -> list[tuple[str, int]]:
     """Declared columns ($jsonSchema properties) first, then sampled top-level fields."""
-    columns: dict[str, int] = {}
-    schema = (options.get("validator") or {}).get("$jsonSchema") or {}
-    for field, spec in (schema.get("properties") or {}).items():
-        columns[field] = _bson_type_oid(spec.get("bsonType") if isinstance(spec, dict) else None)
     try:
-        sampled = sample_types(db, name)
+        found = field_types(db, name, options)
     except Exception:  # a view whose pipeline fails still lists as a relation
-        sampled = {}
-    for path, oid in sampled.items():
-        if "." not in path and path not in columns:
-            columns[path] = oid
+        found = declared_types(options)
+    columns = {path: oid for path, oid in found.items() if "." not in path}
     if "_id" in columns:
         columns = {"_id": columns.pop("_id"), **columns}
     return list(columns.items())
-
-
-_BSON_TYPES = {
-    "string": T,
-    "int": I4,
-    "long": I8,
-    "double": types.FLOAT8,
-    "decimal": types.NUMERIC,
-    "bool": B,
-    "date": types.TIMESTAMPTZ,
-    "object": types.JSONB,
-    "array": types.JSONB,
-    "objectId": T,
-    "binData": types.BYTEA,
-    "number": types.FLOAT8,
-}
-
-
-def _bson_type_oid(kind: Any) -> int:
-    if isinstance(kind, list):
-        kinds = [k for k in kind if k != "null"]
-        kind = kinds[0] if len(kinds) == 1 else None
-    return _BSON_TYPES.get(kind, T) if isinstance(kind, str) else T
 
 
 def _indexes(db: Any, name: str) -> Iterable[tuple[str, list[str], bool]]:

@@ -31,10 +31,44 @@ class FieldTypes:
             hit = self._cache.get(collection)
             if hit and now - hit[0] < TTL:
                 return hit[1]
-        fields = sample_types(self.db, collection)
+        fields = field_types(self.db, collection)
         with self._lock:
             self._cache[collection] = (now, fields)
         return fields
+
+
+_BSON_TYPES = {
+    "string": types.TEXT, "int": types.INT4, "long": types.INT8, "double": types.FLOAT8,
+    "decimal": types.NUMERIC, "bool": types.BOOL, "date": types.TIMESTAMPTZ,
+    "object": types.JSONB, "array": types.JSONB, "objectId": types.TEXT,
+    "binData": types.BYTEA, "number": types.FLOAT8,
+}  # fmt: skip
+
+
+def declared_types(options: dict[str, Any]) -> dict[str, int]:
+    """{field: oid} from a `$jsonSchema` validator's properties (bsonType, or one non-null of
+    several); text where the type is not one."""
+    schema = (options.get("validator") or {}).get("$jsonSchema") or {}
+    declared: dict[str, int] = {}
+    for name, spec in (schema.get("properties") or {}).items():
+        kind = spec.get("bsonType") if isinstance(spec, dict) else None
+        if isinstance(kind, list):
+            kinds = [k for k in kind if k != "null"]
+            kind = kinds[0] if len(kinds) == 1 else None
+        declared[name] = _BSON_TYPES.get(kind, types.TEXT) if isinstance(kind, str) else types.TEXT
+    return declared
+
+
+def field_types(db: Any, collection: str, options: dict[str, Any] | None = None) -> dict[str, int]:
+    """Declared types first (a `$jsonSchema` validator), then sampled ones."""
+    if options is None:
+        options = {}
+        for info in db.list_collections(filter={"name": collection}):
+            options = info.get("options") or {}
+    found = declared_types(options)
+    for path, oid in sample_types(db, collection).items():
+        found.setdefault(path, oid)
+    return found
 
 
 def sample_types(db: Any, collection: str) -> dict[str, int]:

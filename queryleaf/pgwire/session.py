@@ -460,7 +460,9 @@ class Session:
             if limit > 0 and count >= limit:
                 return False
         prefix = outcome.row_count_tag or "SELECT"
-        out.data += codec.command_complete(f"{prefix} {count}")  # rows of this Execute, as PostgreSQL counts
+        out.data += codec.command_complete(
+            f"{prefix} {count}"
+        )  # rows of this Execute, as PostgreSQL counts
         return True
 
     def flush_live(self, out: Output) -> None:
