@@ -460,9 +460,8 @@ class Session:
             if limit > 0 and count >= limit:
                 return False
         prefix = outcome.row_count_tag or "SELECT"
-        out.data += codec.command_complete(
-            f"{prefix} {count}"
-        )  # rows of this Execute, as PostgreSQL counts
+        # The rows of this Execute (after PortalSuspended too), as PostgreSQL counts them.
+        out.data += codec.command_complete(f"{prefix} {count}")
         return True
 
     def flush_live(self, out: Output) -> None:
