@@ -400,3 +400,37 @@ def test_discard_dead_letter_events_is_not_taken_for_discard_all(shared: Any) ->
     data = bytes(session.receive(query("DISCARD DEAD_LETTER_EVENTS FOR nosuch")).data)
     assert "DISCARD ALL" not in tags(data)
     assert "E" in kinds(data)  # queryleaf's own statement ran: the subscription does not exist
+
+
+def test_parse_refuses_several_statements(shared: Any) -> None:
+    session, _ = ready_session(shared)
+    data = bytes(session.receive(parse("SELECT 1; SELECT 2") + SYNC).data)
+    assert kinds(data) == "EZ"
+    assert fields(messages(data)[0][1])["C"] == "42601"
+
+
+def test_queryleaf_statements_that_return_rows_are_described(shared: Any) -> None:
+    session, _ = ready_session(shared)
+    for sql, first_column in (
+        ("EXPLAIN SELECT name FROM users", b"command"),
+        ("SHOW EVENT_SUBSCRIPTIONS", b"name"),
+        ("SHOW TABLES", b"name"),
+    ):
+        data = bytes(session.receive(parse(sql) + describe("S") + bind([]) + execute() + SYNC).data)
+        assert kinds(data).startswith("1tT2"), sql
+        description = next(body for kind, body in messages(data) if kind == "T")
+        assert description[2:].startswith(first_column + b"\0"), sql
+        assert tags(data)[0].startswith("SELECT "), sql
+    data = bytes(session.receive(query("SHOW TABLES")).data)
+    assert [b"users"] in [row[:1] for row in data_rows(data)]
+
+
+def test_rows_are_encoded_in_the_types_the_statement_was_described_with(shared: Any) -> None:
+    session, _ = ready_session(shared)
+    shared.base.db.mixed.insert_many([{"v": "text"}] + [{"v": n} for n in range(3)])
+    sql = "SELECT v FROM mixed WHERE v = 2"
+    data = bytes(session.receive(parse(sql) + describe("S") + SYNC).data)
+    description = next(body for kind, body in messages(data) if kind == "T")
+    assert struct.unpack_from("!i", description, 2 + len(b"v\0") + 6)[0] == types.TEXT
+    out = session.receive(bind([], result_formats=(1,)) + execute() + SYNC)
+    assert data_rows(bytes(out.data)) == [[b"2"]]  # text's binary form, not an int8

@@ -88,6 +88,8 @@ class QueryBackend:
         base = shared.base
         self.conn = Connection(base.db, client=base.client, backend=base.backend, dialect=DIALECT)
         self.conn.handlers = base.handlers
+        # SHOW TABLES is read by the MySQL-flavoured parser only (it has no PostgreSQL form).
+        self.mysql_conn = Connection(base.db, client=base.client, backend=base.backend)
         self.settings = dict(DEFAULT_SETTINGS)
         self.settings.update({k.lower(): v for k, v in session.server_parameters.items()})
         self.transaction = TransactionState()
@@ -126,6 +128,8 @@ class QueryBackend:
         return value
 
     def _parameter_types(self, sql: str, given: list[int]) -> list[int]:
+        if len([s for s in split_statements(sql) if s.text.strip()]) > 1:
+            raise PgError("42601", "cannot insert multiple commands into a prepared statement")
         _text, count = dollar_params(sql)
         count = max(count, len(given))
         if count == 0:
@@ -145,7 +149,7 @@ class QueryBackend:
     def _describe(self, sql: str, oids: list[int] | None) -> list[tuple[str, int]] | None:
         words = leading_words(sql, 2)
         first = words[0] if words else ""
-        if first == "SHOW":
+        if first == "SHOW" and (len(words) < 2 or words[1] not in _QUERYLEAF_SHOW):
             name = self._show_name(sql)
             return [(name, types.TEXT)] if name != "all" else _SHOW_ALL_FIELDS
         if first in _SESSION_COMMANDS:
@@ -161,13 +165,18 @@ class QueryBackend:
         assert self.shared.fields is not None
         with self.shared.lock:
             try:
-                plan = compile_statement(text, DIALECT, params)
+                dialect = "mysql" if words[:2] == ["SHOW", "TABLES"] else DIALECT
+                plan = compile_statement(text, dialect, params)
             except QueryLeafError as error:
                 error.locate(text)
                 error.pg_statement = sql  # type: ignore[attr-defined]
                 raise
             if isinstance(plan, DDLPlan):
                 return [(c.label, types.TEXT) for c in plan.columns or []] or None
+            if getattr(plan, "kind", "") == "subscription" and first == "SHOW":
+                from queryleaf.streams.subscriptions import SHOW_COLUMNS
+
+                return [(name, types.TEXT) for name in SHOW_COLUMNS]
             if getattr(plan, "kind", "") == "live":
                 return [(c.label, types.TEXT) for c in plan.columns]
             if isinstance(plan, Plan) or getattr(plan, "kind", "") == "explain":
@@ -216,7 +225,8 @@ class QueryBackend:
 
             results = run_script(self.conn, rewritten, bound, read_only=True)
         else:
-            results = self.conn.execute_script(rewritten, bound)
+            conn = self.mysql_conn if words[:2] == ["SHOW", "TABLES"] else self.conn
+            results = conn.execute_script(rewritten, bound)
         with self.shared.lock:
             result = next(iter(results))
             if first in _WRITES or result.kind in ("insert", "update", "delete"):
@@ -236,7 +246,7 @@ class QueryBackend:
             return Outcome(tag=f"UPDATE {count}", notices=notices)
         if kind == "delete":
             return Outcome(tag=f"DELETE {count}", notices=notices)
-        if result.columns and (result.is_query or result.rows):
+        if result.columns or result.is_query:
             labels = result.columns
             rows = [tuple(row.get(label) for label in labels) for row in result.rows]
             oids = [types.column_oid(row[i] for row in rows) for i in range(len(labels))]

@@ -93,7 +93,7 @@ def _walk(document: dict[str, Any], prefix: str, values: dict[str, list[Any]], d
 def plan_fields(plan: Any, fields: FieldTypes) -> list[tuple[str, int]] | None:
     """(label, oid) of a plan's rows, or None for a statement that returns no rows."""
     if isinstance(plan, ExplainPlan):
-        return [("plan", types.TEXT)]
+        return [("command", types.TEXT), ("notes", types.TEXT)]
     if not isinstance(plan, Plan) or plan.columns is None:
         return None
     collection = plan.collection

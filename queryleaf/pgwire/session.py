@@ -398,7 +398,10 @@ class Session:
         if portal.outcome is None:
             out.data += codec.EMPTY_QUERY
             return
-        done = self._send_outcome(portal.outcome, portal.fields, portal.formats, limit, out, portal)
+        # The columns announced by Describe (of the portal or, as pg8000 and asyncpg do, of
+        # the statement): rows are encoded in exactly those types.
+        described = portal.statement.fields if portal.statement.described else portal.fields
+        done = self._send_outcome(portal.outcome, described, portal.formats, limit, out, portal)
         if not done:
             out.data += codec.PORTAL_SUSPENDED
 
@@ -436,7 +439,10 @@ class Session:
             out.data += codec.command_complete(outcome.tag)
             return True
         columns = outcome.columns or []
-        if described is not None and [n for n, _ in described] == [n for n, _ in columns]:
+        rows: Iterator[Sequence[Any]] = outcome.rows
+        if described is not None and [n for n, _ in described] != [n for n, _ in columns]:
+            rows = _project(rows, [n for n, _ in columns], [n for n, _ in described])
+        if described is not None:
             columns = described
         if portal is None:  # simple query: RowDescription comes with the rows
             out.data += codec.row_description(_descriptions(columns, []))
@@ -444,7 +450,7 @@ class Session:
         if outcome.live:
             self.flush_live(out)
         count = 0
-        for row in outcome.rows:
+        for row in rows:
             if self.cancel_requested:
                 self.cancel_requested = False
                 raise Cancelled()
@@ -478,6 +484,16 @@ class _PgError(Exception):
 
 
 PgError = _PgError
+
+
+def _project(
+    rows: Iterator[Sequence[Any]], have: list[str], want: list[str]
+) -> Iterator[Sequence[Any]]:
+    """Rows reordered to the columns Describe announced (a column not produced is NULL): the
+    client decodes by the RowDescription it was given."""
+    where = {name: index for index, name in enumerate(have)}
+    for row in rows:
+        yield tuple(row[where[name]] if name in where else None for name in want)
 
 
 def _format_for(formats: list[int], index: int) -> int:
