@@ -76,6 +76,7 @@ class PgServer:
         self.idle_timeout = idle_timeout
         self.live_timeout = live_timeout
         self.sessions: dict[int, Session] = {}
+        self._open = 0  # sockets open, authenticated or not (touched only on the loop)
         self.shared: Shared | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.base_events.Server | None = None
@@ -169,6 +170,10 @@ class PgServer:
         loop = asyncio.get_running_loop()
         shared = self.shared
         assert shared is not None
+        if self._open >= 2 * self.max_connections:  # unauthenticated clients count too
+            writer.close()
+            return
+        self._open += 1
         session = Session(
             lambda s: QueryBackend(shared, s), self.auth, tls_available=self.tls is not None
         )
@@ -227,6 +232,7 @@ class PgServer:
         except asyncio.CancelledError:
             pass  # the server is stopping
         finally:
+            self._open -= 1
             if registered:
                 self.sessions.pop(session.pid, None)
             if session.backend is not None:
