@@ -434,3 +434,12 @@ def test_rows_are_encoded_in_the_types_the_statement_was_described_with(shared: 
     assert struct.unpack_from("!i", description, 2 + len(b"v\0") + 6)[0] == types.TEXT
     out = session.receive(bind([], result_formats=(1,)) + execute() + SYNC)
     assert data_rows(bytes(out.data)) == [[b"2"]]  # text's binary form, not an int8
+
+
+def test_set_of_a_reported_setting_sends_parameter_status(shared: Any) -> None:
+    session, _ = ready_session(shared)
+    data = bytes(session.receive(query("SET application_name = 'etl'")).data)
+    assert messages(data)[0] == ("S", b"application_name\0etl\0")
+    assert tags(data) == ["SET"]
+    data = bytes(session.receive(query("SET client_encoding = 'LATIN1'")).data)
+    assert fields(next(body for kind, body in messages(data) if kind == "E"))["C"] == "0A000"

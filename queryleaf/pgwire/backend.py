@@ -339,8 +339,15 @@ class QueryBackend:
         value = match.group("value").strip()
         if len(value) >= 2 and value[0] == value[-1] == "'":
             value = value[1:-1].replace("''", "'")
-        self.settings[match.group("name").lower()] = value
-        return Outcome(tag="SET")
+        name = match.group("name").lower()
+        if name == "client_encoding" and value.upper().replace("-", "") not in ("UTF8", "UNICODE"):
+            raise PgError("0A000", f"queryleaf speaks UTF8 only, not client_encoding {value}")
+        self.settings[name] = value
+        reported = _REPORTED.get(name)
+        if reported is None:
+            return Outcome(tag="SET")
+        shown = "UTF8" if name == "client_encoding" else value
+        return Outcome(tag="SET", parameters={reported: shown})
 
     @staticmethod
     def _show_name(text: str) -> str:
@@ -393,6 +400,15 @@ class QueryBackend:
         return catalog is not None and catalog.handles(sql)
 
 
+# Settings whose changes PostgreSQL reports with ParameterStatus.
+_REPORTED = {
+    "application_name": "application_name",
+    "client_encoding": "client_encoding",
+    "datestyle": "DateStyle",
+    "intervalstyle": "IntervalStyle",
+    "timezone": "TimeZone",
+    "standard_conforming_strings": "standard_conforming_strings",
+}
 _WRITES = {"INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "REPLAY", "DISCARD"}
 _SESSION_COMMANDS = {
     "SAVEPOINT",

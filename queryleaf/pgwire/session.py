@@ -33,6 +33,7 @@ class Outcome:
     empty: bool = False  # an empty query string
     row_count_tag: str | None = None  # "SELECT" or "FETCH": tag prefix counted while sending
     live: bool = False  # rows arrive over time: each is flushed to the client at once
+    parameters: dict[str, str] = field(default_factory=dict)  # ParameterStatus to report
 
 
 class Backend(Protocol):
@@ -436,6 +437,9 @@ class Session:
             out.data += codec.EMPTY_QUERY
             return True
         if outcome.rows is None:
+            for name, value in outcome.parameters.items():
+                self.server_parameters[name] = value
+                out.data += codec.parameter_status(name, value)
             out.data += codec.command_complete(outcome.tag)
             return True
         columns = outcome.columns or []
