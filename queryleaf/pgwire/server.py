@@ -178,7 +178,7 @@ class PgServer:
             lambda s: QueryBackend(shared, s), self.auth, tls_available=self.tls is not None
         )
         session.on_flush = lambda data: loop.call_soon_threadsafe(writer.write, data)
-        session.notify = lambda data: loop.call_soon_threadsafe(writer.write, data)  # type: ignore[attr-defined]
+        session.notify = lambda data: loop.call_soon_threadsafe(writer.write, data)
         registered = False
         try:
             while True:

@@ -116,7 +116,9 @@ class Session:
         self.portals: dict[str, Portal] = {}
         self.skip_until_sync = False
         self.cancel_requested = False
+        # Set by the server: hand bytes to the connection from a worker or listener thread.
         self.on_flush: Callable[[bytes], None] | None = None
+        self.notify: Callable[[bytes], None] | None = None
         self.server_parameters = {
             "server_version": SERVER_VERSION,
             "server_encoding": "UTF8",
@@ -322,7 +324,7 @@ class Session:
         given = [reader.int32() for _ in range(count)]
         assert self.backend is not None
         if name and name in self.statements:
-            raise _PgError("42P05", f'prepared statement "{name}" already exists')
+            raise PgError("42P05", f'prepared statement "{name}" already exists')
         oids = self.backend.parameter_types(sql, given)
         prepared = Prepared(sql, oids)
         self._fields(prepared)  # compiled now (not run): errors surface at Parse, as in PostgreSQL
@@ -336,7 +338,7 @@ class Session:
         param_formats = [reader.int16() for _ in range(format_count)]
         count = reader.int16()
         if count != len(statement.param_oids):
-            raise _PgError(
+            raise PgError(
                 "08P01",
                 f"bind message supplies {count} parameters, but the prepared statement "
                 f"requires {len(statement.param_oids)}",
@@ -354,12 +356,12 @@ class Session:
 
     def _statement(self, name: str) -> Prepared:
         if name not in self.statements:
-            raise _PgError("26000", f'prepared statement "{name}" does not exist')
+            raise PgError("26000", f'prepared statement "{name}" does not exist')
         return self.statements[name]
 
     def _portal(self, name: str) -> Portal:
         if name not in self.portals:
-            raise _PgError("34000", f'portal "{name}" does not exist')
+            raise PgError("34000", f'portal "{name}" does not exist')
         return self.portals[name]
 
     def _fields(self, prepared: Prepared) -> list[tuple[str, int]] | None:
@@ -481,13 +483,12 @@ class Session:
             out.data.clear()
 
 
-class _PgError(Exception):
+class PgError(Exception):
+    """An error with its SQLSTATE, for what the protocol layer itself refuses."""
+
     def __init__(self, sqlstate: str, message: str) -> None:
         super().__init__(message)
         self.sqlstate = sqlstate
-
-
-PgError = _PgError
 
 
 def _project(
