@@ -80,3 +80,22 @@ def test_psql_reads_the_seeds_dashboard_view(server: PgServer) -> None:
     assert lines[2][:2] == ["0", "0"]
     assert lines[2][2] != ""
     assert lines[3] == ["(1 row)"]
+
+
+def test_psql_ctrl_c_cancels_a_live_query(server: PgServer) -> None:
+    import signal
+    import time
+
+    args = [PSQL or "psql", "-X", "-h", "127.0.0.1", "-p", str(server.port), "-U", "ql"]
+    args += ["-d", "queryleaf", "-c"]
+    args += ["SELECT event_type FROM CHANGE_STREAM_EVENTS('psql_live') EMIT CHANGES"]
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.0)
+        process.send_signal(signal.SIGINT)  # psql sends a CancelRequest, as on Ctrl-C
+        _, stderr = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(5)
+    assert "canceling statement due to user request" in stderr
