@@ -443,3 +443,9 @@ def test_set_of_a_reported_setting_sends_parameter_status(shared: Any) -> None:
     assert tags(data) == ["SET"]
     data = bytes(session.receive(query("SET client_encoding = 'LATIN1'")).data)
     assert fields(next(body for kind, body in messages(data) if kind == "E"))["C"] == "0A000"
+
+
+def test_an_empty_string_column_is_a_value_not_an_exclusion(shared: Any) -> None:
+    # psql's \d selects '' columns; in $project a bare "" must not read as "exclude".
+    rows = shared.base.run_sql("SELECT '' AS e, name FROM users WHERE age = 36").rows
+    assert rows == [{"e": "", "name": "ada"}]
