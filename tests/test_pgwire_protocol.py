@@ -449,3 +449,23 @@ def test_an_empty_string_column_is_a_value_not_an_exclusion(shared: Any) -> None
     # psql's \d selects '' columns; in $project a bare "" must not read as "exclude".
     rows = shared.base.run_sql("SELECT '' AS e, name FROM users WHERE age = 36").rows
     assert rows == [{"e": "", "name": "ada"}]
+
+
+def test_malformed_messages_get_errors_never_exceptions(shared: Any) -> None:
+    import random
+
+    rnd = random.Random(7)
+    auth = AuthConfig({"ql": scram.Verifier.from_password("x", iterations=16)})
+    for index in range(300):
+        session = Session(
+            lambda s: QueryBackend(shared, s), auth if index % 3 == 0 else AuthConfig()
+        )
+        size = rnd.randrange(8, 40)
+        code = rnd.choice([codec.CANCEL_REQUEST, codec.SSL_REQUEST, 3 << 16, (3 << 16) | 2, 1234])
+        noise = bytes(rnd.randrange(256) for _ in range(size - 8))
+        out = session.receive(struct.pack("!ii", size, code) + noise)
+        if not out.close:
+            kind = rnd.choice("pQPBDECH")
+            body = bytes(rnd.randrange(256) for _ in range(rnd.randrange(0, 30)))
+            out = session.receive(msg(kind, body) + SYNC)
+        assert isinstance(out.data, bytearray)

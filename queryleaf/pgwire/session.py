@@ -10,6 +10,7 @@ an error in the extended protocol every message up to Sync is discarded."""
 from __future__ import annotations
 
 import secrets
+import struct
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -148,9 +149,11 @@ class Session:
                 if frame is None:
                     break
                 self._dispatch(frame, out)
-        except ProtocolViolation as error:
+        except (ProtocolViolation, struct.error, IndexError, UnicodeDecodeError) as error:
+            # A malformed startup or authentication message ends the connection.
+            message = str(error) if isinstance(error, ProtocolViolation) else "malformed message"
             out.data += codec.error_response(
-                {"S": "FATAL", "V": "FATAL", "C": "08P01", "M": str(error)}
+                {"S": "FATAL", "V": "FATAL", "C": "08P01", "M": message}
             )
             out.close = True
         return out
