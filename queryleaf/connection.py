@@ -7,7 +7,7 @@ from typing import Any
 
 from queryleaf.compile import compile_statement
 from queryleaf.errors import QueryLeafError, SemanticError
-from queryleaf.execute import run_plan
+from queryleaf.execute import run_guarded, run_plan
 from queryleaf.parse import split_statements
 from queryleaf.result import Result
 
@@ -82,8 +82,7 @@ class Connection:
         for statement in split_statements(sql, source_name=source_name):
             try:
                 plan = compile_statement(statement.text, self.dialect, params)
-                replayed = self._run_replay(plan)
-                result = replayed if replayed is not None else run_plan(plan, self.db)
+                result = self._run_plan(plan)
             except QueryLeafError as error:
                 error.locate(sql, statement.offset, source_name)
                 raise
@@ -103,13 +102,35 @@ class Connection:
             texts.append(plan.inner.to_json() if hasattr(plan, "inner") else plan.to_json())
         return "\n".join(texts)
 
-    # --- the subscription runtime (queryleaf.streams.runtime) -----------------------------------
+    def _run_plan(self, plan: Any) -> Result:
+        """Live queries and subscription statements go to their rooms (queryleaf.runtime,
+        queryleaf.subscriptions); every other plan to the executor."""
+        kind = getattr(plan, "kind", None)
+        if kind == "live":
+            from queryleaf.runtime.live_run import live_rows
+
+            db = self.db
+            return Result(
+                columns=[column.label for column in plan.columns],
+                plan=plan,
+                live=lambda timeout=None: live_rows(plan, db, timeout),
+            )
+        if kind == "subscription":
+            replayed = self._run_replay(plan)
+            if replayed is not None:
+                return replayed
+            from queryleaf.subscriptions.statements import run_subscription_plan
+
+            return run_guarded(plan, lambda: run_subscription_plan(plan, self.db))
+        return run_plan(plan, self.db)
+
+    # --- the subscription runtime (queryleaf.runtime.runtime) -----------------------------------
 
     @property
     def runtime(self) -> Any:
         """The in-process subscription runtime, created on first use."""
         if self._runtime is None:
-            from queryleaf.streams.runtime import Runtime
+            from queryleaf.runtime.runtime import Runtime
 
             self._runtime = Runtime(self)
         return self._runtime
@@ -133,7 +154,7 @@ class Connection:
         statement = getattr(plan, "statement", None)
         if getattr(statement, "action", None) != "REPLAY":
             return None
-        from queryleaf.streams.replay import replay
+        from queryleaf.runtime.replay import replay
 
         return replay(self, statement, plan)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from queryleaf.plan.plans import AnyPlan
+if TYPE_CHECKING:
+    from queryleaf.plan.plans import AnyPlan
 
 
 @dataclass

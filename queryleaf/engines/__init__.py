@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from queryleaf.engines.uris import redact_uri
 from queryleaf.errors import BackendError
+
+__all__ = ["open_database", "redact_uri"]
 
 
 def open_database(uri: str | None, database: str) -> tuple[Any, Any, str]:
@@ -24,13 +27,3 @@ def open_database(uri: str | None, database: str) -> tuple[Any, Any, str]:
         hint="use mongodb://host/ or mongodb+srv://host/, or no URI for the embedded engine",
         code="QL601",
     )
-
-
-def redact_uri(uri: str) -> str:
-    """The URI with any password replaced, for banners and error messages."""
-    scheme, sep, rest = uri.partition("://")
-    if not sep or "@" not in rest:
-        return uri
-    credentials, at, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***{at}{host}"

@@ -14,7 +14,7 @@ def new_client(uri: str) -> Any:
     try:
         return pymongo.MongoClient(uri, tz_aware=True, serverSelectionTimeoutMS=10_000)
     except (InvalidURI, ConfigurationError, ValueError) as error:
-        from queryleaf.engines import redact_uri
+        from queryleaf.engines.uris import redact_uri
 
         raise BackendError(
             f"cannot use URI {redact_uri(uri)!r}: {error}",

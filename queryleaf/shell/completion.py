@@ -321,7 +321,7 @@ class ShellCompleter(Completer):
                 if name.lower().startswith(word.lower()):
                     yield from emit(name, "subscription")
         if "option" in hint.kinds:
-            from queryleaf.streams.options import OPTIONS
+            from queryleaf.subscriptions.options import OPTIONS
 
             for name, spec in OPTIONS.items():
                 if name.startswith(word.lower()):

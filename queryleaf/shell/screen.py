@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from queryleaf.errors import QueryLeafError
 from queryleaf.shell import output, render
-from queryleaf.shell.cli import Printer, format_error, table_settings
+from queryleaf.shell.printer import Printer, format_error, table_settings
 
 
 class OutputError(Exception):

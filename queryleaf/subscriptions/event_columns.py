@@ -4,7 +4,17 @@ event; logged rows store the columns as fields."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+
+from queryleaf.system_collections import (  # noqa: F401  (re-exported for the rooms above)
+    ACTIVE_STREAMS,
+    DEAD_LETTERS,
+    EVENT_LOG,
+    LEASES,
+    SUBSCRIPTIONS,
+    SYSTEM_COLLECTIONS,
+)
 
 # Column → path in a raw change event (None: not part of the event).
 LIVE_PATHS: dict[str, tuple[str, ...] | None] = {
@@ -45,11 +55,6 @@ BUSINESS_COLUMNS = (
     "interaction_type",
 )
 
-EVENT_LOG = "change_stream_events"
-DEAD_LETTERS = "dead_letter_events"
-SUBSCRIPTIONS = "event_subscriptions"
-ACTIVE_STREAMS = "active_change_streams"
-
 
 def live_path(column: str, constants: dict[str, Any] | None = None) -> tuple[str, ...] | None:
     """The event path a live column reads, or None when the column is a constant (NULL in
@@ -57,8 +62,7 @@ def live_path(column: str, constants: dict[str, Any] | None = None) -> tuple[str
     return LIVE_PATHS.get(column)
 
 
-LEASES = "event_subscription_leases"
-
-# queryleaf's own collections. A whole-database stream leaves them out: the runtime writes to
-# them for every event it handles, which would otherwise feed back into the stream.
-SYSTEM_COLLECTIONS = [SUBSCRIPTIONS, EVENT_LOG, DEAD_LETTERS, ACTIVE_STREAMS, LEASES]
+def utc_now() -> dt.datetime:
+    """Now, in UTC, at BSON's millisecond precision (the timestamps of the system collections)."""
+    now = dt.datetime.now(dt.UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)

@@ -11,13 +11,13 @@ from bson import json_util
 
 from queryleaf.errors import SemanticError
 from queryleaf.plan.plans import EXTENDED_JSON
-from queryleaf.streams.event_columns import SYSTEM_COLLECTIONS
-from queryleaf.streams.event_filter import (
+from queryleaf.subscriptions.event_columns import SYSTEM_COLLECTIONS
+from queryleaf.subscriptions.event_filter import (
     check_filter,
     full_document_paths,
     matched_operation_types,
 )
-from queryleaf.streams.options import EVENT_TYPES
+from queryleaf.subscriptions.options import EVENT_TYPES
 
 ALLOWED_STAGES = {
     "$match", "$project", "$addFields", "$set", "$unset", "$replaceRoot", "$replaceWith",
@@ -99,7 +99,7 @@ def compile_subscription(
             conditions.append(checked.query)
         warnings += _filter_warnings(checked.query, types)
     elif isinstance(event_filter, str):
-        from queryleaf.streams.sql_filter import sql_event_filter
+        from queryleaf.subscriptions.sql_filter import sql_event_filter
 
         query = sql_event_filter(event_filter, options, filter_offset)
         if query:

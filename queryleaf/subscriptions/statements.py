@@ -23,10 +23,9 @@ from queryleaf.parse.extensions import (
 )
 from queryleaf.plan.plans import EXTENDED_JSON, ExplainPlan
 from queryleaf.result import Result
-from queryleaf.streams.active_streams import utc_now
-from queryleaf.streams.compile_stream import StreamPlan, compile_subscription
-from queryleaf.streams.event_columns import SUBSCRIPTIONS
-from queryleaf.streams.options import OPTIONS, validate_options
+from queryleaf.subscriptions.compile_stream import StreamPlan, compile_subscription
+from queryleaf.subscriptions.event_columns import SUBSCRIPTIONS, utc_now
+from queryleaf.subscriptions.options import OPTIONS, validate_options
 
 STATUS_AFTER = {"START": "active", "RESUME": "active", "STOP": "stopped", "PAUSE": "paused"}
 SHOW_COLUMNS = [
@@ -128,7 +127,7 @@ def run_subscription_plan(plan: SubscriptionPlan, db: Any) -> Result:
             raise UnsupportedError(
                 "REPLAY DEAD_LETTER_EVENTS runs through a Connection (run_sql)", code="QL208"
             )
-        from queryleaf.streams.dead_letters import discard
+        from queryleaf.subscriptions.dead_letters import discard
 
         return discard(statement, db, plan)
     raise AssertionError(type(statement).__name__)

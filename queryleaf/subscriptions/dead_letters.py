@@ -14,7 +14,7 @@ from queryleaf.plan.filters import FilterCompiler, merge_and
 from queryleaf.plan.paths import dotted
 from queryleaf.plan.scope import Relation, Scope
 from queryleaf.result import Result
-from queryleaf.streams.event_columns import DEAD_LETTERS, SUBSCRIPTIONS
+from queryleaf.subscriptions.event_columns import DEAD_LETTERS, SUBSCRIPTIONS
 
 
 def dead_letter_filter(command: DeadLetterCommand, db: Any) -> dict[str, Any]:

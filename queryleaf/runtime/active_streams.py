@@ -4,7 +4,6 @@ carries a heartbeat; rows whose owner stopped beating drop out of the table func
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import socket
 import time
@@ -14,15 +13,9 @@ from typing import Any
 from bson import json_util
 
 from queryleaf.plan.plans import EXTENDED_JSON
-from queryleaf.streams.event_columns import ACTIVE_STREAMS
+from queryleaf.subscriptions.event_columns import ACTIVE_STREAMS, utc_now
 
 HEARTBEAT_SECONDS = 10.0  # well inside table_functions.HEARTBEAT_SECONDS
-
-
-def utc_now() -> dt.datetime:
-    """Now, in UTC, at BSON's millisecond precision."""
-    now = dt.datetime.now(dt.UTC)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class StreamRegistration:

@@ -24,8 +24,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from queryleaf.streams.active_streams import utc_now
-from queryleaf.streams.event_columns import LEASES, SUBSCRIPTIONS
+from queryleaf.subscriptions.event_columns import LEASES, SUBSCRIPTIONS, utc_now
 
 LEASE_SECONDS = 15.0  # how long a lease lasts without renewal
 RENEW_SECONDS = 5.0  # how often a holder renews its leases (and looks for expired ones)

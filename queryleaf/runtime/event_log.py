@@ -14,8 +14,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.errors import BulkWriteError
 
-from queryleaf.streams.active_streams import utc_now
-from queryleaf.streams.event_columns import BUSINESS_COLUMNS, EVENT_LOG
+from queryleaf.subscriptions.event_columns import BUSINESS_COLUMNS, EVENT_LOG, utc_now
 
 DUPLICATE_KEY = 11000
 

@@ -17,9 +17,9 @@ from queryleaf.plan import mql
 from queryleaf.plan.literals import Bindings, NotConstant, constant_value
 from queryleaf.plan.paths import label_of, reference_parts
 from queryleaf.plan.plans import OutputColumn
-from queryleaf.streams.compile_stream import StreamPlan
-from queryleaf.streams.event_columns import EVENT_COLUMNS, SYSTEM_COLLECTIONS
-from queryleaf.streams.sql_filter import LiveColumns, live_filter
+from queryleaf.subscriptions.compile_stream import StreamPlan
+from queryleaf.subscriptions.event_columns import EVENT_COLUMNS, SYSTEM_COLLECTIONS
+from queryleaf.subscriptions.sql_filter import LiveColumns, live_filter
 
 EMIT = re.compile(r"\bEMIT\s+CHANGES\b", re.IGNORECASE)
 
@@ -93,7 +93,7 @@ def plan_live(select: exp.Select, bindings: Bindings | None) -> LivePlan:
             hint="write SELECT ... FROM CHANGE_STREAM_EVENTS('coll') WHERE ... EMIT CHANGES",
             code="QL330",
         )
-    from queryleaf.streams.table_functions import _collections
+    from queryleaf.subscriptions.table_functions import _collections
 
     collections = _collections(source.this, bindings)
     qualifiers = {source.alias or "change_stream_events"}

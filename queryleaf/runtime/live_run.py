@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from queryleaf.execute.rows import read_path
-from queryleaf.streams.active_streams import StreamRegistration
-from queryleaf.streams.live import LivePlan
+from queryleaf.runtime.active_streams import StreamRegistration
+from queryleaf.subscriptions.live import LivePlan
 
 POLL_MS = 200
 

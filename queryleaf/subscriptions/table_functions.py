@@ -3,25 +3,20 @@ pipeline prefix, so it can be used like any table (WHERE, GROUP BY, JOIN)."""
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass, field
-from typing import Any
-
 from sqlglot import exp
 
 from queryleaf.errors import SemanticError
 from queryleaf.plan.literals import Bindings, NotConstant, constant_value
-from queryleaf.streams.event_columns import ACTIVE_STREAMS, DEAD_LETTERS, EVENT_LOG, SUBSCRIPTIONS
+from queryleaf.plan.table_sources import TableSource, register_table_functions
+from queryleaf.subscriptions.event_columns import (
+    ACTIVE_STREAMS,
+    DEAD_LETTERS,
+    EVENT_LOG,
+    SUBSCRIPTIONS,
+)
 
 # An open stream whose owner has not written a heartbeat for this long is gone.
 HEARTBEAT_SECONDS = 60
-
-
-@dataclass
-class TableSource:
-    collection: str
-    stages: list[dict[str, Any]] = field(default_factory=list)
-    watched: list[str] | None = None  # CHANGE_STREAM_EVENTS('a', 'b'): the collections named
 
 
 def _collections(node: exp.Anonymous, bindings: Bindings | None) -> list[str]:
@@ -92,25 +87,11 @@ def _active_change_streams(node: exp.Anonymous, bindings: Bindings | None) -> Ta
     return TableSource(ACTIVE_STREAMS, [{"$match": {"$expr": alive}}])
 
 
-TABLE_FUNCTIONS = {
-    "CHANGE_STREAM_EVENTS": _change_stream_events,
-    "EVENT_SUBSCRIPTIONS": _event_subscriptions,
-    "DEAD_LETTER_EVENTS": _dead_letter_events,
-    "ACTIVE_CHANGE_STREAMS": _active_change_streams,
-}
-
-
-def table_function(node: exp.Anonymous, bindings: Bindings | None) -> TableSource:
-    name = node.name.upper()
-    build = TABLE_FUNCTIONS.get(name)
-    if build is None:
-        close = difflib.get_close_matches(name, list(TABLE_FUNCTIONS), n=1)
-        raise SemanticError(
-            f"unknown table function {name}()",
-            node=node,
-            hint=f"did you mean {close[0]}()?"
-            if close
-            else "table functions: " + ", ".join(f"{n}()" for n in TABLE_FUNCTIONS),
-            code="QL302",
-        )
-    return build(node, bindings)
+register_table_functions(
+    {
+        "CHANGE_STREAM_EVENTS": _change_stream_events,
+        "EVENT_SUBSCRIPTIONS": _event_subscriptions,
+        "DEAD_LETTER_EVENTS": _dead_letter_events,
+        "ACTIVE_CHANGE_STREAMS": _active_change_streams,
+    }
+)

@@ -17,7 +17,7 @@ from typing import Any
 from mongomock_ng import helpers
 from mongomock_ng.filtering import filter_applies
 
-from queryleaf.streams.compile_stream import StreamPlan
+from queryleaf.subscriptions.compile_stream import StreamPlan
 
 COLLECTION_ENDINGS = ("drop", "rename")  # what ends a collection stream (then: invalidate)
 SHARED_OPERATORS = frozenset({

@@ -1,50 +1,34 @@
-"""One subscription's loop: read its events (from a shared stream or its own, resuming from
-the stored token) a window at a time, deliver them, dead-letter what exhausts its retries, and
-commit each window: its event-log rows, dead letters, counters and the resume token past it,
-in one round of writes. Idle polls persist the moving stream position."""
+"""One subscription's loop: open its events (from a shared stream or its own, resuming from
+the stored token), read them a window at a time and hand each window to WindowCommits
+(queryleaf.runtime.window_commits) to deliver and commit; handle stream errors, invalidation,
+redefinition and leases. Idle polls persist the moving stream position."""
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import threading
 import time
-import weakref
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from pymongo.errors import OperationFailure
 
-from queryleaf.streams.active_streams import StreamRegistration, utc_now
-from queryleaf.streams.compile_stream import StreamPlan, compile_subscription
-from queryleaf.streams.delivery import Outcome, dead_letter, deliver, ensure_ttl_index
-from queryleaf.streams.event_columns import SUBSCRIPTIONS
-from queryleaf.streams.event_log import (
-    clear_retrying,
-    ensure_log_ttl,
-    log_row,
-    mark_processing,
-    mark_retrying,
-    token_time,
-    write_rows,
-)
-from queryleaf.streams.event_routes import shareable
-from queryleaf.streams.event_sources import EventSource, PrivateSource, Read
-from queryleaf.streams.leases import Leases
-from queryleaf.streams.shared_streams import StreamHub
-from queryleaf.streams.subscriptions import stored_options
-from queryleaf.streams.targets import make_target
+from queryleaf.runtime.active_streams import StreamRegistration
+from queryleaf.runtime.event_routes import shareable
+from queryleaf.runtime.event_sources import EventSource, PrivateSource, Read
+from queryleaf.runtime.leases import Leases
+from queryleaf.runtime.shared_streams import StreamHub
+from queryleaf.runtime.targets import make_target
+from queryleaf.runtime.window_commits import LATENCY_WINDOW, SLOW_WINDOWS, Job, WindowCommits
+from queryleaf.subscriptions.compile_stream import StreamPlan, compile_subscription
+from queryleaf.subscriptions.event_columns import SUBSCRIPTIONS, utc_now
+from queryleaf.subscriptions.statements import stored_options
 
 POLL_MS = 100  # longest wait for an event before the loop checks whether it should stop
 IDLE_SAVE_SECONDS = 1.0  # idle polls persist the (moving) resume token at most this often
 REOPEN_SECONDS = 1.0  # first wait before reopening a stream that failed
 REOPEN_MAX_SECONDS = 30.0
-LATENCY_WINDOW = 1000  # deliveries the latency percentiles are computed over
-MAX_PARALLEL_DELIVERIES = 8  # without preserve_order: documents delivered at once
 STATUS_CHECK_SECONDS = 1.0  # how often a runner rereads its subscription's status
-PROCESSING_MARK_SECONDS = 0.25  # a window slower than this shows `processing` rows
 # Errors no reopen can fix: the subscription's status says so (never skipped silently).
 FATAL_CODES = {
     286: "history lost (the resume token is older than the oplog)",
@@ -55,7 +39,7 @@ FATAL_CODES = {
 }
 
 
-class SubscriptionRunner:
+class SubscriptionRunner(WindowCommits):
     """Runs one stored subscription until `stop()`; `run()` is the thread body."""
 
     def __init__(
@@ -319,210 +303,6 @@ class SubscriptionRunner:
             and self._opened_at == subscription.get("invalidated_at")
         )
 
-    def _handle(
-        self,
-        events: list[dict[str, Any]],
-        job: Job,
-    ) -> bool:
-        """Deliver a window of events and commit it: their log rows, dead letters and the
-        resume token past them in one round of writes. Only the run of settled events from
-        the window's start is committed; False when a stop cut it short (the rest is
-        delivered again by the next runner)."""
-        if not self._log_ttl_ready:
-            ensure_log_ttl(self.db, job.options["event_log_ttl_days"])
-            self._log_ttl_ready = True
-        self._inflight = (events, job, time.monotonic())
-        try:
-            results = self._deliver_window(events, job)
-            settled = 0
-            while settled < len(results) and results[settled] is not None:
-                settled += 1
-            if settled:
-                done = [result for result in results[:settled] if result is not None]
-                self._commit(events[:settled], done, job.subscription, job.options)
-        finally:
-            with self._writes:
-                self._inflight = None
-        return settled == len(events)
-
-    def mark_if_slow(self) -> None:
-        """Called by SLOW_WINDOWS: a window still being delivered PROCESSING_MARK_SECONDS
-        after it started shows its events as `processing` in the event log. Quick windows
-        (nearly all) never pay that write; their rows appear once, settled."""
-        current = self._inflight
-        if current is None or current is self._marked:
-            return
-        if time.monotonic() - current[2] < PROCESSING_MARK_SECONDS:
-            return
-        self._marked = current
-        events, job, _ = current
-        if job.options["event_log"] != "all":
-            return
-        with self._writes:
-            if self._inflight is current:  # not committed meanwhile
-                mark_processing(self.db, job.subscription, events)
-
-    def _deliver_window(
-        self,
-        events: list[dict[str, Any]],
-        job: Job,
-    ) -> list[Settled | None]:
-        """One result per event, None for those a stop left unsettled."""
-        if job.options["batch_processing"]:
-            # A window is at most batch_size events: it is the batch.
-            result = self._settle(events, job)
-            return [result] * len(events)
-        if job.options["preserve_order"] or len(events) == 1:
-            return self._settle_in_order(events, job)
-        # Events of one document stay in order; different documents run in parallel.
-        groups: dict[str, list[int]] = {}
-        for index, event in enumerate(events):
-            groups.setdefault(repr(event.get("documentKey")), []).append(index)
-        results: list[Settled | None] = [None] * len(events)
-
-        def run(indexes: list[int]) -> None:
-            own = [events[i] for i in indexes]
-            for i, result in zip(indexes, self._settle_in_order(own, job), strict=True):
-                results[i] = result
-
-        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_DELIVERIES, len(groups))) as pool:
-            list(pool.map(run, groups.values()))
-        return results
-
-    def _settle_in_order(
-        self,
-        events: list[dict[str, Any]],
-        job: Job,
-    ) -> list[Settled | None]:
-        """Events one after the other; a stop leaves the rest unsettled."""
-        results: list[Settled | None] = [None] * len(events)
-        for index, event in enumerate(events):
-            if self.stop_event.is_set():
-                break  # a stop takes effect after the delivery in flight, not the window
-            results[index] = self._settle([event], job)
-            if results[index] is None:
-                break
-        return results
-
-    def _settle(
-        self,
-        unit: list[dict[str, Any]],
-        job: Job,
-    ) -> Settled | None:
-        """Deliver one unit (an event or a batch) with retries: how it ended, or None when
-        stopped while waiting to retry. Rows of a failing unit show `retrying` meanwhile."""
-        started = utc_now()
-
-        def retrying(failed: Any) -> None:
-            with self._writes:
-                mark_retrying(
-                    self.db, job.subscription, unit, started, failed.attempts, failed.error or ""
-                )
-
-        outcome = deliver(job.target, unit, job.options, self.stop_event, on_retry=retrying)
-        if outcome.interrupted:
-            if outcome.attempts:
-                with self._writes:  # not retrying any more: the next runner delivers it
-                    clear_retrying(self.db, job.subscription, unit)
-            return None
-        if outcome.delivered:
-            status = "completed"
-        elif job.options["dead_letter_queue_enabled"]:
-            status = "dead_letter"
-        else:
-            status = "failed"  # given up without a dead-letter queue: skipped
-        return Settled(status, started, utc_now(), outcome)
-
-    def _commit(
-        self,
-        events: list[dict[str, Any]],
-        results: list[Settled],
-        subscription: dict[str, Any],
-        options: dict[str, Any],
-    ) -> None:
-        """Log rows and dead letters first, then the token: a crash in between delivers the
-        window again and rewrites the same rows (their ids are the events' tokens)."""
-        rows = []
-        letters = []
-        counts = {"completed": 0, "dead_letter": 0, "failed": 0}
-        retried = 0
-        units: set[int] = set()
-        errors = []
-        every_row = options["event_log"] == "all"
-        for event, result in zip(events, results, strict=True):
-            outcome = result.outcome
-            # With event_log = 'failures', an event that failed at least once keeps its row
-            # (it replaces the `retrying` one), even when a retry delivered it.
-            if every_row or result.status != "completed" or outcome.retries:
-                rows.append(
-                    log_row(
-                        subscription, event, result.status, result.started, result.finished,
-                        outcome.retries, outcome.error,
-                    )
-                )  # fmt: skip
-            counts[result.status] += 1
-            if result.status == "dead_letter":
-                letters.append((event, outcome))
-            if id(result) not in units:  # a batch's retries count once
-                units.add(id(result))
-                retried += outcome.retries
-                if outcome.error:
-                    errors.append(outcome.error)
-        increments = {
-            "events_received": len(events),
-            "events_delivered": counts["completed"],
-            "events_dead_lettered": counts["dead_letter"],
-            "events_skipped": counts["failed"],
-            "events_retried": retried,
-        }
-        last = events[-1]
-        update: dict[str, Any] = {
-            "resume_token": last["_id"],
-            "resume_token_timestamp": token_time(last) or utc_now(),
-            "last_event_at": last.get("wallTime") or utc_now(),
-        }
-        if errors:
-            update["last_error"] = errors[-1]
-        if counts["completed"]:
-            update.update(self._latencies(events, results))
-        with self._writes:
-            write_rows(self.db, rows)
-            if letters:
-                if not self._ttl_ready:
-                    ensure_ttl_index(self.db)
-                    self._ttl_ready = True
-                for event, outcome in letters:
-                    dead_letter(self.db, subscription, event, outcome)
-            committed = self._fenced(
-                {"$set": update, "$inc": {k: v for k, v in increments.items() if v}}
-            )
-        if committed:
-            self._saved_token = last["_id"]
-
-    def _latencies(self, events: list[dict[str, Any]], results: list[Settled]) -> dict[str, Any]:
-        """Commit-to-delivery latency percentiles over the last LATENCY_WINDOW deliveries,
-        shown by EVENT_SUBSCRIPTIONS()."""
-        for event, result in zip(events, results, strict=True):
-            committed = event.get("wallTime")
-            if result.status != "completed":
-                continue
-            if committed is not None:
-                if committed.tzinfo is None:
-                    committed = committed.replace(tzinfo=dt.UTC)
-                delay = (result.finished - committed).total_seconds() * 1000
-                self._latency.append(max(0.0, delay))
-        if not self._latency:
-            return {}
-        ordered = sorted(self._latency)
-
-        def percentile(p: float) -> float:
-            return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 3)
-
-        return {
-            "delivery_latency_p50_ms": percentile(0.50),
-            "delivery_latency_p99_ms": percentile(0.99),
-        }
-
     def _save_position(self, token: dict[str, Any] | None, force: bool = False) -> None:
         """Persist a position reached without events (idle polls, invalidates): at most once
         a second unless forced."""
@@ -556,60 +336,3 @@ class SubscriptionRunner:
         self.error = RuntimeError("lease lost: another owner runs this subscription")
         self.stop_event.set()
         return False
-
-
-class SlowWindows:
-    """One thread for the whole process that looks at every running runner's window twice
-    per PROCESSING_MARK_SECONDS (a thread per runner would wake the interpreter far more)."""
-
-    def __init__(self) -> None:
-        self._runners: weakref.WeakSet[SubscriptionRunner] = weakref.WeakSet()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def watch(self, runner: SubscriptionRunner) -> None:
-        with self._lock:
-            self._runners.add(runner)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="queryleaf-slow-windows", daemon=True
-                )
-                self._thread.start()
-
-    def forget(self, runner: SubscriptionRunner) -> None:
-        with self._lock:
-            self._runners.discard(runner)
-
-    def _run(self) -> None:
-        while True:
-            time.sleep(PROCESSING_MARK_SECONDS / 2)
-            with self._lock:
-                runners = list(self._runners)
-                if not runners:
-                    self._thread = None  # the next watch() starts another
-                    return
-            for runner in runners:
-                with contextlib.suppress(Exception):  # unreachable: the commit will say so
-                    runner.mark_if_slow()
-
-
-SLOW_WINDOWS = SlowWindows()
-
-
-@dataclass(frozen=True)
-class Job:
-    """What a runner's stream delivers with: the stored subscription, its options, its target."""
-
-    subscription: dict[str, Any]
-    options: dict[str, Any]
-    target: Any
-
-
-@dataclass(frozen=True, eq=False)
-class Settled:
-    """How one unit's delivery ended (shared by the events of a batch)."""
-
-    status: str  # completed, dead_letter or failed
-    started: dt.datetime
-    finished: dt.datetime
-    outcome: Outcome

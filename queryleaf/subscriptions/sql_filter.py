@@ -17,7 +17,7 @@ from queryleaf.plan.expressions import ExprCompiler
 from queryleaf.plan.filters import FilterCompiler
 from queryleaf.plan.literals import Bindings
 from queryleaf.plan.paths import dotted, reference_parts
-from queryleaf.streams.event_columns import EVENT_COLUMNS, LIVE_PATHS
+from queryleaf.subscriptions.event_columns import EVENT_COLUMNS, LIVE_PATHS
 
 # Live columns whose value is not a plain path of the event.
 COMPUTED: dict[str, Any] = {

@@ -10,9 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from queryleaf.streams.active_streams import utc_now
-from queryleaf.streams.event_columns import DEAD_LETTERS
-from queryleaf.streams.targets import Target
+from queryleaf.runtime.targets import Target
+from queryleaf.subscriptions.event_columns import DEAD_LETTERS, utc_now
 
 DEAD_LETTER_TTL_SECONDS = 30 * 24 * 3600
 

@@ -1,6 +1,6 @@
 """Shared change streams: the subscriptions one runtime runs on a database read one
 server-side change stream per fullDocument setting instead of one each, and the events are
-fanned out in-process (queryleaf.streams.event_routes decides who gets what).
+fanned out in-process (queryleaf.runtime.event_routes decides who gets what).
 
 Every member keeps its own position: `after`, the resume token of the last event routed to it
 (or the stream position it was last told about). The stream opens after the oldest member
@@ -25,10 +25,10 @@ from typing import Any
 from bson import json_util
 from pymongo.errors import OperationFailure
 
-from queryleaf.streams.active_streams import StreamRegistration
-from queryleaf.streams.compile_stream import StreamPlan
-from queryleaf.streams.event_routes import Route
-from queryleaf.streams.event_sources import Read
+from queryleaf.runtime.active_streams import StreamRegistration
+from queryleaf.runtime.event_routes import Route
+from queryleaf.runtime.event_sources import Read
+from queryleaf.subscriptions.compile_stream import StreamPlan
 
 POLL_MS = 100
 QUEUE_LIMIT = 10_000  # routed events a member may have waiting before it is detached

@@ -10,12 +10,12 @@ from typing import Any
 from queryleaf.errors import SemanticError
 from queryleaf.parse.extensions import DeadLetterCommand
 from queryleaf.result import Result
-from queryleaf.streams.dead_letters import dead_letter_filter
-from queryleaf.streams.delivery import deliver
-from queryleaf.streams.event_columns import DEAD_LETTERS, SUBSCRIPTIONS
-from queryleaf.streams.event_log import log_replayed
-from queryleaf.streams.subscriptions import stored_options
-from queryleaf.streams.targets import make_target
+from queryleaf.runtime.delivery import deliver
+from queryleaf.runtime.event_log import log_replayed
+from queryleaf.runtime.targets import make_target
+from queryleaf.subscriptions.dead_letters import dead_letter_filter
+from queryleaf.subscriptions.event_columns import DEAD_LETTERS, SUBSCRIPTIONS
+from queryleaf.subscriptions.statements import stored_options
 
 
 def replay(conn: Any, command: DeadLetterCommand, plan: Any) -> Result:

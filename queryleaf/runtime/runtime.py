@@ -3,7 +3,7 @@ SubscriptionRunner. `conn.runtime` is created on first use; START/RESUME EVENT_S
 start a subscription in it and STOP/PAUSE stop it.
 
 With `leases=True` (what `queryleaf worker` uses) a subscription runs only while this runtime
-holds its lease (queryleaf.streams.leases): a background thread renews the leases of the
+holds its lease (queryleaf.runtime.leases): a background thread renews the leases of the
 running subscriptions, stops a runner whose lease was taken by another owner, and keeps trying
 to take the leases of the wanted subscriptions that do not run here (so it takes over a
 subscription whose owner died once that lease expires)."""
@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from queryleaf.streams.event_columns import SUBSCRIPTIONS
-from queryleaf.streams.leases import LEASE_SECONDS, RENEW_SECONDS, Leases
-from queryleaf.streams.runner import SubscriptionRunner
-from queryleaf.streams.shared_streams import StreamHub
+from queryleaf.runtime.leases import LEASE_SECONDS, RENEW_SECONDS, Leases
+from queryleaf.runtime.runner import SubscriptionRunner
+from queryleaf.runtime.shared_streams import StreamHub
+from queryleaf.subscriptions.event_columns import SUBSCRIPTIONS
 
 JOIN_SECONDS = 30.0  # how long stop() waits for an in-flight delivery to finish
 READY_SECONDS = 10.0  # how long start() waits for a new runner's stream to open

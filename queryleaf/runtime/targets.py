@@ -15,7 +15,7 @@ from bson import json_util
 from bson.json_util import JSONMode, JSONOptions
 
 from queryleaf.errors import SemanticError
-from queryleaf.streams.timed_calls import CallTimeout, TimedCalls
+from queryleaf.runtime.timed_calls import CallTimeout, TimedCalls
 
 # Relaxed Extended JSON: numbers stay numbers, dates are {"$date": "..."}.
 EVENT_JSON = JSONOptions(json_mode=JSONMode.RELAXED, tz_aware=True)

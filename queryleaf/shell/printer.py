@@ -1,0 +1,121 @@
+"""Printing results and errors for the command line and the shell: the Printer (tables,
+csv, json, ndjson, command tags, live queries), the table settings a stream calls for, and
+the `FILE:line:col: [CODE] message` form of errors."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any, TextIO
+
+from queryleaf.shell import render
+
+
+class Printer:
+    """Writes each Result as it arrives, in one of render.FORMATS.
+
+    table: query results as tables followed by `(N rows)`, EXPLAIN as its pretty command
+    and notes, writes as psql-style tags (`INSERT 2`); a blank line between a table and
+    whatever is next to it. csv: one header-and-rows block per query result, blocks
+    separated by a blank line. json: one array per query result, each on its own line.
+    ndjson: one object per row. Writes print nothing in the last three."""
+
+    def __init__(
+        self,
+        fmt: str,
+        out: TextIO,
+        *,
+        width: int | None = None,
+        color: bool = False,
+        ascii_only: bool = False,
+    ) -> None:
+        self.format = fmt
+        self.out = out
+        self.width = width
+        self.color = color
+        self.ascii_only = ascii_only
+        self._written = False
+        self._last_was_block = False
+        self.timeout: float | None = None  # for live queries (EMIT CHANGES)
+
+    def result(self, result: Any) -> None:
+        if getattr(result, "live", None) is not None:
+            from queryleaf.shell.live_output import stream_live
+
+            if self._written:
+                self.out.write("\n")
+            stream_live(result, self.format, self.out, self.timeout)
+            self._written = self._last_was_block = True
+            return
+        has_rows = bool(result.is_query or result.columns)
+        if self.format != "table":
+            if has_rows:
+                text = render.RENDERERS[self.format](result.columns, result.rows)
+                self._emit(text, block=self.format == "csv")
+            return
+        if result.kind == "explain":
+            self._emit(render.render_explain(result.columns, result.rows), block=True)
+        elif has_rows:
+            table = render.render_table(
+                result.columns,
+                result.rows,
+                width=self.width,
+                color=self.color,
+                ascii_only=self.ascii_only,
+            )
+            self._emit(table + render.row_count(len(result.rows)) + "\n", block=True)
+        else:
+            self._emit(render.command_tag(result.tag, result.rowcount) + "\n", block=False)
+
+    def _emit(self, text: str, *, block: bool) -> None:
+        if not text:
+            return
+        if self._written and (block or self._last_was_block):
+            self.out.write("\n")
+        self.out.write(text)
+        self.out.flush()
+        self._written = True
+        self._last_was_block = block
+
+
+def table_settings(out: TextIO) -> dict[str, Any]:
+    """Width, colour and box characters for tables on `out`: a terminal gets its width and
+    colour (unless NO_COLOR is set or TERM=dumb); anything else gets no colour and
+    $COLUMNS or render.DEFAULT_WIDTH."""
+    tty = isatty(out)
+    if tty:
+        width = shutil.get_terminal_size((render.DEFAULT_WIDTH, 24)).columns
+    else:
+        width = _int_env("COLUMNS") or render.DEFAULT_WIDTH
+    color = tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("-", "")
+    return {"width": width, "color": color, "ascii_only": not encoding.startswith("utf")}
+
+
+def isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _int_env(name: str) -> int | None:
+    try:
+        value = int(os.environ.get(name, ""))
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+def format_error(error: Any, name: str) -> str:
+    """`FILE:line:col: [CODE] message`, then the caret excerpt and the hint, from a
+    QueryLeafError; `name` stands in when the error has no source of its own."""
+    where = error.source_name or name
+    if error.line is not None:
+        where = f"{where}:{error.line}:{error.column}"
+    lines = [f"{where}: [{error.code}] {error.message}"]
+    if error.excerpt:
+        lines.append(error.excerpt)
+    if error.hint:
+        lines.append(f"hint: {error.hint}")
+    return "\n".join(lines)
