@@ -190,12 +190,18 @@ class Connection:
 
 
 def connect(
-    uri: str | None = None, database: str = "queryleaf", *, dialect: str = "mysql"
+    uri: str | None = None,
+    database: str = "queryleaf",
+    *,
+    dialect: str = "mysql",
+    connect_timeout: float | None = None,
 ) -> Connection:
-    """Connect to MongoDB at `uri`, or to a fresh embedded engine when `uri` is None."""
+    """Connect to MongoDB at `uri`, or to a fresh embedded engine when `uri` is None. A
+    server that does not answer within `connect_timeout` seconds (default 2) fails the first
+    statement with QL603 "cannot reach MongoDB at host:port: reason"."""
     from queryleaf.engines import open_database
 
-    client, db, backend = open_database(uri, database)
+    client, db, backend = open_database(uri, database, connect_timeout)
     return Connection(db, client=client, backend=backend, owns_client=True, dialect=dialect)
 
 

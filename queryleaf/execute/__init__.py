@@ -39,6 +39,11 @@ def run_guarded(plan: Any, run: Any) -> Result:
     try:
         return run()
     except PyMongoError as error:
+        from queryleaf.engines.mongodb import unreachable_error
+
+        unreachable = unreachable_error(error)
+        if unreachable is not None:
+            raise unreachable from error
         raise ExecutionError(
             f"MongoDB refused the {plan.kind} command: {_describe(error)}",
             hint="run EXPLAIN on the statement to see the command",

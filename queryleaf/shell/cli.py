@@ -22,7 +22,13 @@ from typing import Any, TextIO
 from bson import json_util
 
 from queryleaf.shell import render
-from queryleaf.shell.printer import Printer, format_error, isatty, table_settings
+from queryleaf.shell.printer import (
+    BATCH_MAX_WIDTH,
+    Printer,
+    format_error,
+    isatty,
+    table_settings,
+)
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -128,6 +134,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="stop a live query (EMIT CHANGES) after this many seconds; without it a live "
         "query runs until its LIMIT or Ctrl-C",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how long to look for the MongoDB server of --uri before giving up (default: 2)",
+    )
+    parser.add_argument(
+        "--max-width",
+        type=int,
+        default=None,
+        metavar="CHARS",
+        help="cut table cells longer than this many characters, ending them with '…' "
+        f"(default: {BATCH_MAX_WIDTH}; 0 never cuts); csv, json and ndjson are never cut",
     )
     parser.add_argument("--version", action="version", version=f"{PROGRAM} {__version__}")
     return parser
@@ -259,7 +280,8 @@ def _run(args: argparse.Namespace, sources: list[Source], out: TextIO, err: Text
     from queryleaf.shell.safety import run_script
 
     params = dict(args.params) or None
-    printer = Printer(args.format, out, **table_settings(out))
+    max_width = BATCH_MAX_WIDTH if args.max_width is None else args.max_width
+    printer = Printer(args.format, out, **table_settings(out, batch=True), max_width=max_width)
     printer.timeout = args.timeout
     current = PROGRAM
 
@@ -267,7 +289,9 @@ def _run(args: argparse.Namespace, sources: list[Source], out: TextIO, err: Text
         return text.replace(args.uri, redact_uri(args.uri)) if args.uri else text
 
     try:
-        with connect(args.uri, args.db or DEFAULT_DATABASE) as conn:
+        with connect(
+            args.uri, args.db or DEFAULT_DATABASE, connect_timeout=args.connect_timeout
+        ) as conn:
             for source in sources:
                 current = source.name
                 for result in run_script(
@@ -281,7 +305,13 @@ def _run(args: argparse.Namespace, sources: list[Source], out: TextIO, err: Text
         print(clean(format_error(error, current)), file=err)
         return EXIT_ERROR
     except PyMongoError as error:
+        from queryleaf.engines.mongodb import unreachable_error
+
         out.flush()
+        unreachable = unreachable_error(error)
+        if unreachable is not None:
+            print(clean(format_error(unreachable, current)), file=err)
+            return EXIT_ERROR
         print(clean(f"{current}: MongoDB error: {_one_line(error)}"), file=err)
         return EXIT_ERROR
     except (KeyboardInterrupt, BrokenPipeError):

@@ -417,7 +417,7 @@ def main(args: argparse.Namespace) -> int:
     if args.format != "table":
         config.format = args.format
     try:
-        conn = connect(uri, database)
+        conn = connect(uri, database, connect_timeout=getattr(args, "connect_timeout", None))
     except QueryLeafError as error:
         print(f"queryleaf: {error}", file=sys.stderr)
         return 1
@@ -428,6 +428,10 @@ def main(args: argparse.Namespace) -> int:
             with Spinner(sys.stderr):  # a real server answers `hello` here, or times out
                 banner = repl.banner()
         except PyMongoError as error:
-            print(f"queryleaf: cannot use the database: {repl._clean(str(error))}", file=sys.stderr)
+            from queryleaf.engines.mongodb import unreachable_error
+
+            unreachable = unreachable_error(error)
+            text = str(unreachable) if unreachable else f"cannot use the database: {error}"
+            print(f"queryleaf: {repl._clean(text)}", file=sys.stderr)
             return 1
         return repl.run(banner)

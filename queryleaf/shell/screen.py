@@ -120,6 +120,12 @@ class Screen:
         where = f"{source_name}: " if source_name else ""
         first = (str(error).strip().splitlines() or [""])[0]
         if isinstance(error, PyMongoError):
+            from queryleaf.engines.mongodb import unreachable_error
+
+            unreachable = unreachable_error(error)
+            if unreachable is not None:
+                self.warn(f"{where}error: {unreachable}")
+                return
             self.warn(f"{where}MongoDB error: {type(error).__name__}: {first}")
             return
         self.warn(f"{where}internal error: {type(error).__name__}: {first}")
