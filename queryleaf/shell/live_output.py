@@ -20,6 +20,7 @@ def stream_live(
     out: TextIO,
     timeout: float | None = None,
     on_row: Callable[[int], None] | None = None,
+    before_row: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Write each row of a live result as it arrives; json prints one array at the end
     (it must be one document), the other formats stream. Returns the rows."""
@@ -29,6 +30,8 @@ def stream_live(
         out.write(render.render_csv(columns, []))
     for row in result.live(timeout):
         rows.append(row)
+        if before_row is not None:
+            before_row()
         if fmt == "table":
             out.write(row_line(columns, row) + "\n")
         elif fmt == "csv":

@@ -68,7 +68,9 @@ class Printer:
             table = self.rows_text(result.columns, result.rows)
             self._emit(table + render.row_count(len(result.rows)) + "\n", block=True)
         else:
-            self._emit(render.command_tag(result.tag, result.rowcount) + "\n", block=False)
+            notices = getattr(result, "notices", None) or []
+            lines = [render.command_tag(result.tag, result.rowcount), *notices]
+            self._emit("".join(line + "\n" for line in lines), block=False)
 
     def rows_text(self, columns: list[str], rows: list[dict[str, Any]]) -> str:
         """The rows as a table, or vertically when the table would not fit the width."""

@@ -105,6 +105,7 @@ class Repl:
         self.screen = Screen(self.out, self.err, self.settings, self._clean)
         self._next_input = ""
         self._last_query = ""
+        self._noted_embedded = False  # the embedded engine's live-query note, once
         self._databases: dict[str, Any] = {}
         style, warning = highlight.style(config.color_scheme)
         if warning:
@@ -234,22 +235,30 @@ class Repl:
 
     def _stream(self, result: Any) -> None:
         """A live query: rows print as events arrive, until LIMIT or Ctrl-C (which ends the
-        query, not the shell); the status line shows events seen and the rate."""
+        query, not the shell); the status line (queryleaf.shell.live_status) says what it
+        waits for from the first moment, then counts the events and their rate."""
         from queryleaf.shell.live_output import stream_live
+        from queryleaf.shell.live_status import LiveStatus, embedded_note, watched_text
+        from queryleaf.shell.printer import isatty
 
-        started = time.perf_counter()
-
-        def status(count: int) -> None:
-            elapsed = max(time.perf_counter() - started, 1e-9)
-            self.err.write(f"\r{count} events, {count / elapsed:.1f}/s, {elapsed:.1f} s ")
-            self.err.flush()
-
+        if getattr(self.conn, "backend", "") == "embedded" and not self._noted_embedded:
+            self._noted_embedded = True
+            self.warn(embedded_note())
+        status = LiveStatus(self.err, watched_text(result), isatty(self.err))
+        status.show()
         try:
-            stream_live(result, self.settings.format, self.out, on_row=status)
+            stream_live(
+                result,
+                self.settings.format,
+                self.out,
+                on_row=status.after_row,
+                before_row=status.before_row,
+            )
         except KeyboardInterrupt:
+            status.end()
             self.warn("live query stopped")
-        finally:
-            self.err.write("\n")
+        else:
+            status.end()
         result.live = None
 
     def _missing_collections(self, statement: str) -> list[str]:

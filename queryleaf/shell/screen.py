@@ -61,6 +61,7 @@ class Screen:
         else:
             self.emit(rendered.body)
         lines = [status] if status else []
+        lines.extend(getattr(result, "notices", None) or [])
         if self.settings.timing:
             lines.append(output.format_elapsed(elapsed))
         self.out.write("".join(line + "\n" for line in lines))
