@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.application import get_app
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.filters import Condition, completion_is_selected
 from prompt_toolkit.formatted_text import FormattedText
@@ -129,7 +130,7 @@ class Repl:
             history=history if history is not None else self._history(),
             auto_suggest=AutoSuggestFromHistory(),
             enable_history_search=False,  # Up walks history; Ctrl-R searches it
-            key_bindings=_key_bindings(),
+            key_bindings=_key_bindings(lambda text: self._complete(text)),
             input=input,
             output=output,
             color_depth=None,
@@ -401,13 +402,21 @@ def _explained(text: str) -> str:
     )
 
 
-def _key_bindings() -> KeyBindings:
+def _key_bindings(complete: Any) -> KeyBindings:
     bindings = KeyBindings()
 
     @bindings.add("enter", filter=completion_is_selected)
     def _close_menu(event: KeyPressEvent) -> None:
         # Enter takes the highlighted completion instead of running the statement (pgcli).
         event.current_buffer.complete_state = None
+
+    unfinished = Condition(lambda: not complete(get_app().current_buffer.text))
+
+    @bindings.add("enter", filter=~completion_is_selected & unfinished)
+    def _new_line(event: KeyPressEvent) -> None:
+        # A new line of an unfinished statement starts at the margin: prompt-toolkit would
+        # copy the line's indentation, and typed or pasted indentation then piles up.
+        event.current_buffer.newline(copy_margin=False)
 
     return bindings
 
