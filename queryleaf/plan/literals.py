@@ -33,6 +33,7 @@ class Bindings:
         def where(rank: int) -> int | None:
             """Where the rank-th placeholder (in text order) is written: the caret's place."""
             return offsets[rank] if len(offsets) == len(placeholders) else None
+
         if params is None:
             raise ParameterError(
                 "the statement has placeholders but no parameters were given",
