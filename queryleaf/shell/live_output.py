@@ -23,7 +23,9 @@ def stream_live(
     before_row: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Write each row of a live result as it arrives; json prints one array at the end
-    (it must be one document), the other formats stream. Returns the rows."""
+    (it must be one document), the other formats stream. `before_row` is called before
+    anything is written (a status line makes room), `on_row` after each row. Returns the
+    rows."""
     columns = list(result.columns)
     rows: list[dict[str, Any]] = []
     if fmt == "csv":
@@ -41,6 +43,8 @@ def stream_live(
         out.flush()
         if on_row is not None:
             on_row(len(rows))
+    if before_row is not None:
+        before_row()  # the closing lines take the status line's place too
     if fmt == "json":
         out.write(render.render_json(columns, rows))
     elif fmt == "table":

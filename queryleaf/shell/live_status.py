@@ -78,7 +78,10 @@ class LiveStatus:
             self.show()
 
     def end(self) -> None:
+        """The status line's last state: `live query on orders ended: 2 events in 1.3 s`."""
         if self.terminal:
             self.err.write(CLEAR_LINE)
-        self.err.write(f"{self.text().rsplit(' · ', 1)[0]} · stopped\n")
+        events = "1 event" if self.count == 1 else f"{self.count} events"
+        elapsed = time.perf_counter() - self.started
+        self.err.write(f"live query on {self.watching} ended: {events} in {elapsed:.1f} s\n")
         self.err.flush()
