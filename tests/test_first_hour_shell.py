@@ -95,6 +95,12 @@ def test_create_says_not_started_and_list_shows_running(conn):
     assert second == ("true", f"{socket.gethostname()}:{os.getpid()}")
 
 
+def test_a_table_function_is_not_taken_for_a_missing_collection(conn):
+    result = session(conn, "SELECT name FROM EVENT_SUBSCRIPTIONS();\nSELECT a FROM nothere;\n\\q\n")
+    assert "EVENT_SUBSCRIPTIONS" not in result.err
+    assert "there is no collection nothere" in result.err
+
+
 # --- guards ----------------------------------------------------------------------------------
 
 

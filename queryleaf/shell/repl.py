@@ -266,8 +266,14 @@ class Repl:
         """MongoDB reads a missing collection as an empty one, so a typo in FROM gives no
         rows (or a count of 0) silently; say so. The cache answers first, so the database
         is asked only about names it has not seen."""
+        from queryleaf.plan.table_sources import TABLE_FUNCTIONS
+
         names = dict.fromkeys(name for name, _ in tables_in_scope(code_tokens(statement)))
-        unseen = [name for name in names if name not in self.cache.collections()]
+        unseen = [
+            name
+            for name in names
+            if name not in self.cache.collections() and name.upper() not in TABLE_FUNCTIONS
+        ]
         if not unseen:
             return []
         db = self.conn.db
