@@ -1,7 +1,7 @@
 """The command blocks of README.md and docs/*.md, read so that tests/test_doc_blocks.py can
 run each one as written.
 
-A command block is a fenced block tagged `sh`, `console` or `python`:
+A command block is a fenced block tagged `sh`, `console`, `python` or `sql`:
 
 - `sh`: every line is a command run with bash from the repository root (a `make TARGET`
   line is checked with `make -n TARGET`: `make test` would run the suite inside itself and
@@ -10,12 +10,15 @@ A command block is a fenced block tagged `sh`, `console` or `python`:
   the other lines are the output they must print. A transcript of the interactive shell
   (`queryleaf> ...` and `-> ...` lines) is typed into a real shell instead.
 - `python`: the block runs as a script in an empty directory and must exit 0.
+- `sql`: the block runs as a script on a fresh embedded engine (`queryleaf --timeout 2 -`,
+  so a live query ends) and must exit 0.
 
 `queryleaf` is on the PATH for all of them, as after `. .venv/bin/activate`.
 
 A block that cannot run unattended says so on the line before its fence, with a reason:
 
     <!-- doc-test: skip needs a MongoDB server -->
+    <!-- doc-test: skip a syntax summary, not statements -->
 
 and a block that needs a part of queryleaf that is not built yet names the module; it runs
 as soon as that module exists:
@@ -30,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LANGUAGES = {"sh", "console", "python"}
+LANGUAGES = {"sh", "console", "python", "sql"}
 MARKER = re.compile(r"^<!--\s*doc-test:\s*(skip|needs)\s+(.*?)\s*-->$")
 FENCE = re.compile(r"^```(\w*)\s*$")
 PROMPT = "queryleaf> "

@@ -73,7 +73,7 @@ def _run(args: list[str], cwd: Path, env: dict[str, str], stdin: str | None = No
 def test_the_blocks_are_found_and_the_skipped_ones_say_why():
     files = {block.path for block in BLOCKS}
     assert {"README.md", "docs/cli.md", "docs/shell.md"} <= files
-    assert {block.language for block in BLOCKS} == {"sh", "console", "python"}
+    assert {block.language for block in BLOCKS} == {"sh", "console", "python", "sql"}
     skipped = [block for block in BLOCKS if block.marker == "skip"]
     assert all(len(block.argument) > 10 for block in skipped), skipped
     assert len(skipped) <= MOST_SKIPPED, [block.id for block in skipped]
@@ -105,6 +105,16 @@ def test_python_block(block, env, tmp_path):
     script.write_text(block.text, encoding="utf-8")
     done = _run([sys.executable, str(script)], tmp_path, env)
     assert done.returncode == 0, f"{block.id}\n{done.stdout}"
+
+
+@pytest.mark.parametrize(
+    "block", [b for b in BLOCKS if b.language == "sql"], ids=lambda block: block.id
+)
+def test_sql_block(block, env, tmp_path):
+    _runnable(block)
+    done = _run(["queryleaf", "--timeout", "2", "-"], tmp_path, env, stdin=block.text)
+    assert done.returncode == 0, f"{block.id}\n{done.stdout}"
+    assert "error" not in done.stdout.lower(), f"{block.id}\n{done.stdout}"
 
 
 @pytest.mark.parametrize(
