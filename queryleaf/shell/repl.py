@@ -449,7 +449,8 @@ def main(args: argparse.Namespace) -> int:
         params = dict(args.params) or None
         repl = Repl(conn, config, uri=uri, read_only=args.read_only, params=params)
         try:
-            with Spinner(sys.stderr):  # a real server answers `hello` here, or times out
+            # A real server answers `hello` here, or is not reached within --connect-timeout.
+            with Spinner(sys.stderr, label="connecting" if uri else "running"):
                 banner = repl.banner()
         except PyMongoError as error:
             from queryleaf.engines.mongodb import unreachable_error
