@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-sql demo-basics test test-clients lint format bench clean
+.PHONY: demo demo-sql demo-basics shell test test-clients lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ demo-sql: $(STAMP)
 # SQL basics: queries, joins, grouping and writes on a small shop.
 demo-basics: $(STAMP)
 	$(BIN)/queryleaf examples/demo.sql
+
+# The interactive shell on a fresh embedded engine (ARGS="--uri mongodb://..." for a server).
+shell: $(STAMP)
+	@$(BIN)/queryleaf $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

@@ -11,7 +11,7 @@ from queryleaf.errors import QueryLeafError, node_offset
 from queryleaf.parse import parse_sql
 from queryleaf.parse.extensions import is_extension, parse_extension
 from queryleaf.plan import ExplainPlan, Plan, plan_statement
-from queryleaf.streams.live import find_emit_changes
+from queryleaf.subscriptions.live import find_emit_changes
 
 EXPLAIN = re.compile(r"^\s*EXPLAIN\b\s*", re.IGNORECASE)
 
@@ -56,7 +56,7 @@ def _shift(error: QueryLeafError, amount: int) -> None:
 
 @lru_cache(maxsize=256)
 def _plan_extension(text: str) -> Any:
-    from queryleaf.streams.subscriptions import plan_extension
+    from queryleaf.subscriptions.statements import plan_extension
 
     return plan_extension(parse_extension(text), text)
 
@@ -67,7 +67,7 @@ def _plan_live(text: str, emit: tuple[int, int], dialect: str, params: Any) -> A
 
     from queryleaf.errors import SemanticError
     from queryleaf.plan.literals import Bindings
-    from queryleaf.streams.live import plan_live
+    from queryleaf.subscriptions.live import plan_live
 
     start, end = emit
     blanked = text[:start] + " " * (end - start) + text[end:]

@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 
 from queryleaf.connection import Connection
+from queryleaf.runtime.leases import Leases
+from queryleaf.runtime.metrics import serve_metrics
+from queryleaf.runtime.runtime import Runtime
+from queryleaf.runtime.worker import Worker
 from queryleaf.shell import cli
-from queryleaf.shell.worker import Worker, serve_metrics
-from queryleaf.streams.leases import Leases
-from queryleaf.streams.runtime import Runtime
 from tests.test_runtime import subscription
 from tests.test_runtime import wait_for as wait_until
 
@@ -197,7 +198,7 @@ def test_cli_dispatches_worker(capsys) -> None:
 
 
 def test_handlers_given_on_the_command_line(capsys) -> None:
-    from queryleaf.shell.worker import load_handler, main
+    from queryleaf.shell.worker_command import load_handler, main
 
     assert load_handler("fmt=json:dumps") == ("fmt", json.dumps)
     assert load_handler("p=os.path:join")[1] is os.path.join

@@ -17,7 +17,8 @@ from queryleaf.connection import Connection
 from queryleaf.errors import QueryLeafError
 from queryleaf.parse import split_statements
 from queryleaf.pgwire import describe, types
-from queryleaf.pgwire.session import Cancelled, Outcome, PgError
+from queryleaf.pgwire.outcome import Cancelled, Outcome, PgError
+from queryleaf.pgwire.read_only import refuse_write
 from queryleaf.pgwire.sqltext import dollar_params, leading_words, params_mapping
 from queryleaf.pgwire.transactions import TransactionState
 from queryleaf.plan.ddl import DDLPlan
@@ -174,7 +175,7 @@ class QueryBackend:
             if isinstance(plan, DDLPlan):
                 return [(c.label, types.TEXT) for c in plan.columns or []] or None
             if getattr(plan, "kind", "") == "subscription" and first == "SHOW":
-                from queryleaf.streams.subscriptions import SHOW_COLUMNS
+                from queryleaf.subscriptions.statements import SHOW_COLUMNS
 
                 return [(name, types.TEXT) for name in SHOW_COLUMNS]
             if getattr(plan, "kind", "") == "live":
@@ -220,13 +221,10 @@ class QueryBackend:
         bound = params_mapping(params) if params else None
         if count and not params:
             raise PgError("42P02", f"there is no parameter ${count}")
+        conn = self.mysql_conn if words[:2] == ["SHOW", "TABLES"] else self.conn
         if self.shared.read_only:
-            from queryleaf.shell.safety import run_script
-
-            results = run_script(self.conn, rewritten, bound, read_only=True)
-        else:
-            conn = self.mysql_conn if words[:2] == ["SHOW", "TABLES"] else self.conn
-            results = conn.execute_script(rewritten, bound)
+            refuse_write(rewritten, conn.dialect, bound)
+        results = conn.execute_script(rewritten, bound)
         with self.shared.lock:
             result = next(iter(results))
             if first in _WRITES or result.kind in ("insert", "update", "delete"):
@@ -261,7 +259,7 @@ class QueryBackend:
         """A live query streams rows as events commit, until LIMIT, the server's live
         timeout, or a CancelRequest (checked at every poll, so an idle stream stops too)."""
         from queryleaf.execute.rows import read_path
-        from queryleaf.streams.active_streams import StreamRegistration
+        from queryleaf.runtime.active_streams import StreamRegistration
 
         plan: Any = result.plan
         session = self.session

@@ -16,7 +16,7 @@ from sqlglot.errors import ParseError as SqlglotParseError
 from queryleaf.errors import ParseError, UnsupportedError
 from queryleaf.pgwire import catalog_rewrite, types
 from queryleaf.pgwire.catalog_tables import EMPTY, TABLES, build, relation_oid
-from queryleaf.pgwire.session import Outcome
+from queryleaf.pgwire.outcome import Outcome
 from queryleaf.pgwire.sqltext import scan_code
 
 REFRESH_SECONDS = 1.0

@@ -18,7 +18,7 @@ from typing import Any
 from bson import json_util
 
 from queryleaf.pgwire import codec
-from queryleaf.pgwire.session import PgError
+from queryleaf.pgwire.outcome import PgError
 from queryleaf.plan.plans import EXTENDED_JSON
 
 PAYLOAD_LIMIT = 8000
@@ -89,9 +89,9 @@ class ListenHub:
             reader.sessions.add(session)
 
     def _open(self, channel: str, conn: Any) -> Any:
-        from queryleaf.streams.compile_stream import compile_subscription
-        from queryleaf.streams.event_columns import SUBSCRIPTIONS
-        from queryleaf.streams.subscriptions import stored_options
+        from queryleaf.subscriptions.compile_stream import compile_subscription
+        from queryleaf.subscriptions.statements import stored_options
+        from queryleaf.system_collections import SUBSCRIPTIONS
 
         db = conn.db
         with self.shared.lock:

@@ -58,7 +58,7 @@ class PgServer:
             raise BackendError(
                 f"refusing to serve {host} without authentication",
                 hint="give users with --pg-user NAME:PASSWORD (SCRAM-SHA-256), or bind 127.0.0.1",
-                code="QL603",
+                code="QL604",
             )
         self.host = host
         self.port = port

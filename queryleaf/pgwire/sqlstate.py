@@ -50,6 +50,7 @@ SQLSTATES = {
     "QL501": "XX000",
     "QL601": "08001",
     "QL602": "08001",
+    "QL603": "08001",  # cannot reach MongoDB
     "QL701": "25006",  # read_only_sql_transaction
 }
 FAMILIES = {"1": "42601", "2": "0A000", "3": "42000", "4": "22023", "5": "XX000", "6": "08000"}

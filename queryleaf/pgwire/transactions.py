@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from queryleaf.pgwire.session import Outcome, PgError
+from queryleaf.pgwire.outcome import Outcome, PgError
 
 NO_TRANSACTIONS = (
     "queryleaf runs without transactions: each statement is applied when it runs; "

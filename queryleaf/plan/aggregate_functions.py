@@ -12,22 +12,12 @@ from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
 from queryleaf.plan import mql
+from queryleaf.plan.aggregate_calls import LIBRARY_CLASSES, LIBRARY_NAMES, contains_aggregate
+from queryleaf.plan.function_registry import as_string
 from queryleaf.plan.literals import NotConstant, constant_value
 
 if TYPE_CHECKING:
     from queryleaf.plan.aggregates import Grouping
-
-
-def as_string(value: Any) -> Any:
-    from queryleaf.plan.functions import _as_string
-
-    return _as_string(value)
-
-
-def contains_aggregate(node: exp.Expression) -> bool:
-    from queryleaf.plan.expressions import contains_aggregate as contains
-
-    return contains(node)
 
 
 Builder = Callable[["Grouping", exp.Expression], Any]
@@ -278,10 +268,8 @@ BY_NAME.update(
 )
 
 
-def is_library_aggregate(node: exp.Expression) -> bool:
-    if type(node) in BY_CLASS:
-        return True
-    return isinstance(node, exp.Anonymous) and node.name.upper() in BY_NAME
+# aggregate_calls names the library's aggregates for the expression compiler.
+assert set(BY_CLASS) == LIBRARY_CLASSES and set(BY_NAME) == LIBRARY_NAMES
 
 
 def library_aggregate(grouping: Grouping, node: exp.Expression) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlglot import exp
 
 from queryleaf.errors import SemanticError
-from queryleaf.plan.ddl import NO_DOCUMENTS_COLLECTION, DDLPlan, object_name, unsupported
+from queryleaf.plan.ddl_plan import NO_DOCUMENTS_COLLECTION, DDLPlan, object_name, unsupported
 from queryleaf.plan.plans import OutputColumn
 
 SAMPLE_SIZE = 1000

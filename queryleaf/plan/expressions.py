@@ -16,6 +16,8 @@ from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
 from queryleaf.plan import mql
+from queryleaf.plan.aggregate_calls import is_aggregate
+from queryleaf.plan.functions import translate_function
 from queryleaf.plan.literals import Bindings, NotConstant, constant_value, is_object_id_text
 from queryleaf.plan.paths import reference_parts
 
@@ -34,7 +36,6 @@ COMPARISONS: dict[type, str] = {
 NEGATED = {"$eq": "$ne", "$ne": "$eq", "$gt": "$lte", "$gte": "$lt", "$lt": "$gte", "$lte": "$gt"}
 FLIPPED = {"$eq": "$eq", "$ne": "$ne", "$gt": "$lt", "$gte": "$lte", "$lt": "$gt", "$lte": "$gte"}
 
-AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max)
 
 PREDICATES = (
     exp.And,
@@ -124,8 +125,6 @@ class ExprCompiler:
             return self.aggregate(node)
         if isinstance(node, (*PREDICATES, exp.Boolean)):
             return self._predicate_value(node)
-        from queryleaf.plan.functions import translate_function
-
         return translate_function(self, node)
 
     def _predicate_value(self, node: exp.Expression) -> Any:
@@ -411,32 +410,6 @@ def _constant(node: exp.Expression, bindings: Bindings | None) -> Any:
         return constant_value(node, bindings)
     except NotConstant:
         return NotConstant
-
-
-def is_aggregate(node: exp.Expression) -> bool:
-    """A group aggregate: the built-in ones and those of the aggregate function library."""
-    if isinstance(node, AGGREGATES):
-        return True
-    from queryleaf.plan.aggregate_functions import is_library_aggregate
-
-    return is_library_aggregate(node)
-
-
-def contains_aggregate(node: exp.Expression) -> bool:
-    """True when `node` holds a group aggregate. The function of a window (SUM(x) OVER ...)
-    is not one, but its arguments, PARTITION BY and ORDER BY may hold some."""
-    if isinstance(node, exp.Window):
-        function = node.this
-        parts = [*function.iter_expressions()] if function is not None else []
-        parts += [p for p in node.args.get("partition_by") or []]
-        if node.args.get("order") is not None:
-            parts.append(node.args["order"])
-        return any(contains_aggregate(p) for p in parts)
-    if is_aggregate(node):
-        return True
-    if isinstance(node, exp.Subquery | exp.Select):
-        return False
-    return any(contains_aggregate(child) for child in node.iter_expressions())
 
 
 def contains_window(node: exp.Expression) -> bool:

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
-from queryleaf.plan import functions, mql
+from queryleaf.plan import function_registry as registry
+from queryleaf.plan import mql
 from queryleaf.plan.literals import NotConstant, constant_value
 
 if TYPE_CHECKING:
@@ -378,7 +379,7 @@ def _json_keys(compiler: ExprCompiler, node: exp.Expression) -> Any:
     return _let("qk", value, {"$cond": [_is_object("$$qk"), keys, None]})
 
 
-functions.TYPED.update(
+registry.TYPED.update(
     {
         exp.JSONObject: _json_object,
         exp.JSONExtract: json_extract,
@@ -387,14 +388,14 @@ functions.TYPED.update(
         exp.Lambda: _arrow,
     }
 )
-functions.ANONYMOUS.update(
+registry.ANONYMOUS.update(
     {
         "JSON_ARRAY": _json_array,
         "JSON_UNQUOTE": _json_unquote,
         "JSON_LENGTH": _json_length,
     }
 )
-functions.KNOWN_NAMES.update(
+registry.KNOWN_NAMES.update(
     {"JSON_OBJECT", "JSON_ARRAY", "JSON_EXTRACT", "JSON_UNQUOTE", "JSON_LENGTH", "JSON_KEYS",
      # the aggregates of queryleaf/plan/aggregate_functions.py, for "did you mean" hints
      "GROUP_CONCAT", "STRING_AGG", "JSON_ARRAYAGG", "ARRAY_AGG", "JSON_AGG", "JSON_OBJECTAGG",

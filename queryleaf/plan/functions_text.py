@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
-from queryleaf.plan import functions, mql
+from queryleaf.plan import function_registry as registry
+from queryleaf.plan import mql
 
 if TYPE_CHECKING:
     from queryleaf.plan.expressions import ExprCompiler
 
-as_string = functions._as_string
+as_string = registry.as_string
 
 # Characters 1-127 in code order: a character's index in this string is its code less 1.
 _ASCII_TABLE = "".join(chr(code) for code in range(1, 128))
@@ -176,7 +177,7 @@ def _rand(compiler: ExprCompiler, node: exp.Expression) -> Any:
     )
 
 
-functions.TYPED.update(
+registry.TYPED.update(
     {
         exp.Pad: _pad,
         exp.StrPosition: _position,
@@ -189,8 +190,8 @@ functions.TYPED.update(
         exp.Rand: _rand,
     }
 )
-functions.ANONYMOUS.update({"STRCMP": _strcmp})
-functions.KNOWN_NAMES.update(
+registry.ANONYMOUS.update({"STRCMP": _strcmp})
+registry.KNOWN_NAMES.update(
     {
         "LPAD", "RPAD", "POSITION", "LOCATE", "INSTR", "STRPOS", "REVERSE", "REPEAT", "SPACE",
         "ASCII", "STRCMP", "SUBSTRING_INDEX", "PI", "LOG2", "CHARACTER_LENGTH",

@@ -28,21 +28,27 @@ class Bindings:
         placeholders = placeholders_in_text_order(statement, text)
         if not placeholders:
             return
+        offsets = placeholder_offsets(text)
+
+        def where(rank: int) -> int | None:
+            """Where the rank-th placeholder (in text order) is written: the caret's place."""
+            return offsets[rank] if len(offsets) == len(placeholders) else None
+
         if params is None:
             raise ParameterError(
                 "the statement has placeholders but no parameters were given",
-                node=placeholders[0],
+                offset=where(0),
                 hint="pass params=... to run_sql, or --param name=value on the command line",
                 code="QL401",
             )
         position = 0
-        for node in placeholders:
+        for rank, node in enumerate(placeholders):
             name = node.name
             if name and name != "?" and not name.isdigit():
                 if not isinstance(params, Mapping) or name not in params:
                     raise ParameterError(
                         f"no value for parameter :{name}",
-                        node=node,
+                        offset=where(rank),
                         hint=f"pass params={{'{name}': ...}}",
                         code="QL402",
                     )
@@ -51,14 +57,14 @@ class Bindings:
                 if isinstance(params, Mapping):
                     raise ParameterError(
                         "positional '?' placeholders need a list of values, not a mapping",
-                        node=node,
+                        offset=where(rank),
                         hint="pass params=[...] in placeholder order",
                         code="QL403",
                     )
                 if position >= len(params):
                     raise ParameterError(
                         f"placeholder {position + 1} has no value ({len(params)} given)",
-                        node=node,
+                        offset=where(rank),
                         hint="pass one value per '?'",
                         code="QL402",
                     )
@@ -78,6 +84,31 @@ _CLAUSE_RANK = {
     "group": 5, "having": 6, "qualify": 7, "windows": 7, "order": 8, "limit": 9, "offset": 10,
 }  # fmt: skip
 _LIMIT_OFFSET_FIRST = re.compile(r"\bLIMIT\s+\?\s*,\s*\?", re.IGNORECASE)
+
+
+def placeholder_offsets(text: str) -> list[int]:
+    """The offsets of the `?` and `:name` placeholders of `text`, outside strings and
+    comments, in the order they are written."""
+    if not text or ("?" not in text and ":" not in text):
+        return []
+    from sqlglot.dialects.mysql import MySQL
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = MySQL().tokenize(text)
+    except Exception:  # the parser already accepted it; without tokens, no better caret
+        return []
+    offsets = []
+    for index, token in enumerate(tokens):
+        if token.token_type == TokenType.PLACEHOLDER or (
+            token.token_type == TokenType.COLON
+            and index + 1 < len(tokens)
+            and tokens[index + 1].start == token.end + 1
+            and tokens[index + 1].token_type in (TokenType.VAR, TokenType.NUMBER)
+            and (index == 0 or tokens[index - 1].token_type != TokenType.COLON)
+        ):
+            offsets.append(token.start)
+    return offsets
 
 
 def placeholders_in_text_order(statement: exp.Expression, text: str) -> list[exp.Placeholder]:

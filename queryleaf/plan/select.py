@@ -8,9 +8,10 @@ from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
 from queryleaf.plan import mql
+from queryleaf.plan.aggregate_calls import contains_aggregate
 from queryleaf.plan.aggregates import Grouping
 from queryleaf.plan.context import QueryContext, QueryPipeline
-from queryleaf.plan.expressions import ExprCompiler, contains_aggregate
+from queryleaf.plan.expressions import ExprCompiler
 from queryleaf.plan.filters import FilterCompiler
 from queryleaf.plan.joins import join_kind, lookup_stages, on_conjuncts
 from queryleaf.plan.paths import dotted, reference_parts
