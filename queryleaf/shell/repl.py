@@ -258,6 +258,9 @@ class Repl:
         except KeyboardInterrupt:
             status.end()
             self.warn("live query stopped")
+        except BaseException:
+            status.before_row()  # erased: the error is printed on a line of its own
+            raise
         else:
             status.end()
         result.live = None
