@@ -90,8 +90,10 @@ class Connection:
             except QueryLeafError as error:
                 error.locate(sql, statement.offset, source_name)
                 raise
-            if result.live is not None:
-                start = None  # the statements after this live query belong to the next one
+            if result.live is not None or getattr(plan, "action", None) == "drop_table":
+                # The statements after a live query belong to the next one; a stream started
+                # before a DROP TABLE would end at its invalidate: start after it instead.
+                start = None
             self._control_runtime(plan, result)
             result.statement = statement.text
             yield result

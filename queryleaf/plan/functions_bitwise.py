@@ -95,9 +95,13 @@ def _bit_not(compiler: ExprCompiler, node: exp.Expression) -> Any:
     return unsigned({"$bitNot": signed(compiler.value(node.this))})
 
 
-def _count(compiler: ExprCompiler, node: exp.Expression) -> int:
+def _count(compiler: ExprCompiler, node: exp.Expression) -> int | None:
+    """The constant shift count; None for NULL (the shift is then NULL, as in MySQL)."""
     value = compiler.value(node.expression)
-    number = mql.constant_of(value) if mql.is_constant(value) else None
+    constant = mql.is_constant(value)
+    number = mql.constant_of(value) if constant else None
+    if constant and number is None:
+        return None
     if isinstance(number, bool) or not isinstance(number, int):
         raise UnsupportedError(
             f"a shift by a computed amount is not supported: {node.sql('mysql')}",
@@ -110,6 +114,8 @@ def _count(compiler: ExprCompiler, node: exp.Expression) -> int:
 
 def _shift_left(compiler: ExprCompiler, node: exp.Expression) -> Any:
     count = _count(compiler, node)
+    if count is None:
+        return None
     value = signed(compiler.value(node.this))
     if count == 0:
         return unsigned(value)
@@ -122,6 +128,8 @@ def _shift_left(compiler: ExprCompiler, node: exp.Expression) -> Any:
 
 def _shift_right(compiler: ExprCompiler, node: exp.Expression) -> Any:
     count = _count(compiler, node)
+    if count is None:
+        return None
     value = unsigned(signed(compiler.value(node.this)))
     if count == 0:
         return value

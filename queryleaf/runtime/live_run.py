@@ -4,7 +4,8 @@ after LIMIT rows or the timeout, and keep the stream visible in ACTIVE_CHANGE_ST
 A live query that follows other statements in one script (`INSERT ...; SELECT ... EMIT
 CHANGES LIMIT 1`) must see their writes, though its stream opens after they ran: the
 connection asks `starting_token()` for the stream's position before the first of them runs
-and the stream starts after that token (`startAfter`), as a resumed stream would. That is
+(again after a DROP TABLE, whose invalidate would end the stream) and the stream starts after
+that token (`startAfter`), as a resumed stream would. That is
 the postBatchResumeToken of the same stream opened empty, so a real replica set accepts
 it exactly as the embedded engine does."""
 
@@ -61,6 +62,8 @@ def live_rows(
             event = cursor.try_next()
             registry.beat(seen=0 if event is None else 1)
             if event is None:
+                if not cursor.alive:
+                    return  # invalidated (the collection was dropped or renamed): it ended
                 continue
             delivered += 1
             yield {column.label: read_path(event, column.path) for column in plan.columns}

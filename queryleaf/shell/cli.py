@@ -12,6 +12,7 @@ ran, the ones after it did not) or the database cannot be used, 2 for a usage mi
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import traceback
@@ -130,14 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         metavar="SECONDS",
         help="stop a live query (EMIT CHANGES) after this many seconds; without it a live "
         "query runs until its LIMIT or Ctrl-C",
     )
     parser.add_argument(
         "--connect-timeout",
-        type=float,
+        type=seconds,
         default=None,
         metavar="SECONDS",
         help="how long to look for the MongoDB server of --uri before giving up (default: 2)",
@@ -152,6 +153,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROGRAM} {__version__}")
     return parser
+
+
+def seconds(text: str) -> float:
+    """A positive, finite number of seconds (argparse type for the timeouts)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def parse_param(text: str) -> tuple[str, Any]:

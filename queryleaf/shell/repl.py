@@ -25,7 +25,8 @@ from typing import Any, TextIO
 from prompt_toolkit import PromptSession
 from prompt_toolkit.application import get_app
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-from prompt_toolkit.filters import Condition, completion_is_selected
+from prompt_toolkit.enums import DEFAULT_BUFFER
+from prompt_toolkit.filters import Condition, completion_is_selected, has_focus
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
@@ -258,6 +259,9 @@ class Repl:
         except KeyboardInterrupt:
             status.end()
             self.warn("live query stopped")
+        except BaseException:
+            status.before_row()  # erased: the error is printed on a line of its own
+            raise
         else:
             status.end()
         result.live = None
@@ -417,8 +421,10 @@ def _key_bindings(complete: Any) -> KeyBindings:
         event.current_buffer.complete_state = None
 
     unfinished = Condition(lambda: not complete(get_app().current_buffer.text))
+    # Only in the statement itself: Enter in the Ctrl-R search field accepts the search.
+    editing = has_focus(DEFAULT_BUFFER)
 
-    @bindings.add("enter", filter=~completion_is_selected & unfinished)
+    @bindings.add("enter", filter=~completion_is_selected & editing & unfinished)
     def _new_line(event: KeyPressEvent) -> None:
         # A new line of an unfinished statement starts at the margin: prompt-toolkit would
         # copy the line's indentation, and typed or pasted indentation then piles up.
