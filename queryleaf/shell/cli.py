@@ -12,7 +12,6 @@ ran, the ones after it did not) or the database cannot be used, 2 for a usage mi
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import traceback
@@ -23,6 +22,7 @@ from typing import Any, TextIO
 from bson import json_util
 
 from queryleaf.shell import render
+from queryleaf.shell.arguments import seconds
 from queryleaf.shell.printer import (
     BATCH_MAX_WIDTH,
     Printer,
@@ -153,17 +153,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROGRAM} {__version__}")
     return parser
-
-
-def seconds(text: str) -> float:
-    """A positive, finite number of seconds (argparse type for the timeouts)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
 
 
 def parse_param(text: str) -> tuple[str, Any]:
