@@ -17,6 +17,7 @@ from queryleaf.plan import (  # noqa: F401  (each registers its builders)
     functions_date_format,
     functions_date_parts,
     functions_json,
+    functions_letters,
     functions_text,
 )
 from queryleaf.plan.function_registry import ANONYMOUS, KNOWN_NAMES, TYPED

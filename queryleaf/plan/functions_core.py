@@ -5,6 +5,7 @@ SQL's NULL-in, NULL-out behaviour. Registered in queryleaf.plan.function_registr
 from __future__ import annotations
 
 import decimal
+import re
 from typing import TYPE_CHECKING, Any
 
 from bson import Decimal128
@@ -12,6 +13,7 @@ from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
 from queryleaf.plan import mql
+from queryleaf.plan.value_text import text_of
 from queryleaf.plan.function_registry import (
     ANONYMOUS,
     KNOWN_NAMES,
@@ -87,12 +89,12 @@ def _length(compiler: ExprCompiler, node: exp.Expression) -> Any:
 
 def _concat(compiler: ExprCompiler, node: exp.Expression) -> Any:
     # MySQL CONCAT is NULL when any argument is NULL, as is $concat; numbers become text.
-    return {"$concat": [as_string(a) for a in args(compiler, node)]}
+    return {"$concat": [text_of(a) for a in args(compiler, node)]}
 
 
 def _concat_ws(compiler: ExprCompiler, node: exp.Expression) -> Any:
     values = args(compiler, node)
-    separator, parts = values[0], [as_string(v) for v in values[1:]]
+    separator, parts = values[0], [text_of(v) for v in values[1:]]
     present = {"$filter": {"input": parts, "cond": {"$gt": ["$$this", None]}}}
     joined = {
         "$reduce": {
@@ -118,10 +120,12 @@ def _substring(compiler: ExprCompiler, node: exp.Expression) -> Any:
 
 
 def _substring_of(s: Any, start: Any, length: Any) -> Any:
-    """MySQL SUBSTRING: 1-based start, negative start counts from the end, start 0 is ''."""
+    """MySQL SUBSTRING: 1-based start, negative start counts from the end (before the
+    beginning it is ''), start 0 is ''; a negative length is ''."""
     text = as_string(s)
     size = {"$strLenCP": text}
     count = length if length is not None else size
+    guarded = [s, start] if length is None else [s, start, length]
     if mql.is_constant(start):
         position = mql.constant_of(start)
         if position is None:
@@ -129,7 +133,7 @@ def _substring_of(s: Any, start: Any, length: Any) -> Any:
         if position > 0:
             begin: Any = position - 1
         elif position < 0:
-            begin = {"$max": [{"$add": [size, position]}, 0]}
+            begin = {"$add": [size, position]}
         else:
             return mql.null_guard([s], "")
     else:
@@ -137,11 +141,15 @@ def _substring_of(s: Any, start: Any, length: Any) -> Any:
             "$cond": [
                 {"$gt": [start, 0]},
                 {"$subtract": [start, 1]},
-                {"$max": [{"$add": [size, start]}, 0]},
+                {"$cond": [{"$lt": [start, 0]}, {"$add": [size, start]}, -1]},
             ]
         }
     guarded_count = {"$max": [count, 0]} if not mql.is_constant(count) else max(count, 0)
-    return mql.null_guard([s, start, length], {"$substrCP": [text, begin, guarded_count]})
+    cut = {"$substrCP": [text, "$$qb", guarded_count]}
+    body = {"$let": {"vars": {"qb": begin}, "in": mql.cond({"$lt": ["$$qb", 0]}, "", cut)}}
+    if isinstance(begin, int):
+        body = {"$substrCP": [text, begin, guarded_count]}
+    return mql.null_guard(guarded, body)
 
 
 def _left(compiler: ExprCompiler, node: exp.Expression) -> Any:
@@ -159,14 +167,42 @@ def _right(compiler: ExprCompiler, node: exp.Expression) -> Any:
 
 
 def _trim(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    """TRIM([LEADING|TRAILING|BOTH] [remstr FROM] s): MySQL removes whole repetitions of
+    remstr (default ' '), not any of its characters; a remstr longer than one character
+    is matched as a string by an anchored regex."""
     s = compiler.value(node.this)
-    operator = {"LEADING": "$ltrim", "TRAILING": "$rtrim"}.get(
-        str(node.args.get("position") or "").upper(), "$trim"
-    )
-    spec: dict[str, Any] = {"input": s}
+    position = str(node.args.get("position") or "").upper()
+    operator = {"LEADING": "$ltrim", "TRAILING": "$rtrim"}.get(position, "$trim")
+    chars: Any = " "
     if node.args.get("expression") is not None:
-        spec["chars"] = compiler.value(node.expression)
-    return {operator: spec}
+        chars = compiler.value(node.expression)
+    if mql.is_constant(chars) and len(str(mql.constant_of(chars) or "")) <= 1:
+        if mql.constant_of(chars) is None:
+            return None
+        if mql.constant_of(chars) == "":
+            return s
+        return {operator: {"input": s, "chars": chars}}
+    if not mql.is_constant(chars):
+        raise UnsupportedError(
+            "TRIM needs a constant string to remove", node=node.expression, code="QL201"
+        )
+    return _trim_string(s, str(mql.constant_of(chars)), position or "BOTH")
+
+
+def _trim_string(s: Any, remove: str, position: str) -> Any:
+    repeated = "(?:" + re.escape(remove) + ")*"
+    text = "$$qs"
+    if position in ("LEADING", "BOTH"):
+        found = {"$regexFind": {"input": text, "regex": "^" + repeated}}
+        skipped = {"$strLenCP": {"$getField": {"field": "match", "input": found}}}
+        text = {"$substrCP": [text, skipped, {"$strLenCP": text}]}
+    if position in ("TRAILING", "BOTH"):
+        inner = "$$qt"
+        found = {"$regexFind": {"input": inner, "regex": repeated + "$"}}
+        start = {"$getField": {"field": "idx", "input": found}}
+        cut = {"$substrCP": [inner, 0, start]}
+        text = {"$let": {"vars": {"qt": text}, "in": cut}}
+    return {"$let": {"vars": {"qs": as_string(s)}, "in": mql.null_guard(["$$qs"], text)}}
 
 
 def _replace(compiler: ExprCompiler, node: exp.Expression) -> Any:
@@ -174,8 +210,13 @@ def _replace(compiler: ExprCompiler, node: exp.Expression) -> Any:
     s = compiler.value(node.this)
     find = compiler.value(node.expression)
     replacement = compiler.value(node.args["replacement"])
+    if mql.is_constant(find) and mql.constant_of(find) == "":
+        return mql.null_guard([find, replacement], s)  # MySQL: '' is found nowhere
     spec = {"input": s, "find": find, "replacement": replacement}
-    return mql.null_guard([s, find, replacement], {"$replaceAll": spec})
+    replaced: Any = {"$replaceAll": spec}
+    if not mql.is_constant(find):
+        replaced = mql.cond({"$eq": [find, ""]}, s, replaced)
+    return mql.null_guard([s, find, replacement], replaced)
 
 
 def _round(compiler: ExprCompiler, node: exp.Expression) -> Any:
@@ -313,6 +354,10 @@ def _cast(compiler: ExprCompiler, node: exp.Expression) -> Any:
         precision, scale = _type_params(node, default=(10, 0))
         return _cast_decimal(x, precision, scale, node)
     converted = {"$convert": {"input": x, "to": kind, "onError": None, "onNull": None}}
+    if kind == "string":
+        converted = text_of(x)
+    if kind == "double":
+        converted = _cast_text_number(x, "double")
     if kind == "string" and node.to.expressions:
         (length,) = _type_params(node, default=(None,))[:1]
         if length is not None:
@@ -349,6 +394,40 @@ def half_away_from_zero(x: str) -> Any:
     }
 
 
+_NUMBER_PREFIX = r"^[ \t\n\r]*([+-]?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?)"
+_INTEGER_PREFIX = r"^[ \t\n\r]*([+-]?[0-9]+)"
+
+
+def _cast_text_number(x: Any, to: str) -> Any:
+    """`x` converted to `to` ("long", "double", "decimal"), text read as MySQL reads a
+    number: its longest numeric prefix ('12abc' is 12, '1e3' is 1000, or 1 as an integer),
+    0 when there is none ('abc'); other values through $convert (NULL when they do not
+    convert)."""
+    regex = _INTEGER_PREFIX if to == "long" else _NUMBER_PREFIX
+    zero: Any = {"long": 0, "double": 0.0, "decimal": Decimal128("0")}[to]
+    if mql.is_constant(x) and isinstance(mql.constant_of(x), str):
+        found = re.match(regex, mql.constant_of(x))
+        if found is None:
+            return zero
+        return {"$convert": {"input": found.group(1), "to": to, "onError": None}}
+    captured = {"$arrayElemAt": [{"$getField": {"field": "captures", "input": "$$qf"}}, 0]}
+    prefix = {
+        "$let": {
+            "vars": {"qf": {"$regexFind": {"input": "$$qx", "regex": regex}}},
+            "in": {
+                "$cond": [
+                    {"$eq": ["$$qf", None]},
+                    zero,
+                    {"$convert": {"input": captured, "to": to, "onError": None}},
+                ]
+            },
+        }
+    }
+    other = {"$convert": {"input": "$$qx", "to": to, "onError": None, "onNull": None}}
+    body = {"$cond": [{"$eq": [{"$type": "$$qx"}, "string"]}, prefix, other]}
+    return {"$let": {"vars": {"qx": x}, "in": body}}
+
+
 def _cast_integer(x: Any) -> Any:
     """CAST(x AS SIGNED): numbers round half away from zero, as MySQL rounds an exact value;
     text is read as a number and truncated, as MySQL reads a string's integer part."""
@@ -359,8 +438,7 @@ def _cast_integer(x: Any) -> Any:
         if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < 2**62:
             return int(decimal.Decimal(repr(value)).quantize(1, decimal.ROUND_HALF_UP))
     rounded = {"$convert": {"input": half_away_from_zero("$$qc"), "to": "long", "onError": None}}
-    number = {"$convert": {"input": "$$qc", "to": "decimal", "onError": None}}
-    other = {"$convert": {"input": number, "to": "long", "onError": None}}
+    other = _cast_text_number("$$qc", "long")
     return {"$let": {"vars": {"qc": x}, "in": {"$cond": [{"$isNumber": "$$qc"}, rounded, other]}}}
 
 
@@ -374,7 +452,7 @@ def _cast_decimal(x: Any, precision: int, scale: int, node: exp.Expression) -> A
             node=node,
             code="QL304",
         )
-    shifted: Any = {"$convert": {"input": x, "to": "decimal", "onError": None, "onNull": None}}
+    shifted: Any = _cast_text_number(x, "decimal")
     factor = 10**scale if scale <= 18 else Decimal128(f"1E{scale}")
     if scale:
         shifted = {"$multiply": [shifted, factor]}
@@ -404,8 +482,6 @@ TYPED.update(
         exp.Mod: _checked_division("$mod"),
         exp.IntDiv: _checked_division("$intdiv"),
         exp.Neg: _neg,
-        exp.Lower: _unary("$toLower"),
-        exp.Upper: _unary("$toUpper"),
         exp.Length: _length,
         exp.Concat: _concat,
         exp.ConcatWs: _concat_ws,

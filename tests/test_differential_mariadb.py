@@ -1,0 +1,284 @@
+"""Differential test of the function library against a real MySQL-compatible server.
+
+A private MariaDB (tests/mariadb_server.py) and queryleaf get the same rows (tests/mariadb_cases.py:
+NULLs, missing fields, unicode, month ends, leap days, negative and huge numbers, decimals,
+documents); seeded generated expressions over the documented library (strings, numbers, dates
+and intervals, conditionals, CAST/CONVERT, aggregates with GROUP BY, GROUP_CONCAT, JSON) run on
+both, and every row's value is compared. Numbers compare by value (an int equals the same
+DECIMAL), doubles with a relative tolerance of 1e-9; the reference's JSON text is parsed.
+
+queryleaf's dialect is MySQL 8's. Where MariaDB 10.11 answers differently from MySQL 8, the
+case says so in MYSQL8 below and MySQL 8's answer wins. Every deliberate deviation of queryleaf
+from MySQL is one line of docs/sql.md ("Deviations from MySQL") and one entry of DEVIATIONS,
+which cites that line; no other case may differ.
+
+Under CI (CI=true) a missing mariadbd fails the test; elsewhere the test is skipped.
+QUERYLEAF_MARIADB_SEED and QUERYLEAF_MARIADB_CASES change the seed and the number of cases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bson import Decimal128
+
+import queryleaf
+from tests import mariadb_cases, mariadb_server
+from tests.mariadb_cases import Case
+
+SEED = int(os.environ.get("QUERYLEAF_MARIADB_SEED", "13"))
+CASES = int(os.environ.get("QUERYLEAF_MARIADB_CASES", "1400"))
+BATCH = 20
+AGREEMENT = 0.99
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "sql.md"
+
+pymysql = pytest.importorskip("pymysql")
+
+
+# -- deliberate deviations: each cites its line in docs/sql.md -------------------------------
+
+
+@dataclass(frozen=True)
+class Deviation:
+    docs: str  # a line (or its start) of docs/sql.md, "Deviations from MySQL"
+    applies: Callable[[Case], bool]
+
+
+def _names(*names: str) -> Callable[[Case], bool]:
+    return lambda case: case.name in names
+
+
+DEVIATIONS: dict[str, Deviation] = {}
+
+# Where MariaDB 10.11 differs from MySQL 8 (MySQL 8 wins): cases whose reference answer is
+# MariaDB's own and is not compared.
+MYSQL8: dict[str, Callable[[Case], bool]] = {}
+
+
+def _excluded(case: Case) -> str | None:
+    for name, deviation in DEVIATIONS.items():
+        if deviation.applies(case):
+            return name
+    for name, applies in MYSQL8.items():
+        if applies(case):
+            return name
+    return None
+
+
+# -- the servers ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def mariadb() -> Iterator[Any]:
+    try:
+        server = mariadb_server.start()
+    except mariadb_server.MariaDBMissing as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"the MariaDB reference is missing: {error}")
+        pytest.skip(str(error))
+    try:
+        connection = pymysql.connect(
+            unix_socket=str(server.socket), user="root", charset="utf8mb4", autocommit=True
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SET NAMES utf8mb4 COLLATE utf8mb4_nopad_bin")
+            cursor.execute("CREATE DATABASE diff")
+            cursor.execute("USE diff")
+            columns = ", ".join(f"{n} {t}" for n, t in mariadb_cases.COLUMNS.items())
+            cursor.execute(f"CREATE TABLE t ({columns})")
+            marks = ", ".join(["%s"] * len(mariadb_cases.COLUMNS))
+            cursor.executemany(
+                f"INSERT INTO t VALUES ({marks})",
+                [
+                    [mariadb_cases.mariadb_value(n, v) for n, v in row.items()]
+                    for row in mariadb_cases.rows()
+                ],
+            )
+        yield connection
+        connection.close()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def loaded(conn: queryleaf.Connection) -> queryleaf.Connection:
+    conn.db.t.insert_many([mariadb_cases.document(row) for row in mariadb_cases.rows()])
+    return conn
+
+
+# -- values -----------------------------------------------------------------------------------
+
+
+def _reference(value: Any, as_json: bool) -> Any:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if as_json and isinstance(value, str):
+        return json.loads(value, parse_float=Decimal)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day)
+    return value
+
+
+def _ours(value: Any) -> Any:
+    if isinstance(value, Decimal128):
+        return value.to_decimal()
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, dict):
+        return {k: _ours(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ours(v) for v in value]
+    return value
+
+
+def same(ours: Any, reference: Any) -> bool:
+    if isinstance(reference, bool):
+        reference = int(reference)
+    numbers = int | float | Decimal
+    if isinstance(ours, numbers) and isinstance(reference, numbers):
+        if isinstance(ours, int | Decimal) and isinstance(reference, int | Decimal):
+            return Decimal(ours) == Decimal(reference)
+        a, b = float(ours), float(reference)
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(ours, dict) and isinstance(reference, dict):
+        # MySQL keeps a JSON object's keys sorted; the document keeps them as written.
+        return set(ours) == set(reference) and all(same(ours[k], reference[k]) for k in ours)
+    if isinstance(ours, list) and isinstance(reference, list):
+        return len(ours) == len(reference) and all(
+            same(a, b) for a, b in zip(ours, reference, strict=True)
+        )
+    return type(ours) is type(reference) and ours == reference
+
+
+# -- running ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    agreed: int = 0
+    differed: list[str] = field(default_factory=list)
+    excluded: dict[str, int] = field(default_factory=dict)
+    refused_by_reference: int = 0
+
+
+def _queries(cases: list[Case], for_reference: bool) -> str:
+    keys = "g" if cases[0].aggregate else "id"
+    select = ", ".join(
+        f"{case.mariadb if for_reference else case.sql} AS c{i}" for i, case in enumerate(cases)
+    )
+    tail = " GROUP BY g ORDER BY g" if cases[0].aggregate else " ORDER BY id"
+    return f"SELECT {keys}, {select} FROM t{tail}"
+
+
+def _run_reference(connection: Any, cases: list[Case]) -> list[list[Any]] | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_queries(cases, for_reference=True))
+            rows = cursor.fetchall()
+    except pymysql.MySQLError:
+        return None
+    return [[_reference(row[i + 1], case.json) for row in rows] for i, case in enumerate(cases)]
+
+
+def _run_ours(conn: queryleaf.Connection, cases: list[Case]) -> list[list[Any]] | str:
+    try:
+        result = conn.run_sql(_queries(cases, for_reference=False))
+    except queryleaf.QueryLeafError as error:
+        return str(error).splitlines()[0]
+    except Exception as error:  # an engine failure is a difference too, reported as such
+        return f"{type(error).__name__}: {error}"
+    return [[_ours(row[f"c{i}"]) for row in result.rows] for i in range(len(cases))]
+
+
+def _compare(conn: queryleaf.Connection, connection: Any, cases: list[Case], out: Outcome) -> None:
+    """Run `cases` together on both sides; when either side fails, one by one."""
+    reference = _run_reference(connection, cases)
+    ours = _run_ours(conn, cases) if reference is not None else None
+    if (reference is None or isinstance(ours, str)) and len(cases) > 1:
+        for case in cases:
+            _compare(conn, connection, [case], out)
+        return
+    case = cases[0]
+    if reference is None:
+        out.refused_by_reference += 1
+        return
+    if isinstance(ours, str):
+        out.differed.append(f"{case.name}: {case.sql}\n    queryleaf: {ours}")
+        return
+    assert ours is not None
+    for case, got, expected in zip(cases, ours, reference, strict=True):
+        if len(got) == len(expected) and all(
+            same(a, b) for a, b in zip(got, expected, strict=True)
+        ):
+            out.agreed += 1
+        else:
+            pairs = [
+                f"{a!r} != {b!r}" for a, b in zip(got, expected, strict=False) if not same(a, b)
+            ]
+            out.differed.append(
+                f"{case.name}: {case.sql}\n    queryleaf vs MySQL: {'; '.join(pairs[:4])}"
+            )
+
+
+def _cases_of(family: str) -> list[Case]:
+    names = set(mariadb_cases.TEMPLATES[family])
+    return [c for c in mariadb_cases.generate(SEED, CASES) if c.name in names]
+
+
+@pytest.mark.parametrize("family", list(mariadb_cases.TEMPLATES))
+def test_function_library_matches_mysql(
+    family: str, loaded: queryleaf.Connection, mariadb: Any
+) -> None:
+    out = Outcome()
+    compared: list[Case] = []
+    for case in _cases_of(family):
+        reason = _excluded(case)
+        if reason is not None:
+            out.excluded[reason] = out.excluded.get(reason, 0) + 1
+        else:
+            compared.append(case)
+    for start in range(0, len(compared), BATCH):
+        _compare(loaded, mariadb, compared[start : start + BATCH], out)
+    total = out.agreed + len(out.differed)
+    print(
+        f"\n{family}: {out.agreed}/{total} agree"
+        f" ({out.agreed / max(total, 1):.2%}); excluded {out.excluded};"
+        f" refused by the reference: {out.refused_by_reference}"
+    )
+    for line in out.differed:
+        print("  " + line)
+    assert total > 0
+    assert out.agreed / total >= AGREEMENT, "\n".join(out.differed[:30])
+
+
+def test_each_deviation_cites_a_line_of_the_docs() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    section = text.split("## Deviations from MySQL", 1)
+    for name, deviation in DEVIATIONS.items():
+        assert len(section) == 2 and deviation.docs in section[1], name
+    listed = (
+        re.findall(r"^- ", section[1].split("\n## ", 1)[0], flags=re.M) if len(section) == 2 else []
+    )
+    assert len(listed) >= len(DEVIATIONS)
+
+
+def test_generation_is_seeded_and_covers_every_template() -> None:
+    first = mariadb_cases.generate(SEED, CASES)
+    assert first == mariadb_cases.generate(SEED, CASES)
+    assert len(first) >= 1000
+    names = {name for items in mariadb_cases.TEMPLATES.values() for name in items}
+    assert {case.name for case in first} == names
