@@ -55,7 +55,7 @@ _ROWS: list[tuple[Any, ...]] = [
      {"b": [10, 20], "a": -7}),
     (9, 2, "1e3", "1", -3000000000, -1.25e-7, "100.0000", _d("2023-02-28 23:00:00"),
      {"c": {"d": "y", "e": [1]}}),
-    (10, 3, "-7.9", "7", 7, 0.1, "2.5000", _d("2024-12-31 23:59:59"), {"a": None}),
+    (10, 3, "-7.9", "7", 7, 0.1, "0.1000", _d("2024-12-31 23:59:59"), {"a": None}),
     (11, 1, "xbab", "ab", 1, 1.5, "1.0000", _d("2021-06-15 06:07:08"), {"b": [1, [2, 3]]}),
     (12, 2, "Straße", "ß", -1, -2.5, "-2.5000", _d("2020-02-29 00:00:00"), {"a": "ÄÖ"}),
     (13, None, "日本語テキスト", "語", 2, 3.0, "3.0000", _d("2022-01-01 00:00:00"), {"b": [1]}),
@@ -104,7 +104,7 @@ NUMBERS = ["1", "3", "-2", "0", "7", "1.5", "2.50", "-0.25", "1e0", "-2.5e0", "0
 DATES = ["TIMESTAMP '2024-01-31 10:00:00'", "TIMESTAMP '2024-02-29 00:00:00'",
          "TIMESTAMP '2023-03-31 23:59:59'", "DATE '2000-02-29'"]  # fmt: skip
 UNITS = ["SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH", "QUARTER", "YEAR"]
-EXTRACT_UNITS = UNITS + ["YEAR_MONTH", "DAY_HOUR", "DAY_MINUTE", "DAY_SECOND", "HOUR_MINUTE",
+EXTRACT_UNITS = [*UNITS, "YEAR_MONTH", "DAY_HOUR", "DAY_MINUTE", "DAY_SECOND", "HOUR_MINUTE",
                          "HOUR_SECOND", "MINUTE_SECOND"]  # fmt: skip
 FORMATS = ["'%Y-%m-%d'", "'%d/%m/%y %H:%i:%s'", "'%W %M %e %Y'", "'%a %b %D'", "'%j %w %U %u'",
            "'%h:%i %p'", "'%r'", "'%T'", "'%c-%k-%l'", "'%v %x'", "'%%%Y'"]  # fmt: skip
@@ -148,6 +148,8 @@ def _pick(rng: random.Random, key: str) -> str:
         return rng.choice(FORMATS)
     if key == "P":
         return rng.choice(JSON_PATHS)
+    if key == "L":
+        return rng.choice(["'%a%'", "'a%'", "'%b'", "'_b%'", "'%ß%'", "'%'", "''", "'%c_'"])
     if key == "V":  # any scalar operand
         return _pick(rng, rng.choice("SNDN"))
     if key == "A":  # an amount for intervals
@@ -193,7 +195,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "ascii": ("ASCII({S1})",),
         "strcmp": ("STRCMP({S1}, {S2})",),
         "substring_index": ("SUBSTRING_INDEX({S1}, {C1}, {I1})",),
-        "like": ("({S1} LIKE CONCAT('%', {C1}, '%'))",),
+        "like": ("({S1} LIKE {L1})",),
         "equal_strings": ("({S1} = {S2})",),
     },
     "numbers": {
@@ -259,7 +261,9 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "date_compare": ("({D1} < {D2})",),
     },
     "conditionals": {
-        "coalesce": ("COALESCE({V1}, {V2})",),
+        "coalesce": ("COALESCE({S1}, {S2})",),
+        "coalesce_numbers": ("COALESCE({N1}, {N2}, {N3})",),
+        "coalesce_mixed": ("COALESCE({S1}, {N1})",),
         "ifnull": ("IFNULL({S1}, {S2})",),
         "nullif": ("NULLIF({N1}, {N2})",),
         "if": ("IF({N1} > {I1}, {S1}, {S2})",),

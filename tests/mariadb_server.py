@@ -11,6 +11,7 @@ Under CI (CI=true) a missing `mariadbd` is an error; elsewhere the caller may sk
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -54,10 +55,8 @@ class MariaDB:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:

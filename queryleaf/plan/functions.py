@@ -12,6 +12,7 @@ from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
 from queryleaf.plan import (  # noqa: F401  (each registers its builders)
+    functions_cast,
     functions_core,
     functions_date,
     functions_date_format,

@@ -216,7 +216,7 @@ def _scalar_step(value: Any, step: Step) -> Any:
         return _let("qj", value, _field("$$qj", name))
     index = step[1]
     # MySQL treats a value that is not an array as an array of one: [0] and [last] are it.
-    itself = "$$qj" if index in (0, -1) else None
+    itself = "$$qj" if index in (0, -1) else "$$REMOVE"  # nothing found: missing, not null
     element = {"$arrayElemAt": ["$$qj", index]}
     return _let("qj", value, {"$cond": [{"$isArray": "$$qj"}, element, itself]})
 
@@ -338,14 +338,17 @@ def _json_unquote(compiler: ExprCompiler, node: exp.Expression) -> Any:
     return _let("qu", value, unquoted)
 
 
-def _length_of(value: Any) -> Any:
+def _length_of(value: Any, at_path: bool = False) -> Any:
+    """JSON_LENGTH of a value; a JSON null found at a path is a scalar (1), a path that finds
+    nothing is NULL."""
+    absent = {"$eq": [{"$type": "$$ql"}, "missing"]} if at_path else {"$lte": ["$$ql", None]}
     return _let(
         "ql",
         value,
         {
             "$switch": {
                 "branches": [
-                    {"case": {"$lte": ["$$ql", None]}, "then": None},
+                    {"case": absent, "then": None},
                     {"case": {"$isArray": "$$ql"}, "then": {"$size": "$$ql"}},
                     {"case": _is_object("$$ql"), "then": {"$size": {"$objectToArray": "$$ql"}}},
                 ],
@@ -367,6 +370,7 @@ def _json_length(compiler: ExprCompiler, node: exp.Expression) -> Any:
                 "JSON_LENGTH does not take a path with wildcards", node=node, code="QL304"
             )
         value, _ = extract_path(value, steps)
+        return _length_of(value, at_path=True)
     return _length_of(value)
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 as_string = registry.as_string
 
+
 def _let(variables: dict[str, Any], body: Any) -> Any:
     return {"$let": {"vars": variables, "in": body}}
 

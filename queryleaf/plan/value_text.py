@@ -10,6 +10,7 @@ when it has milliseconds. Other values go through `$toString`.
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 import math
 from typing import Any
@@ -125,6 +126,9 @@ def text_of(x: Any) -> Any:
             return x
         if isinstance(value, float):
             return mql.literal(python_double_text(value))
+        if isinstance(value, dt.datetime):
+            text = value.strftime("%Y-%m-%d %H:%M:%S")
+            return text + (f".{value.microsecond // 1000:03d}" if value.microsecond >= 1000 else "")
         return {"$toString": x}
     body = {
         "$switch": {
