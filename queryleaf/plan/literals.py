@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bson import ObjectId
@@ -25,6 +25,17 @@ class Bindings:
 
     def __init__(self, statement: exp.Expression, params: Any, text: str = "") -> None:
         self._values: dict[int, Any] = {}
+        if params is not None and (
+            isinstance(params, str | bytes) or not isinstance(params, Mapping | Sequence)
+        ):
+            # A bare string is a sequence of characters: "abc" would bind '?' to 'a'.
+            raise ParameterError(
+                f"params must be a list of values or a mapping of names, not "
+                f"{type(params).__name__} {params!r:.40}",
+                hint="pass params=[value] for '?' placeholders, or params={'name': value} "
+                "for :name",
+                code="QL404",
+            )
         placeholders = placeholders_in_text_order(statement, text)
         if not placeholders:
             return

@@ -31,7 +31,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 from queryleaf.errors import QueryLeafError
 from queryleaf.parse import split_statements
-from queryleaf.shell import highlight, output, safety
+from queryleaf.shell import highlight, output, safety, statement_notes
 from queryleaf.shell.completion import ShellCompleter, tables_in_scope
 from queryleaf.shell.config import BoundedFileHistory, Config, load_config
 from queryleaf.shell.describe import describe_backend
@@ -221,6 +221,8 @@ class Repl:
                     continue
                 elapsed = time.perf_counter() - started
                 notes = self._missing_collections(statement.text) if result.is_query else []
+                if result.is_query and not notes:
+                    notes += self._unknown_columns(statement.text, result)
                 self.screen.show_result(result, elapsed, notes)
             return True
         except QueryLeafError as error:
@@ -256,7 +258,11 @@ class Repl:
         """MongoDB reads a missing collection as an empty one, so a typo in FROM gives no
         rows (or a count of 0) silently; say so. The cache answers first, so the database
         is asked only about names it has not seen."""
-        names = dict.fromkeys(name for name, _ in tables_in_scope(code_tokens(statement)))
+        names = dict.fromkeys(
+            name
+            for name, _ in tables_in_scope(code_tokens(statement))
+            if not statement_notes.is_table_function(name, statement)
+        )
         unseen = [name for name in names if name not in self.cache.collections()]
         if not unseen:
             return []
@@ -270,6 +276,18 @@ class Repl:
                 hint = f"; did you mean {close[0]}?" if close else ""
                 notes.append(f"there is no collection {name} in database {db.name}{hint}")
         return notes
+
+    def _unknown_columns(self, statement: str, result: Any) -> list[str]:
+        """A selected column that is NULL in every row and in no sampled document: say so,
+        with the closest field names (a typo in a column reads as NULL in MongoDB)."""
+
+        def fields_of(name: str) -> list[str] | None:
+            with self.lock:
+                return statement_notes.sampled_fields(self.conn.db, name, self.cache.fields(name))
+
+        return statement_notes.unknown_column_notes(
+            statement, self.conn.dialect, result, fields_of
+        )
 
     def run_file(self, path: str) -> None:
         try:
