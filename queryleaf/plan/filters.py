@@ -168,7 +168,10 @@ class FilterCompiler:
         pattern = like_pattern(node, self.bindings)
         if like.args.get("negate"):
             negate = not negate
-        regex = {"$regex": pattern.regex, "$options": pattern.options}
+        # A BSON regex value, not {$regex: "...", $options: "..."}: Extended JSON readers
+        # (pymongo's json_util, mongosh's EJSON) read a string $regex beside other operators
+        # ($ne, $type) as a bare regex and drop the others, so EXPLAIN would not round-trip.
+        regex = {"$regex": Regex(pattern.regex, pattern.options)}
         if negate:
             return {path: {"$not": regex, "$type": "string"}}
         return {path: regex}
