@@ -16,7 +16,7 @@ from sqlglot import exp
 from queryleaf.errors import SemanticError, UnsupportedError
 from queryleaf.plan import function_registry as registry
 from queryleaf.plan import mql
-from queryleaf.plan.literals import NotConstant, constant_value
+from queryleaf.plan.literals import NotConstant, constant_value, struct_pairs
 
 if TYPE_CHECKING:
     from queryleaf.plan.expressions import ExprCompiler
@@ -79,6 +79,13 @@ def _json_object(compiler: ExprCompiler, node: exp.Expression) -> Any:
             )
         # A repeated key keeps its first place and its last value, as $arrayToObject does.
         fields[key] = _present(compiler.value(pair.expression))
+    return document_expression(list(fields.items()))
+
+
+def _document_literal(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    """`{"city": "Paris", "tags": [...]}` (QueryLeaf's document literal): as JSON_OBJECT."""
+    assert isinstance(node, exp.Struct)
+    fields = {key: _present(compiler.value(value)) for key, value in struct_pairs(node)}
     return document_expression(list(fields.items()))
 
 
@@ -386,6 +393,8 @@ def _json_keys(compiler: ExprCompiler, node: exp.Expression) -> Any:
 registry.TYPED.update(
     {
         exp.JSONObject: _json_object,
+        exp.Struct: _document_literal,
+        exp.Array: _json_array,
         exp.JSONExtract: json_extract,
         exp.JSONExtractScalar: json_extract,
         exp.JSONKeys: _json_keys,
