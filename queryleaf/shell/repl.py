@@ -31,7 +31,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 from queryleaf.errors import QueryLeafError
 from queryleaf.parse import split_statements
-from queryleaf.shell import highlight, output, safety, statement_notes
+from queryleaf.shell import highlight, output, safety, script_includes, statement_notes
 from queryleaf.shell.completion import ShellCompleter, tables_in_scope
 from queryleaf.shell.config import BoundedFileHistory, Config, load_config
 from queryleaf.shell.describe import describe_backend
@@ -296,7 +296,13 @@ class Repl:
             raise CommandError(
                 f"cannot read {path}: {getattr(error, 'strerror', None) or error}"
             ) from None
-        self.run_sql(text, source_name=path)
+        try:  # its own \\i and \\ir lines run the scripts they name
+            parts = script_includes.expand(path, text)
+        except script_includes.IncludeError as error:
+            raise CommandError(str(error)) from None
+        for name, part in parts:
+            if not self.run_sql(part, source_name=name):
+                return
 
     def confirm(self, question: str) -> bool:
         session: PromptSession[str] = PromptSession(input=self._input, output=self._output)
