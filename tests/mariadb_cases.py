@@ -164,6 +164,9 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "upper": ("UPPER({S1})",),
         "lower": ("LOWER({S1})",),
         "ucase": ("UCASE({S1})",),
+        "lcase": ("LCASE({S1})",),
+        "substr": ("SUBSTR({S1}, {I1}, {K1})",),
+        "greatest_strings": ("GREATEST({S1}, {S2})",),
         "length": ("LENGTH({S1})",),
         "char_length": ("CHAR_LENGTH({S1})",),
         "concat": ("CONCAT({S1}, {S2})",),
@@ -235,6 +238,8 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "plus_interval": ("{D1} + INTERVAL {A1} {U1}",),
         "minus_interval": ("{D1} - INTERVAL {A1} {U1}",),
         "timestampadd": ("TIMESTAMPADD({U1}, {A1}, {D1})",),
+        "adddate": ("ADDDATE({D1}, INTERVAL {A1} {U1})",),
+        "subdate": ("SUBDATE({D1}, INTERVAL {A1} {U1})",),
         "timestampdiff": ("TIMESTAMPDIFF({U1}, {D1}, {D2})",),
         "datediff": ("DATEDIFF({D1}, {D2})",),
         "date_format": ("DATE_FORMAT({D1}, {F1})",),
@@ -293,6 +298,7 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "json_length": ("JSON_LENGTH(j)",),
         "json_length_path": ("JSON_LENGTH(j, {P1})",),
         "json_keys": ("JSON_KEYS(j)",),
+        "json_keys_path": ("JSON_KEYS(j, '$.c')",),
         "json_object": ("JSON_OBJECT('s', {S1}, 'n', {N1})",),
         "json_array": ("JSON_ARRAY({S1}, {N1}, {D1})",),
         "json_unquote": ("JSON_UNQUOTE(JSON_EXTRACT(j, '$.c.d'))",),
@@ -314,10 +320,14 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "group_concat_distinct_s": ("GROUP_CONCAT(DISTINCT {S1})",),
         "group_concat_num": ("GROUP_CONCAT(n ORDER BY n DESC)",),
         "json_arrayagg": ("JSON_ARRAYAGG({V1} ORDER BY id)",),
+        "json_objectagg": ("JSON_OBJECTAGG(s, n)",),
+        "count_distinct_n": ("COUNT(DISTINCT {N1})",),
+        "avg_expr": ("AVG({N1} + {N2})",),
     },
 }
 
 JSON_KINDS = {"json_extract", "json_extract2", "json_arrow", "json_length_path", "json_keys",
+              "json_keys_path", "json_objectagg",
               "json_object", "json_array", "json_arrayagg", "json_length"}  # fmt: skip
 
 

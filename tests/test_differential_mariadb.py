@@ -37,12 +37,15 @@ from tests import mariadb_cases, mariadb_server
 from tests.mariadb_cases import Case
 
 SEED = int(os.environ.get("QUERYLEAF_MARIADB_SEED", "13"))
-CASES = int(os.environ.get("QUERYLEAF_MARIADB_CASES", "1400"))
+CASES = int(os.environ.get("QUERYLEAF_MARIADB_CASES", "3000"))
 BATCH = 20
 AGREEMENT = 0.99
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "sql.md"
 
-pymysql = pytest.importorskip("pymysql")
+try:
+    import pymysql
+except ImportError:  # the dev extra is not installed: skipped here, a failure under CI
+    pymysql = None
 
 
 # -- deliberate deviations: each cites its line in docs/sql.md -------------------------------
@@ -161,6 +164,10 @@ def _excluded(case: Case) -> str | None:
 
 @pytest.fixture(scope="session")
 def mariadb() -> Iterator[Any]:
+    if pymysql is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PyMySQL is missing: install the dev extra (pip install -e '.[dev]')")
+        pytest.skip("PyMySQL is not installed")
     try:
         server = mariadb_server.start()
     except mariadb_server.MariaDBMissing as error:

@@ -50,7 +50,7 @@ def _cast(compiler: ExprCompiler, node: exp.Expression) -> Any:
         converted = {"$convert": {"input": x, "to": "date", "onError": None, "onNull": None}}
         return {"$dateTrunc": {"date": converted, "unit": "day"}}
     if kind == "long":
-        return _cast_integer(x)
+        return _cast_integer(x, approximate=_double_literal(node.this))
     if kind == "decimal":
         precision, scale = _type_params(node, default=(10, 0))
         return _cast_decimal(x, precision, scale, node)
@@ -129,15 +129,24 @@ def _cast_text_number(x: Any, to: str) -> Any:
     return {"$let": {"vars": {"qx": x}, "in": body}}
 
 
-def _cast_integer(x: Any) -> Any:
-    """CAST(x AS SIGNED): numbers round half away from zero, as MySQL rounds an exact value;
-    text is read as a number and truncated, as MySQL reads a string's integer part."""
+def _double_literal(node: exp.Expression) -> bool:
+    """A number written with an exponent (`2.5e0`, `-1e3`): a DOUBLE in MySQL, where `2.5`
+    is an exact DECIMAL."""
+    if isinstance(node, exp.Neg | exp.Paren):
+        return _double_literal(node.this)
+    return isinstance(node, exp.Literal) and not node.is_string and "e" in node.this.lower()
+
+
+def _cast_integer(x: Any, approximate: bool = False) -> Any:
+    """CAST(x AS SIGNED): exact numbers round half away from zero, doubles half to even, as
+    MySQL rounds them; text is read by its integer prefix, as MySQL reads it."""
     if mql.is_constant(x):
         value = mql.constant_of(x)
         if value is None:
             return None
         if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < 2**62:
-            return int(decimal.Decimal(repr(value)).quantize(1, decimal.ROUND_HALF_UP))
+            rounding = decimal.ROUND_HALF_EVEN if approximate else decimal.ROUND_HALF_UP
+            return int(decimal.Decimal(repr(value)).quantize(1, rounding))
     # A double rounds half to even (MySQL rounds approximate values with rint), an exact
     # value half away from zero; beyond the range of BIGINT the value is clamped.
     whole = {
