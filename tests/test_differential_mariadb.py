@@ -25,7 +25,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +134,15 @@ def _explained(case: Case, ours: Any, reference: Any) -> str | None:
     # docs: "A double prints with at most 15 significant digits"
     if isinstance(ours, str) and isinstance(reference, str) and _fifteen_digits(reference) == ours:
         return "doubles print 15 digits"
+    # docs: "AVG of exact values keeps their full precision"
+    if (
+        case.name in ("avg", "avg_expr")
+        and isinstance(reference, Decimal)
+        and isinstance(ours, int | float | Decimal)
+    ):
+        quantum = Decimal(1).scaleb(reference.as_tuple().exponent)  # type: ignore[arg-type]
+        if Decimal(str(ours)).quantize(quantum, ROUND_HALF_UP) == reference:
+            return "AVG keeps full precision"
     # MariaDB lists the matches of several paths in document order, MySQL 8 in path order.
     if case.name == "json_extract2" and isinstance(ours, list) and isinstance(reference, list):
         left = list(reference)
@@ -146,7 +155,10 @@ def _explained(case: Case, ours: Any, reference: Any) -> str | None:
     return None
 
 
-VALUE_DEVIATIONS = {"doubles print 15 digits": "- A double prints with at most 15"}
+VALUE_DEVIATIONS = {
+    "doubles print 15 digits": "- A double prints with at most 15",
+    "AVG keeps full precision": "- AVG of exact values keeps their full precision",
+}
 
 
 def _excluded(case: Case) -> str | None:

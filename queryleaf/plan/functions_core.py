@@ -185,7 +185,7 @@ def _substring_of(s: Any, start: Any, length: Any) -> Any:
         elif position < 0:
             begin = {"$add": [size, position]}
         else:
-            return mql.null_guard([s], "")
+            return mql.null_guard(guarded, "")
     else:
         begin = {
             "$cond": [
