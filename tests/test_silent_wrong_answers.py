@@ -57,6 +57,30 @@ def test_nulls_last_after_a_union_and_on_an_expression(people):
     assert [row["a"] for row in rows] == [21, 31, None, None]
 
 
+def test_nulls_last_in_a_window(people):
+    rows = people.run_sql(
+        "SELECT name, ROW_NUMBER() OVER (ORDER BY age NULLS LAST, name) AS r, "
+        "SUM(age) OVER (ORDER BY age NULLS LAST) AS s FROM people ORDER BY r"
+    ).rows
+    assert [(r["name"], r["r"], r["s"]) for r in rows] == [
+        ("cy", 1, 20),
+        ("ann", 2, 50),
+        ("bob", 3, 50),
+        ("dee", 4, 50),
+    ]
+    ranked = people.run_sql(
+        "SELECT name, RANK() OVER (ORDER BY age DESC NULLS FIRST) AS r FROM people ORDER BY r, name"
+    ).rows
+    assert [(r["name"], r["r"]) for r in ranked] == [("bob", 1), ("dee", 1), ("ann", 3), ("cy", 4)]
+
+
+def test_the_postgresql_dialect_orders_nulls_last_by_default() -> None:
+    with queryleaf.connect(dialect="postgres") as conn:
+        conn.db.t.insert_many([{"_id": 1, "a": 2}, {"_id": 2}, {"_id": 3, "a": 1}])
+        rows = conn.run_sql("SELECT _id, ROW_NUMBER() OVER (ORDER BY a) AS r FROM t ORDER BY a")
+        assert [(r["_id"], r["r"]) for r in rows.rows] == [(3, 1), (1, 2), (2, 3)]
+
+
 def test_insert_select_without_a_column_list_refuses_an_unnamed_expression(people):
     with pytest.raises(queryleaf.QueryLeafError) as error:
         people.run_sql("INSERT INTO people SELECT age + 10, name FROM people")
