@@ -104,13 +104,14 @@ def start() -> MariaDB:
         *user,
         *SERVER_OPTIONS,
     ]
-    # The watchdog: run the server, and stop it when this (the pytest) process is gone.
+    # The watchdog: run the server, and stop it (and remove its folder) when this (the pytest)
+    # process is gone.
     watchdog = (
         '"$@" & server=$!; '
         "trap 'kill -TERM $server 2>/dev/null; wait $server; exit 0' TERM INT; "
         f"while kill -0 {os.getpid()} 2>/dev/null && kill -0 $server 2>/dev/null; do "
         "sleep 1 & wait $!; done; "
-        "kill -TERM $server 2>/dev/null; wait $server"
+        f"kill -TERM $server 2>/dev/null; wait $server; rm -rf '{folder}'"
     )
     process = subprocess.Popen(
         ["sh", "-c", watchdog, "mariadb-watchdog", *command],
