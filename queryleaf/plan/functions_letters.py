@@ -2,8 +2,9 @@
 
 MongoDB's `$toUpper`/`$toLower` are defined for ASCII letters only, and no operator gives a
 character's code. Text with a character beyond U+007F is mapped one character at a time
-through a table of the letters with a one-to-one case mapping (Latin, Greek, Cyrillic:
-`UPPER('ünï')` is `'ÜNÏ'`; `'ß'` stays, as in MySQL); ASCII(s) of such a character is the first
+through a table of the letters with a one-to-one case mapping (Latin-1 and Latin Extended-A,
+Greek, basic Cyrillic: `UPPER('ünï')` is `'ÜNÏ'`; `'ß'` stays, as in MySQL; other letters are
+left as they are); ASCII(s) of such a character is the first
 byte of its UTF-8 form, as in MySQL, found by comparing the character with the first character
 of each lead byte's range (strings compare by code point).
 """
@@ -20,7 +21,7 @@ from queryleaf.plan.function_registry import TYPED, as_string
 if TYPE_CHECKING:
     from queryleaf.plan.expressions import ExprCompiler
 
-_RANGES = [(0x41, 0x5B), (0x61, 0x7B), (0xC0, 0x250), (0x370, 0x400), (0x400, 0x530)]
+_RANGES = [(0x41, 0x5B), (0x61, 0x7B), (0xC0, 0x180), (0x370, 0x400), (0x400, 0x460)]
 
 
 def _pairs(upper: bool) -> tuple[str, str]:
