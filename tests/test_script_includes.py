@@ -67,3 +67,14 @@ def test_the_showcase_includes_the_seed_instead_of_repeating_it() -> None:
                  "seed/dashboard_view.sql", "monitoring_query_corrected.sql"]:  # fmt: skip
         assert f"\\ir {name}" in showcase
         assert (folder / name).read_text(encoding="utf-8").strip() not in showcase
+
+
+def test_the_shell_follows_includes_of_a_script(tmp_path) -> None:
+    import queryleaf
+    from tests.test_repl import session
+
+    write(tmp_path / "seed" / "rows.sql", "INSERT INTO t (a) VALUES (41);\n")
+    main = write(tmp_path / "main.sql", "\\ir seed/rows.sql\nSELECT a + 1 AS b FROM t;\n")
+    with queryleaf.connect() as conn:
+        result = session(conn, f"\\i {main}\n\\q\n")
+        assert "│ 42 │" in result.out
