@@ -91,7 +91,7 @@ DEVIATIONS: dict[str, Deviation] = {
     "TRUNCATE of a double": Deviation("- TRUNCATE of a double", _with(_DOUBLE, "truncate")),
     "exact literals with a point divided": Deviation(
         "- A number written with a decimal point",
-        _with(re.compile(r"(?<![\w.])-?\d+\.\d+\b(?!e)"), "divide"),
+        _with(re.compile(r"(?<![\w.])-?\d+\.\d+\b(?!e)"), "divide", "modulo", "mod", "div"),
     ),
     "DECIMAL and DOUBLE together": Deviation(
         "- Arithmetic between a DECIMAL and a DOUBLE",

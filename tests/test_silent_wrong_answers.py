@@ -130,3 +130,31 @@ def test_an_empty_string_in_the_select_list(people):
     rows = people.run_sql("SELECT _id, '' AS v FROM people ORDER BY _id LIMIT 2").rows
     assert rows == [{"_id": 1, "v": ""}, {"_id": 2, "v": ""}]
     assert json.loads(people.explain("SELECT name, '' AS v FROM people"))
+
+
+def test_a_decimal_field_compared_with_a_literal_with_a_point(conn):
+    from bson import Decimal128
+
+    conn.db.prices.insert_many(
+        [
+            {"_id": 1, "p": Decimal128("19.99")},
+            {"_id": 2, "p": 19.99},
+            {"_id": 3, "p": Decimal128("20.00")},
+            {"_id": 4, "p": Decimal128("0.1")},
+        ]
+    )
+
+    def ids(where: str) -> list[int]:
+        return [
+            r["_id"]
+            for r in conn.run_sql(f"SELECT _id FROM prices WHERE {where} ORDER BY _id").rows
+        ]
+
+    assert ids("p = 19.99") == [1, 2]
+    assert ids("p > 19.99") == [3]
+    assert ids("p >= 19.99") == [1, 2, 3]
+    assert ids("p < 19.99") == [4]
+    assert ids("p <> 19.99") == [3, 4]
+    assert ids("p IN (0.1, 20)") == [3, 4]
+    rows = conn.run_sql("SELECT _id, p = 19.99 AS e FROM prices ORDER BY _id").rows
+    assert [r["e"] for r in rows] == [True, True, False, False]
