@@ -129,7 +129,7 @@ def struct_pairs(node: exp.Struct) -> list[tuple[str, exp.Expression]]:
             pairs.append((pair.this.name, pair.expression))
             continue
         raise SemanticError(
-            "a document literal takes \"key\": value pairs",
+            'a document literal takes "key": value pairs',
             node=pair,
             hint='write {"city": "Paris", "tags": ["a", "b"]}',
             code="QL304",

@@ -285,9 +285,7 @@ class Repl:
             with self.lock:
                 return statement_notes.sampled_fields(self.conn.db, name, self.cache.fields(name))
 
-        return statement_notes.unknown_column_notes(
-            statement, self.conn.dialect, result, fields_of
-        )
+        return statement_notes.unknown_column_notes(statement, self.conn.dialect, result, fields_of)
 
     def run_file(self, path: str) -> None:
         try:
