@@ -1,11 +1,12 @@
 """A value as MySQL prints it in text (CONCAT, CAST(... AS CHAR), GROUP_CONCAT).
 
-MongoDB's `$toString` prints a double with six significant digits (`1e+06`) and a date in
-ISO-8601 form; MySQL prints a double in full (`1000000`, `0.000000125`, `1e20`) and a date as
-`2024-01-31 10:00:00`. `text_of` computes MySQL's form in the pipeline: a double's digits come
-from `$toDecimal` (15 significant digits), written in fixed notation when its decimal exponent
-is between -15 and 14 and as `1.5e20` otherwise; a date is `%Y-%m-%d %H:%M:%S`, with `.%L`
-when it has milliseconds. Other values go through `$toString`.
+MongoDB's `$toString` prints a double with six significant digits (`1e+06`), a date in
+ISO-8601 form and a boolean as `true`; MySQL prints a double in full (`1000000`,
+`0.000000125`, `1e20`), a date as `2024-01-31 10:00:00` and TRUE as `1`. `text_of` computes
+MySQL's form in the pipeline: a double's digits come from `$toDecimal` (15 significant
+digits), written in fixed notation when its decimal exponent is between -15 and 14 and as
+`1.5e20` otherwise; a date is `%Y-%m-%d %H:%M:%S`, with `.%L` when it has milliseconds. Other
+values go through `$toString`.
 """
 
 from __future__ import annotations
@@ -124,6 +125,8 @@ def text_of(x: Any) -> Any:
         value = mql.constant_of(x)
         if value is None or isinstance(value, str):
             return x
+        if isinstance(value, bool):
+            return "1" if value else "0"
         if isinstance(value, float):
             return mql.literal(python_double_text(value))
         if isinstance(value, dt.datetime):
@@ -135,6 +138,10 @@ def text_of(x: Any) -> Any:
             "branches": [
                 {"case": {"$eq": [{"$type": "$$qv"}, "double"]}, "then": double_text("$$qv")},
                 {"case": {"$eq": [{"$type": "$$qv"}, "date"]}, "then": date_text("$$qv")},
+                {
+                    "case": {"$eq": [{"$type": "$$qv"}, "bool"]},
+                    "then": {"$cond": ["$$qv", "1", "0"]},
+                },
             ],
             "default": {"$toString": "$$qv"},
         }
