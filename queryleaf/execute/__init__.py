@@ -70,11 +70,15 @@ def _run(plan: Plan, db: Any) -> Result:
         return _rows(plan, cursor)
     if kind == "aggregate":
         target = db if command["aggregate"] == 1 else db[command["aggregate"]]
+        count = -1
+        if plan.columns is None and plan.count_command is not None:
+            counted = list(target.aggregate(plan.count_command["pipeline"]))
+            count = int(counted[0]["n"]) if counted else 0
         cursor = target.aggregate(command["pipeline"])
         if plan.columns is None:
             for _ in cursor:
                 pass
-            return Result(rowcount=-1, plan=plan)
+            return Result(rowcount=count, plan=plan)
         return _rows(plan, cursor)
     if kind == "insert":
         documents = [dict(d) for d in command["documents"]]

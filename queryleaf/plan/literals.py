@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bson import ObjectId
@@ -25,6 +25,17 @@ class Bindings:
 
     def __init__(self, statement: exp.Expression, params: Any, text: str = "") -> None:
         self._values: dict[int, Any] = {}
+        if params is not None and (
+            isinstance(params, str | bytes) or not isinstance(params, Mapping | Sequence)
+        ):
+            # A bare string is a sequence of characters: "abc" would bind '?' to 'a'.
+            raise ParameterError(
+                f"params must be a list of values or a mapping of names, not "
+                f"{type(params).__name__} {params!r:.40}",
+                hint="pass params=[value] for '?' placeholders, or params={'name': value} "
+                "for :name",
+                code="QL404",
+            )
         placeholders = placeholders_in_text_order(statement, text)
         if not placeholders:
             return
@@ -138,6 +149,25 @@ def placeholders_in_text_order(statement: exp.Expression, text: str) -> list[exp
     return [node for _, node in found]
 
 
+def struct_pairs(node: exp.Struct) -> list[tuple[str, exp.Expression]]:
+    """The keys and value nodes of a document literal `{"k": v, 'k2': v2, k3: v3}` (QueryLeaf's
+    syntax, read by sqlglot as a STRUCT); a repeated key keeps its last value."""
+    pairs: list[tuple[str, exp.Expression]] = []
+    for pair in node.expressions:
+        if isinstance(pair, exp.PropertyEQ | exp.Slice) and isinstance(
+            pair.this, exp.Identifier | exp.Literal | exp.Column
+        ):
+            pairs.append((pair.this.name, pair.expression))
+            continue
+        raise SemanticError(
+            'a document literal takes "key": value pairs',
+            node=pair,
+            hint='write {"city": "Paris", "tags": ["a", "b"]}',
+            code="QL304",
+        )
+    return pairs
+
+
 def constant_value(node: exp.Expression, bindings: Bindings | None = None) -> Any:
     """The value of a constant expression, or NotConstant."""
     if isinstance(node, exp.Literal):
@@ -171,6 +201,8 @@ def constant_value(node: exp.Expression, bindings: Bindings | None = None) -> An
                 )
             document[key] = constant_value(pair.expression, bindings)
         return document
+    if isinstance(node, exp.Struct):  # a document literal: {"city": "Paris", "tags": [...]}
+        return {key: constant_value(value, bindings) for key, value in struct_pairs(node)}
     if isinstance(node, exp.Array | exp.JSONArray) or _is_function(node, "JSON_ARRAY"):
         return [constant_value(item, bindings) for item in node.expressions]
     if _is_function(node, "OBJECTID"):

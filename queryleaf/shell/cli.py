@@ -17,6 +17,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from bson import json_util
@@ -203,7 +204,7 @@ def read_sources(args: argparse.Namespace, stdin: TextIO | None) -> list[Source]
             continue
         try:
             with open(path, encoding="utf-8") as handle:
-                sources.append(Source(path, handle.read()))
+                sources += _with_includes(path, handle.read(), None)
         except OSError as error:
             raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
         except UnicodeDecodeError as error:
@@ -212,7 +213,21 @@ def read_sources(args: argparse.Namespace, stdin: TextIO | None) -> list[Source]
         if stdin is None or stdin.isatty():
             raise UsageError(NO_REPL)
         sources.append(Source(STDIN, _read_stdin(stdin)))
-    return sources
+    expanded: list[Source] = []
+    for source in sources:  # \i and \ir in -e text and stdin: relative to the working directory
+        file = source.name not in (COMMAND_LINE, STDIN)
+        expanded += [source] if file else _with_includes(source.name, source.text, Path.cwd())
+    return expanded
+
+
+def _with_includes(name: str, text: str, base: Path | None) -> list[Source]:
+    """The script with its `\\i FILE` / `\\ir FILE` lines replaced by those scripts."""
+    from queryleaf.shell.script_includes import IncludeError, expand
+
+    try:
+        return [Source(part_name, part) for part_name, part in expand(name, text, base=base)]
+    except IncludeError as error:
+        raise UsageError(str(error)) from None
 
 
 def _read_stdin(stdin: TextIO | None) -> str:

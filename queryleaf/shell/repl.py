@@ -33,7 +33,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 from queryleaf.errors import QueryLeafError
 from queryleaf.parse import split_statements
-from queryleaf.shell import highlight, output, safety
+from queryleaf.shell import highlight, output, safety, script_includes, statement_notes
 from queryleaf.shell.completion import ShellCompleter, tables_in_scope
 from queryleaf.shell.config import BoundedFileHistory, Config, load_config
 from queryleaf.shell.describe import describe_backend
@@ -224,6 +224,8 @@ class Repl:
                     continue
                 elapsed = time.perf_counter() - started
                 notes = self._missing_collections(statement.text) if result.is_query else []
+                if result.is_query and not notes:
+                    notes += self._unknown_columns(statement.text, result)
                 self.screen.show_result(result, elapsed, notes)
             return True
         except QueryLeafError as error:
@@ -270,14 +272,12 @@ class Repl:
         """MongoDB reads a missing collection as an empty one, so a typo in FROM gives no
         rows (or a count of 0) silently; say so. The cache answers first, so the database
         is asked only about names it has not seen."""
-        from queryleaf.plan.table_sources import TABLE_FUNCTIONS
-
-        names = dict.fromkeys(name for name, _ in tables_in_scope(code_tokens(statement)))
-        unseen = [
+        names = dict.fromkeys(
             name
-            for name in names
-            if name not in self.cache.collections() and name.upper() not in TABLE_FUNCTIONS
-        ]
+            for name, _ in tables_in_scope(code_tokens(statement))
+            if not statement_notes.is_table_function(name, statement)
+        )
+        unseen = [name for name in names if name not in self.cache.collections()]
         if not unseen:
             return []
         db = self.conn.db
@@ -291,6 +291,16 @@ class Repl:
                 notes.append(f"there is no collection {name} in database {db.name}{hint}")
         return notes
 
+    def _unknown_columns(self, statement: str, result: Any) -> list[str]:
+        """A selected column that is NULL in every row and in no sampled document: say so,
+        with the closest field names (a typo in a column reads as NULL in MongoDB)."""
+
+        def fields_of(name: str) -> list[str] | None:
+            with self.lock:
+                return statement_notes.sampled_fields(self.conn.db, name, self.cache.fields(name))
+
+        return statement_notes.unknown_column_notes(statement, self.conn.dialect, result, fields_of)
+
     def run_file(self, path: str) -> None:
         try:
             text = Path(path).expanduser().read_text(encoding="utf-8")
@@ -298,7 +308,13 @@ class Repl:
             raise CommandError(
                 f"cannot read {path}: {getattr(error, 'strerror', None) or error}"
             ) from None
-        self.run_sql(text, source_name=path)
+        try:  # its own \\i and \\ir lines run the scripts they name
+            parts = script_includes.expand(path, text)
+        except script_includes.IncludeError as error:
+            raise CommandError(str(error)) from None
+        for name, part in parts:
+            if not self.run_sql(part, source_name=name):
+                return
 
     def confirm(self, question: str) -> bool:
         session: PromptSession[str] = PromptSession(input=self._input, output=self._output)
