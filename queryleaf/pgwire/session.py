@@ -277,6 +277,7 @@ class Session:
     def _simple_query(self, reader: Reader, out: Output) -> None:
         sql = reader.cstring()
         assert self.backend is not None
+        self.cancel_requested = False  # a CancelRequest only stops what runs when it arrives
         try:
             if not sql.strip().strip(";").strip():
                 out.data += codec.EMPTY_QUERY
@@ -286,7 +287,6 @@ class Session:
         except Exception as error:
             out.data += codec.error_response(self._error_fields(error))
             self._failed()
-        self.cancel_requested = False
         out.data += self._ready()
 
     def _parse(self, reader: Reader, out: Output) -> None:
@@ -367,6 +367,7 @@ class Session:
         portal = self._portal(reader.cstring())
         limit = reader.int32()
         assert self.backend is not None
+        self.cancel_requested = False
         if portal.outcomes is None:
             portal.outcomes = iter(self.backend.execute(portal.statement.sql, portal.params))
             portal.outcome = next(portal.outcomes, None)

@@ -1,0 +1,119 @@
+"""The PostgreSQL front end under hostile or unlucky clients: late cancels, user probing,
+malformed Bind messages, trickling unauthenticated sockets, clients that vanish mid-stream."""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import time
+from typing import Any
+
+from queryleaf.pgwire import scram
+from queryleaf.pgwire.session import AuthConfig, Session
+from queryleaf.subscriptions.event_columns import ACTIVE_STREAMS
+from tests import test_pgwire_protocol
+from tests.pgwire_support import pg_server
+from tests.test_pgwire_protocol import (
+    SYNC,
+    bind,
+    cstr,
+    data_rows,
+    execute,
+    fields,
+    kinds,
+    messages,
+    msg,
+    parse,
+    query,
+    ready_session,
+    startup,
+)
+
+shared = test_pgwire_protocol.shared  # the fixture: users ada, alan and grace
+
+# --- cancellation ----------------------------------------------------------------------------
+
+
+def test_a_cancel_arriving_while_idle_does_not_cancel_the_next_statement(shared: Any) -> None:
+    session, _ = ready_session(shared)
+    session.receive(query("SELECT 1"))
+    session.cancel_requested = True  # what the server does on a CancelRequest with the key
+    data = bytes(session.receive(query("SELECT name FROM users ORDER BY age")).data)
+    assert "E" not in kinds(data)
+    assert data_rows(data) == [[b"ada"], [b"alan"], [b"grace"]]
+    session.cancel_requested = True
+    data = bytes(
+        session.receive(parse("SELECT name FROM users") + bind([]) + execute() + SYNC).data
+    )
+    assert kinds(data) == "12DDDCZ"
+
+
+# --- authentication --------------------------------------------------------------------------
+
+
+def _server_first(auth: AuthConfig, user: str) -> dict[str, str]:
+    session = Session(lambda s: None, auth)  # type: ignore[arg-type, return-value]
+    session.receive(startup(user=user))
+    initial = "n,,n=,r=clientnonce"
+    out = session.receive(
+        msg("p", cstr("SCRAM-SHA-256") + struct.pack("!i", len(initial)) + initial.encode())
+    )
+    kind, body = messages(bytes(out.data))[0]
+    assert kind == "R" and struct.unpack_from("!i", body)[0] == 11
+    return dict(part.split("=", 1) for part in body[4:].decode().split(","))
+
+
+# --- Bind and the discard-until-Sync rule ------------------------------------------------------
+
+
+def _bind(
+    statement: str, param_formats: list[int], values: list[bytes], results: list[int]
+) -> bytes:
+    body = cstr("") + cstr(statement)
+    body += struct.pack(f"!h{len(param_formats)}h", len(param_formats), *param_formats)
+    body += struct.pack("!h", len(values))
+    body += b"".join(struct.pack("!i", len(value)) + value for value in values)
+    return msg("B", body + struct.pack(f"!h{len(results)}h", len(results), *results))
+
+
+# --- sockets -----------------------------------------------------------------------------------
+
+
+def _startup_bytes() -> bytes:
+    return startup(user="ql")
+
+
+def _read_until_closed(sock: socket.socket, seconds: float) -> tuple[bytes, bool]:
+    """Everything the server sends within `seconds`, and whether it closed the socket."""
+    sock.settimeout(0.2)
+    got = b""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            continue
+        except ConnectionError:
+            return got, True
+        if not chunk:
+            return got, True
+        got += chunk
+    return got, False
+
+
+def _trusted(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(_startup_bytes())
+    got = b""
+    while not got.endswith(b"Z\x00\x00\x00\x05I"):
+        chunk = sock.recv(65536)
+        assert chunk, "the server closed the connection during startup"
+        got += chunk
+    return sock
+
+
+def _live_streams(running: Any) -> int:
+    return int(running.shared.base.db[ACTIVE_STREAMS].count_documents({"kind": "live_query"}))
+
+
