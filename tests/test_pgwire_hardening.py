@@ -64,6 +64,18 @@ def _server_first(auth: AuthConfig, user: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in body[4:].decode().split(","))
 
 
+def test_scram_does_not_tell_an_unknown_user_from_a_known_one() -> None:
+    auth = AuthConfig({"ana": scram.Verifier.from_password("pw")})
+    known = [_server_first(auth, "ana") for _ in range(2)]
+    unknown = [_server_first(auth, "nobody") for _ in range(2)]
+    # A real user's salt is the same at every attempt: so must a made-up user's be.
+    assert known[0]["s"] == known[1]["s"]
+    assert unknown[0]["s"] == unknown[1]["s"]
+    assert unknown[0]["i"] == known[0]["i"]
+    assert len(unknown[0]["s"]) == len(known[0]["s"])
+    assert _server_first(auth, "someone")["s"] != unknown[0]["s"]
+
+
 # --- Bind and the discard-until-Sync rule ------------------------------------------------------
 
 

@@ -30,6 +30,8 @@ class AuthConfig:
     """Trust (no password) or SCRAM-SHA-256 against `users` (name -> Verifier)."""
 
     users: dict[str, scram.Verifier] | None = None
+    # Made-up verifiers for unknown user names derive from it (stable for the server's life).
+    mock_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 
     @property
     def trust(self) -> bool:
@@ -189,7 +191,7 @@ class Session:
                 verifier = self.auth.users.get(self.user)
                 # An unknown user gets a made-up verifier so the exchange looks the same.
                 self.scram = scram.ScramExchange(
-                    verifier or scram.Verifier.from_password(secrets.token_hex(16))
+                    verifier or scram.Verifier.mock(self.user, self.auth.mock_secret)
                 )
                 self._known_user = verifier is not None
                 out.data += codec.auth_sasl_continue(self.scram.first(client_first).encode())
