@@ -89,6 +89,44 @@ def _bind(
     return msg("B", body + struct.pack(f"!h{len(results)}h", len(results), *results))
 
 
+def test_bind_refuses_format_counts_other_than_none_one_or_every_parameter(shared: Any) -> None:
+    session, _ = ready_session(shared)
+    sql = "SELECT name FROM users WHERE age > $1 AND age < $2 AND name <> $3"
+    session.receive(parse(sql, name="three") + SYNC)
+    values = [b"30", b"50", b"x"]
+    for formats in ([0, 0], [0, 0, 0, 0]):
+        data = bytes(session.receive(_bind("three", formats, values, []) + execute() + SYNC).data)
+        assert kinds(data) == "EZ", formats
+        assert fields(messages(data)[0][1])["C"] == "08P01"
+    for formats in ([], [0], [0, 0, 0]):
+        data = bytes(session.receive(_bind("three", formats, values, []) + execute() + SYNC).data)
+        assert sorted(data_rows(data)) == [[b"ada"], [b"alan"]], formats
+        assert "E" not in kinds(data), formats
+
+
+def test_bind_refuses_unknown_format_codes(shared: Any) -> None:
+    session, _ = ready_session(shared)
+    session.receive(parse("SELECT name FROM users WHERE age > $1", name="one") + SYNC)
+    for param_formats, result_formats in (([2], []), ([0], [2])):
+        out = session.receive(
+            _bind("one", param_formats, [b"80"], result_formats) + execute() + SYNC
+        )
+        data = bytes(out.data)
+        assert kinds(data) == "EZ", (param_formats, result_formats)
+        assert fields(messages(data)[0][1])["C"] == "22023"
+
+
+def test_a_query_message_after_an_extended_error_is_discarded_until_sync(shared: Any) -> None:
+    session, _ = ready_session(shared)
+    data = bytes(
+        session.receive(
+            parse("SELECT nosuch(1) FROM users") + query("INSERT INTO t (a) VALUES (1)") + SYNC
+        ).data
+    )
+    assert kinds(data) == "EZ"
+    assert shared.base.db.t.count_documents({}) == 0
+
+
 # --- sockets -----------------------------------------------------------------------------------
 
 

@@ -241,8 +241,8 @@ class Session:
             return
         if kind == "H":
             return  # everything is written when receive returns
-        if self.skip_until_sync and kind in "PBDECH":
-            return
+        if self.skip_until_sync:
+            return  # after an error every message up to Sync is read and dropped
         handler = {
             "Q": self._simple_query,
             "P": self._parse,
@@ -311,6 +311,11 @@ class Session:
         format_count = reader.int16()
         param_formats = [reader.int16() for _ in range(format_count)]
         count = reader.int16()
+        if len(param_formats) not in (0, 1, count):
+            raise PgError(
+                "08P01",
+                f"bind message has {len(param_formats)} parameter formats but {count} parameters",
+            )
         if count != len(statement.param_oids):
             raise PgError(
                 "08P01",
@@ -325,6 +330,9 @@ class Session:
             values.append(types.decode_param(data, statement.param_oids[index], fmt == 1))
         result_count = reader.int16()
         formats = [reader.int16() for _ in range(result_count)]
+        for code in (*param_formats, *formats):
+            if code not in (0, 1):
+                raise PgError("22023", f"unsupported format code: {code}")
         self.portals[portal_name] = Portal(statement, values, formats)
         out.data += codec.BIND_COMPLETE
 
