@@ -152,6 +152,28 @@ def _read_until_closed(sock: socket.socket, seconds: float) -> tuple[bytes, bool
     return got, False
 
 
+def test_an_unauthenticated_client_cannot_hold_a_connection_by_trickling_bytes() -> None:
+    with pg_server(auth={"ana": "pw"}, auth_timeout=0.6) as running:
+        packet = _startup_bytes()
+        with socket.create_connection(("127.0.0.1", running.port), timeout=5) as sock:
+            sock.settimeout(0.25)
+            closed = False
+            started = time.monotonic()
+            for byte in packet[:20]:  # one byte every 0.25 s: each read arrives in time
+                try:
+                    sock.sendall(bytes([byte]))
+                    if sock.recv(65536) == b"":
+                        closed = True
+                        break
+                except TimeoutError:
+                    continue
+                except ConnectionError:
+                    closed = True
+                    break
+            assert closed, "the server kept an unauthenticated client past its deadline"
+            assert time.monotonic() - started < 3
+
+
 def _trusted(port: int) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
     sock.sendall(_startup_bytes())
@@ -167,3 +189,31 @@ def _live_streams(running: Any) -> int:
     return int(running.shared.base.db[ACTIVE_STREAMS].count_documents({"kind": "live_query"}))
 
 
+def test_live_queries_do_not_starve_other_clients_of_worker_threads() -> None:
+    # asyncio's default pool has min(32, cpus + 4) threads; one more live query than that
+    # must not leave other clients waiting.
+    count = min(32, (os.cpu_count() or 1) + 4) + 1
+    with pg_server(max_connections=count + 2) as running:
+        socks = [_trusted(running.port) for _ in range(count)]
+        try:
+            for sock in socks:
+                sock.sendall(
+                    query("SELECT event_type FROM CHANGE_STREAM_EVENTS('pg_busy') EMIT CHANGES")
+                )
+            deadline = time.monotonic() + 10
+            while _live_streams(running) < count and time.monotonic() < deadline:
+                time.sleep(0.05)
+            with _trusted(running.port) as other:
+                other.sendall(query("SELECT 1 AS one"))
+                got, _closed = b"", False
+                deadline = time.monotonic() + 5
+                other.settimeout(0.2)
+                while not got.endswith(b"Z\x00\x00\x00\x05I") and time.monotonic() < deadline:
+                    try:
+                        got += other.recv(65536)
+                    except TimeoutError:
+                        continue
+                assert data_rows(got) == [[b"1"]]
+        finally:
+            for sock in socks:
+                sock.close()

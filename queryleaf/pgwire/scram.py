@@ -40,7 +40,6 @@ class Verifier:
             server_key=_hmac(salted, b"Server Key"),
         )
 
-
     @classmethod
     def mock(cls, user: str, secret: bytes) -> Verifier:
         """A verifier for a user that does not exist, the same at every attempt (a salt that

@@ -88,6 +88,7 @@ class Session:
         self.portals: dict[str, Portal] = {}
         self.skip_until_sync = False
         self.cancel_requested = False
+        self.disconnected = False  # set by the server when the client hangs up mid-statement
         # Set by the server: hand bytes to the connection from a worker or listener thread.
         self.on_flush: Callable[[bytes], None] | None = None
         self.notify: Callable[[bytes], None] | None = None
