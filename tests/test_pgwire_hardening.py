@@ -189,6 +189,22 @@ def _live_streams(running: Any) -> int:
     return int(running.shared.base.db[ACTIVE_STREAMS].count_documents({"kind": "live_query"}))
 
 
+def test_a_live_query_stops_when_its_client_disconnects() -> None:
+    with pg_server() as running:
+        sock = _trusted(running.port)
+        sock.sendall(query("SELECT event_type FROM CHANGE_STREAM_EVENTS('pg_gone') EMIT CHANGES"))
+        deadline = time.monotonic() + 5
+        while _live_streams(running) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _live_streams(running) == 1
+        sock.close()
+        deadline = time.monotonic() + 5
+        while _live_streams(running) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _live_streams(running) == 0, "the live query kept running for a closed client"
+        assert not running.sessions
+
+
 def test_live_queries_do_not_starve_other_clients_of_worker_threads() -> None:
     # asyncio's default pool has min(32, cpus + 4) threads; one more live query than that
     # must not leave other clients waiting.

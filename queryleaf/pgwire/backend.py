@@ -26,7 +26,6 @@ from queryleaf.plan.plans import Plan
 from queryleaf.result import Result
 
 DIALECT = "postgres"
-LIVE_POLL_MS = 100
 _SET = re.compile(
     r"^\s*SET\s+(?:SESSION\s+|LOCAL\s+)?(?P<name>[A-Za-z_][\w.]*)\s*(?:=|\bTO\b)\s*(?P<value>.*?)\s*;?\s*$",
     re.IGNORECASE | re.DOTALL,
@@ -257,41 +256,23 @@ class QueryBackend:
 
     def _live(self, result: Result, notices: list[str]) -> Outcome:
         """A live query streams rows as events commit, until LIMIT, the server's live
-        timeout, or a CancelRequest (checked at every poll, so an idle stream stops too)."""
-        from queryleaf.execute.rows import read_path
-        from queryleaf.runtime.active_streams import StreamRegistration
+        timeout, a CancelRequest or the client hanging up (checked at every poll, so an idle
+        stream stops too)."""
+        from queryleaf.runtime.live_run import live_rows
 
         plan: Any = result.plan
         session = self.session
-        db = self.conn.db
-        timeout = self.shared.live_timeout
+        labels = [column.label for column in plan.columns]
+
+        def check() -> None:
+            if session.cancel_requested or getattr(session, "disconnected", False):
+                session.cancel_requested = False
+                raise Cancelled()
 
         def rows() -> Iterator[tuple[Any, ...]]:
-            stream = plan.stream
-            target = db if stream.collection is None else db[stream.collection]
-            registry = StreamRegistration(db, stream, "live_query", [])
-            cursor = target.watch(**stream.watch_kwargs(), max_await_time_ms=LIVE_POLL_MS)
-            registry.open()
-            deadline = time.monotonic() + timeout if timeout is not None else None
-            delivered = 0
-            try:
-                while plan.limit is None or delivered < plan.limit:
-                    if session.cancel_requested:
-                        session.cancel_requested = False
-                        raise Cancelled()
-                    if deadline is not None and time.monotonic() >= deadline:
-                        return
-                    event = cursor.try_next()
-                    registry.beat(seen=0 if event is None else 1)
-                    if event is None:
-                        continue
-                    delivered += 1
-                    yield tuple(read_path(event, column.path) for column in plan.columns)
-            finally:
-                cursor.close()
-                registry.close()
+            for row in live_rows(plan, self.conn.db, self.shared.live_timeout, check=check):
+                yield tuple(row.get(label) for label in labels)
 
-        labels = [column.label for column in plan.columns]
         return Outcome(
             columns=[(label, types.TEXT) for label in labels],
             rows=rows(),
