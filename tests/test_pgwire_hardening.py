@@ -233,3 +233,31 @@ def test_live_queries_do_not_starve_other_clients_of_worker_threads() -> None:
         finally:
             for sock in socks:
                 sock.close()
+
+
+# --- read-only ---------------------------------------------------------------------------------
+
+
+def test_read_only_runs_show_statements_and_refuses_writes_hidden_behind_reads(
+    shared: Any,
+) -> None:
+    from queryleaf.shell.safety import run_script
+
+    shared.read_only = True
+    session, _ = ready_session(shared)
+    for sql in ("SHOW TABLES", "SHOW INDEXES FROM users", "DESCRIBE users"):
+        data = bytes(session.receive(query(sql)).data)
+        assert "E" not in kinds(data), sql
+        assert [b"users"] in [row[:1] for row in data_rows(data)] or sql != "SHOW TABLES"
+    for sql in (
+        "SELECT 1 AS one; DELETE FROM users",
+        "/* a comment */ DELETE FROM users",
+        "CREATE TABLE made (a int)",
+        "DROP TABLE users",
+    ):
+        data = bytes(session.receive(query(sql)).data)
+        assert fields(next(b for k, b in messages(data) if k == "E"))["C"] == "25006", sql
+    assert shared.base.db.users.count_documents({}) == 3
+    assert "made" not in shared.base.db.list_collection_names()
+    shell_rows = [r.rows for r in run_script(shared.base, "SHOW TABLES", read_only=True)]
+    assert {"name": "users"}.items() <= shell_rows[0][0].items()
