@@ -9,7 +9,8 @@ import struct
 import time
 from typing import Any
 
-from queryleaf.pgwire import scram
+from queryleaf.pgwire import codec, scram
+from queryleaf.pgwire.backend import QueryBackend
 from queryleaf.pgwire.session import AuthConfig, Session
 from queryleaf.subscriptions.event_columns import ACTIVE_STREAMS
 from tests import test_pgwire_protocol
@@ -261,3 +262,23 @@ def test_read_only_runs_show_statements_and_refuses_writes_hidden_behind_reads(
     assert "made" not in shared.base.db.list_collection_names()
     shell_rows = [r.rows for r in run_script(shared.base, "SHOW TABLES", read_only=True)]
     assert {"name": "users"}.items() <= shell_rows[0][0].items()
+
+
+# --- TLS negotiation -----------------------------------------------------------------------------
+
+
+def test_bytes_sent_after_an_ssl_request_before_the_handshake_are_refused(shared: Any) -> None:
+    # Anything sent in the clear after SSLRequest would be read as if it had come over TLS: a
+    # man in the middle could inject a startup packet or a query (PostgreSQL's CVE-2021-23214).
+    session = Session(lambda s: QueryBackend(shared, s), AuthConfig(), tls_available=True)
+    ssl_request = struct.pack("!ii", 8, codec.SSL_REQUEST)
+    out = session.receive(ssl_request + startup() + query("DELETE FROM users"))
+    assert out.close and not out.start_tls
+    assert fields(messages(bytes(out.data))[-1][1])["C"] == "08P01"
+    assert shared.base.db.users.count_documents({}) == 3
+    session = Session(lambda s: QueryBackend(shared, s), AuthConfig(), tls_available=True)
+    out = session.receive(ssl_request)
+    assert bytes(out.data) == b"S" and out.start_tls and not out.close
+    out = session.receive(ssl_request)  # again, now over TLS: not a second handshake
+    assert out.close and not out.start_tls
+    assert fields(messages(bytes(out.data))[-1][1])["C"] == "08P01"

@@ -83,6 +83,7 @@ class Session:
         self.params: dict[str, str] = {}
         self.user = ""
         self.phase = "startup"
+        self.encrypted = False  # TLS was negotiated
         self.scram: scram.ScramExchange | None = None
         self.statements: dict[str, Prepared] = {}
         self.portals: dict[str, Portal] = {}
@@ -142,9 +143,14 @@ class Session:
 
     def _startup(self, frame: Frame, out: Output) -> None:
         code, params = codec.parse_startup(frame.payload)
+        if code in (codec.SSL_REQUEST, codec.GSSENC_REQUEST) and self.encrypted:
+            raise ProtocolViolation("encryption requested again over an encrypted connection")
         if code == codec.SSL_REQUEST:
+            if self.tls_available and self.reader.buffer:
+                # Bytes sent in the clear before the handshake would count as sent over TLS.
+                raise ProtocolViolation("received unencrypted data after SSL request")
             out.data += b"S" if self.tls_available else codec.SSL_NO
-            out.start_tls = self.tls_available
+            out.start_tls = self.encrypted = self.tls_available
             return
         if code == codec.GSSENC_REQUEST:
             out.data += codec.SSL_NO
