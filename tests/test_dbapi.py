@@ -98,3 +98,21 @@ def test_pandas_read_sql(db: dbapi.Connection) -> None:
         frame = pandas.read_sql("SELECT name, v FROM m WHERE v > ? ORDER BY v", db, params=[1])
     assert list(frame.columns) == ["name", "v"]
     assert frame.values.tolist() == [["a", 1.5], ["b", 2.5]]
+
+
+def test_rollback_refuses_to_pretend_after_ddl_and_insert_select(db: dbapi.Connection) -> None:
+    cur = db.cursor()
+    cur.execute("INSERT INTO t (a) VALUES (1)")
+    db.commit()
+    for statement in (
+        "DROP TABLE t",
+        "CREATE TABLE made (a INT)",
+        "INSERT INTO u SELECT a FROM made",
+    ):
+        cur.execute(statement)
+        with pytest.raises(dbapi.NotSupportedError, match="cannot undo 1 write"):
+            db.rollback()
+    cur.execute("SHOW TABLES")
+    cur.execute("SHOW EVENT_SUBSCRIPTIONS")
+    cur.execute("DESCRIBE made")
+    db.rollback()  # reads only: nothing to undo
