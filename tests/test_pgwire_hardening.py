@@ -282,3 +282,13 @@ def test_bytes_sent_after_an_ssl_request_before_the_handshake_are_refused(shared
     out = session.receive(ssl_request)  # again, now over TLS: not a second handshake
     assert out.close and not out.start_tls
     assert fields(messages(bytes(out.data))[-1][1])["C"] == "08P01"
+
+
+def test_rollback_after_a_subscription_statement_is_refused(shared: Any) -> None:
+    session, _ = ready_session(shared)
+    session.receive(
+        query("CREATE EVENT_SUBSCRIPTION paused AS (watch_collections = JSON_ARRAY('o'))")
+    )
+    data = bytes(session.receive(query("BEGIN; PAUSE EVENT_SUBSCRIPTION paused; ROLLBACK")).data)
+    error = fields(next(body for kind, body in messages(data) if kind == "E"))
+    assert error["C"] == "0A000" and "cannot undo" in error["M"]

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from queryleaf.compile import compile_statement
+from queryleaf.compile import compile_statement, write_kind
 from queryleaf.connection import Connection
 from queryleaf.errors import QueryLeafError
 from queryleaf.parse import split_statements
@@ -226,7 +226,8 @@ class QueryBackend:
         results = conn.execute_script(rewritten, bound)
         with self.shared.lock:
             result = next(iter(results))
-            if first in _WRITES or result.kind in ("insert", "update", "delete"):
+            wrote = write_kind(first, result.plan) is not None  # the read-only rule's verdict
+            if wrote or result.kind in ("insert", "update", "delete"):
                 self.transaction.wrote()
             outcome = self._outcome(result)
         return outcome
@@ -388,7 +389,6 @@ _REPORTED = {
     "timezone": "TimeZone",
     "standard_conforming_strings": "standard_conforming_strings",
 }
-_WRITES = {"INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "REPLAY", "DISCARD"}
 _SESSION_COMMANDS = {
     "SAVEPOINT",
     "RELEASE",
