@@ -135,24 +135,6 @@ def _startup_bytes() -> bytes:
     return startup(user="ql")
 
 
-def _read_until_closed(sock: socket.socket, seconds: float) -> tuple[bytes, bool]:
-    """Everything the server sends within `seconds`, and whether it closed the socket."""
-    sock.settimeout(0.2)
-    got = b""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            chunk = sock.recv(65536)
-        except TimeoutError:
-            continue
-        except ConnectionError:
-            return got, True
-        if not chunk:
-            return got, True
-        got += chunk
-    return got, False
-
-
 def test_an_unauthenticated_client_cannot_hold_a_connection_by_trickling_bytes() -> None:
     with pg_server(auth={"ana": "pw"}, auth_timeout=0.6) as running:
         packet = _startup_bytes()
@@ -292,3 +274,34 @@ def test_rollback_after_a_subscription_statement_is_refused(shared: Any) -> None
     data = bytes(session.receive(query("BEGIN; PAUSE EVENT_SUBSCRIPTION paused; ROLLBACK")).data)
     error = fields(next(body for kind, body in messages(data) if kind == "E"))
     assert error["C"] == "0A000" and "cannot undo" in error["M"]
+
+
+def test_a_cancel_request_needs_the_sessions_secret_key() -> None:
+    with pg_server() as running:
+        sock = socket.create_connection(("127.0.0.1", running.port), timeout=5)
+        sock.sendall(_startup_bytes())
+        got = b""
+        while not got.endswith(b"Z\x00\x00\x00\x05I"):
+            got += sock.recv(65536)
+        pid, secret = struct.unpack("!ii", next(b for k, b in messages(got) if k == "K"))
+        sock.sendall(query("SELECT event_type FROM CHANGE_STREAM_EVENTS('pg_key') EMIT CHANGES"))
+        deadline = time.monotonic() + 5
+        while _live_streams(running) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+        def cancel(key: int) -> None:
+            with socket.create_connection(("127.0.0.1", running.port), timeout=5) as other:
+                other.sendall(struct.pack("!iiii", 16, codec.CANCEL_REQUEST, pid, key))
+                other.recv(1)  # the server closes a cancel connection
+
+        cancel(secret ^ 1)
+        time.sleep(0.6)  # three polls of the live query
+        assert _live_streams(running) == 1, "a wrong key cancelled the statement"
+        cancel(secret)
+        answer = b""
+        while not answer.endswith(b"Z\x00\x00\x00\x05I"):
+            chunk = sock.recv(65536)
+            assert chunk, "the server closed the connection instead of cancelling"
+            answer += chunk
+        assert fields(next(b for k, b in messages(answer) if k == "E"))["C"] == "57014"
+        sock.close()
