@@ -9,7 +9,7 @@ import struct
 import time
 from typing import Any
 
-from queryleaf.pgwire import codec, scram
+from queryleaf.pgwire import codec, scram, types
 from queryleaf.pgwire.backend import QueryBackend
 from queryleaf.pgwire.session import AuthConfig, Session
 from queryleaf.subscriptions.event_columns import ACTIVE_STREAMS
@@ -305,3 +305,20 @@ def test_a_cancel_request_needs_the_sessions_secret_key() -> None:
             answer += chunk
         assert fields(next(b for k, b in messages(answer) if k == "E"))["C"] == "57014"
         sock.close()
+
+
+def test_malformed_parameter_values_get_data_errors_not_internal_ones(shared: Any) -> None:
+    session, _ = ready_session(shared)
+    session.receive(parse("SELECT name FROM users WHERE age = $1", oids=(types.INT8,)) + SYNC)
+    for value, fmt, state in (
+        (b"\x00\x01", 1, "22P03"),  # an int8 is 8 bytes
+        (b"\xff\xfe", 0, "22021"),  # not UTF-8
+        (b"forty", 0, "22P02"),
+    ):
+        data = bytes(session.receive(bind([value], fmt=fmt) + execute() + SYNC).data)
+        assert kinds(data) == "EZ", value
+        error = fields(messages(data)[0][1])
+        assert error["C"] == state and "internal error" not in error["M"], value
+    session.receive(parse("SELECT name FROM users WHERE active = $1", oids=(types.BOOL,)) + SYNC)
+    data = bytes(session.receive(bind([b"\x01\x01"], fmt=1) + execute() + SYNC).data)
+    assert fields(messages(data)[0][1])["C"] == "22P03"
