@@ -9,6 +9,7 @@ import pytest
 
 import queryleaf
 from queryleaf import dbapi
+from tests.pgwire_support import client
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ def test_rollback_refuses_to_pretend(db: dbapi.Connection) -> None:
 
 
 def test_pandas_read_sql(db: dbapi.Connection) -> None:
-    pandas = pytest.importorskip("pandas")
+    pandas = client("pandas")
     db.cursor().executemany("INSERT INTO m (name, v) VALUES (?, ?)", [("a", 1.5), ("b", 2.5)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # pandas names SQLAlchemy as its preference
