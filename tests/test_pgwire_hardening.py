@@ -322,3 +322,11 @@ def test_malformed_parameter_values_get_data_errors_not_internal_ones(shared: An
     session.receive(parse("SELECT name FROM users WHERE active = $1", oids=(types.BOOL,)) + SYNC)
     data = bytes(session.receive(bind([b"\x01\x01"], fmt=1) + execute() + SYNC).data)
     assert fields(messages(data)[0][1])["C"] == "22P03"
+
+
+def test_closing_a_statement_closes_its_portals(shared: Any) -> None:
+    session, _ = ready_session(shared)
+    session.receive(parse("SELECT name FROM users", name="s") + bind([], portal="p", name="s"))
+    data = bytes(session.receive(msg("C", b"Ss\0") + execute("p") + SYNC).data)
+    assert kinds(data) == "3EZ"
+    assert fields(messages(data)[1][1])["C"] == "34000"

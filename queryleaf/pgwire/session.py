@@ -401,8 +401,9 @@ class Session:
     def _close(self, reader: Reader, out: Output) -> None:
         what = reader.byte()
         name = reader.cstring()
-        if what == "S":
-            self.statements.pop(name, None)
+        if what == "S":  # its portals close with it, as in PostgreSQL
+            closed = self.statements.pop(name, None)
+            self.portals = {k: p for k, p in self.portals.items() if p.statement is not closed}
         else:
             self.portals.pop(name, None)
         out.data += codec.CLOSE_COMPLETE
