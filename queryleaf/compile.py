@@ -84,3 +84,42 @@ def _plan_live(text: str, emit: tuple[int, int], dialect: str, params: Any) -> A
         _shift(error, body_start)
         raise
     return ExplainPlan(plan) if explain else plan  # type: ignore[arg-type]
+
+
+# --- read-only mode: the rule the shell and the PostgreSQL server share ---------------------
+
+READ_KEYWORDS = {"SELECT", "WITH", "EXPLAIN", "SHOW", "DESCRIBE", "DESC", "VALUES", "TABLE"}
+READ_PLAN_KINDS = {
+    "find",
+    "aggregate",
+    "explain",
+    "count",
+    "distinct",
+    "live",
+    "watch",
+    "listCollections",  # SHOW TABLES
+    "listIndexes",  # SHOW INDEXES
+}
+WRITE_STAGES = {"$out", "$merge"}
+
+
+def write_kind(keyword: str, plan: Any = None) -> str | None:
+    """The verb of a statement that changes data (INSERT, DROP, ...), None for a read, from
+    its first keyword (upper case) and its plan (None when it was not compiled). The keyword
+    decides, except that a read keyword whose plan writes (an aggregate ending in $merge or
+    $out) is a write too; unknown keywords count as writes, so a new statement kind is
+    refused until it is known to be harmless."""
+    if keyword not in READ_KEYWORDS:
+        return keyword or "statement"
+    if plan is None or keyword == "EXPLAIN":
+        return None
+    kind = getattr(plan, "kind", "")
+    if kind == "subscription" and keyword == "SHOW":
+        return None  # SHOW EVENT_SUBSCRIPTIONS only reads
+    if kind not in READ_PLAN_KINDS:
+        return str(kind).upper()
+    for stage in getattr(plan, "command", {}).get("pipeline") or []:
+        for name in stage:
+            if name in WRITE_STAGES:
+                return f"SELECT with {name}"
+    return None

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -30,6 +31,7 @@ from bson import Decimal128, ObjectId
 
 import queryleaf
 from queryleaf import errors as ql
+from queryleaf.compile import write_kind
 
 apilevel = "2.0"
 threadsafety = 1  # threads may share the module, not connections
@@ -164,6 +166,16 @@ def type_code(values: Sequence[Any]) -> str | None:
     return None
 
 
+def _writes(result: queryleaf.Result) -> bool:
+    """The statement changed data (DROP, CREATE, TRUNCATE, INSERT ... SELECT count too): the
+    read-only rule's verdict (queryleaf.compile.write_kind) on its first keyword and plan."""
+    if result.kind in ("insert", "update", "delete"):
+        return True
+    keyword = re.match(r"\s*([A-Za-z_]*)", result.statement or "")
+    first = keyword.group(1).upper() if keyword else ""
+    return write_kind(first, result.plan) is not None
+
+
 # --- connection and cursor -------------------------------------------------------------------
 
 
@@ -265,6 +277,8 @@ class Cursor:
 
     def _load(self, result: queryleaf.Result) -> None:
         self._position = 0
+        if _writes(result):
+            self.connection.writes_since_commit += 1
         if result.is_query or (result.columns and result.rows):
             labels = result.columns
             self._rows = [tuple(row.get(label) for label in labels) for row in result.rows]
@@ -277,8 +291,6 @@ class Cursor:
         self._rows = []
         self.description = None
         self.rowcount = result.rowcount
-        if result.kind in ("insert", "update", "delete"):
-            self.connection.writes_since_commit += 1
 
     def executemany(self, operation: str, seq_of_parameters: Sequence[Any]) -> Cursor:
         total = 0

@@ -3,10 +3,14 @@ embedded engine (or a fresh database on QUERYLEAF_TEST_URI's server), stopped af
 
 from __future__ import annotations
 
+import importlib
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+import pytest
 
 import queryleaf
 from queryleaf.pgwire.server import PgServer
@@ -35,3 +39,16 @@ def pg_server(**options: Any) -> Iterator[PgServer]:
 
 def dsn(server: PgServer, user: str = "ql", **extra: Any) -> dict[str, Any]:
     return {"host": "127.0.0.1", "port": server.port, "user": user, "dbname": "queryleaf", **extra}
+
+
+def client(module: str) -> Any:
+    """A client library the dev extras install (pyproject.toml): a skip when it is missing
+    locally, a failure under CI, where a missing reference must not pass silently."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(
+                f"{module} is missing: pyproject.toml's dev extras install it", pytrace=False
+            )
+        pytest.skip(f"{module} is not installed (pip install -e '.[dev]')", allow_module_level=True)

@@ -9,6 +9,7 @@ import pytest
 
 import queryleaf
 from queryleaf import dbapi
+from tests.pgwire_support import client
 
 
 @pytest.fixture
@@ -91,10 +92,28 @@ def test_rollback_refuses_to_pretend(db: dbapi.Connection) -> None:
 
 
 def test_pandas_read_sql(db: dbapi.Connection) -> None:
-    pandas = pytest.importorskip("pandas")
+    pandas = client("pandas")
     db.cursor().executemany("INSERT INTO m (name, v) VALUES (?, ?)", [("a", 1.5), ("b", 2.5)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # pandas names SQLAlchemy as its preference
         frame = pandas.read_sql("SELECT name, v FROM m WHERE v > ? ORDER BY v", db, params=[1])
     assert list(frame.columns) == ["name", "v"]
     assert frame.values.tolist() == [["a", 1.5], ["b", 2.5]]
+
+
+def test_rollback_refuses_to_pretend_after_ddl_and_insert_select(db: dbapi.Connection) -> None:
+    cur = db.cursor()
+    cur.execute("INSERT INTO t (a) VALUES (1)")
+    db.commit()
+    for statement in (
+        "DROP TABLE t",
+        "CREATE TABLE made (a INT)",
+        "INSERT INTO u SELECT a FROM made",
+    ):
+        cur.execute(statement)
+        with pytest.raises(dbapi.NotSupportedError, match="cannot undo 1 write"):
+            db.rollback()
+    cur.execute("SHOW TABLES")
+    cur.execute("SHOW EVENT_SUBSCRIPTIONS")
+    cur.execute("DESCRIBE made")
+    db.rollback()  # reads only: nothing to undo

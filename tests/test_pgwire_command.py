@@ -6,9 +6,9 @@ import pathlib
 import subprocess
 import sys
 
-import pytest
+from tests.pgwire_support import client
 
-psycopg = pytest.importorskip("psycopg")
+psycopg = client("psycopg")
 
 SERVE = "from queryleaf.shell.cli import main; raise SystemExit(main(sys.argv[1:]))"
 

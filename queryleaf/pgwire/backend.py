@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from queryleaf.compile import compile_statement
+from queryleaf.compile import compile_statement, write_kind
 from queryleaf.connection import Connection
 from queryleaf.errors import QueryLeafError
 from queryleaf.parse import split_statements
@@ -26,7 +26,6 @@ from queryleaf.plan.plans import Plan
 from queryleaf.result import Result
 
 DIALECT = "postgres"
-LIVE_POLL_MS = 100
 _SET = re.compile(
     r"^\s*SET\s+(?:SESSION\s+|LOCAL\s+)?(?P<name>[A-Za-z_][\w.]*)\s*(?:=|\bTO\b)\s*(?P<value>.*?)\s*;?\s*$",
     re.IGNORECASE | re.DOTALL,
@@ -227,7 +226,8 @@ class QueryBackend:
         results = conn.execute_script(rewritten, bound)
         with self.shared.lock:
             result = next(iter(results))
-            if first in _WRITES or result.kind in ("insert", "update", "delete"):
+            wrote = write_kind(first, result.plan) is not None  # the read-only rule's verdict
+            if wrote or result.kind in ("insert", "update", "delete"):
                 self.transaction.wrote()
             outcome = self._outcome(result)
         return outcome
@@ -257,41 +257,23 @@ class QueryBackend:
 
     def _live(self, result: Result, notices: list[str]) -> Outcome:
         """A live query streams rows as events commit, until LIMIT, the server's live
-        timeout, or a CancelRequest (checked at every poll, so an idle stream stops too)."""
-        from queryleaf.execute.rows import read_path
-        from queryleaf.runtime.active_streams import StreamRegistration
+        timeout, a CancelRequest or the client hanging up (checked at every poll, so an idle
+        stream stops too)."""
+        from queryleaf.runtime.live_run import live_rows
 
         plan: Any = result.plan
         session = self.session
-        db = self.conn.db
-        timeout = self.shared.live_timeout
+        labels = [column.label for column in plan.columns]
+
+        def check() -> None:
+            if session.cancel_requested or getattr(session, "disconnected", False):
+                session.cancel_requested = False
+                raise Cancelled()
 
         def rows() -> Iterator[tuple[Any, ...]]:
-            stream = plan.stream
-            target = db if stream.collection is None else db[stream.collection]
-            registry = StreamRegistration(db, stream, "live_query", [])
-            cursor = target.watch(**stream.watch_kwargs(), max_await_time_ms=LIVE_POLL_MS)
-            registry.open()
-            deadline = time.monotonic() + timeout if timeout is not None else None
-            delivered = 0
-            try:
-                while plan.limit is None or delivered < plan.limit:
-                    if session.cancel_requested:
-                        session.cancel_requested = False
-                        raise Cancelled()
-                    if deadline is not None and time.monotonic() >= deadline:
-                        return
-                    event = cursor.try_next()
-                    registry.beat(seen=0 if event is None else 1)
-                    if event is None:
-                        continue
-                    delivered += 1
-                    yield tuple(read_path(event, column.path) for column in plan.columns)
-            finally:
-                cursor.close()
-                registry.close()
+            for row in live_rows(plan, self.conn.db, self.shared.live_timeout, check=check):
+                yield tuple(row.get(label) for label in labels)
 
-        labels = [column.label for column in plan.columns]
         return Outcome(
             columns=[(label, types.TEXT) for label in labels],
             rows=rows(),
@@ -407,7 +389,6 @@ _REPORTED = {
     "timezone": "TimeZone",
     "standard_conforming_strings": "standard_conforming_strings",
 }
-_WRITES = {"INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "REPLAY", "DISCARD"}
 _SESSION_COMMANDS = {
     "SAVEPOINT",
     "RELEASE",

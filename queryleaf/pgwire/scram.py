@@ -40,6 +40,18 @@ class Verifier:
             server_key=_hmac(salted, b"Server Key"),
         )
 
+    @classmethod
+    def mock(cls, user: str, secret: bytes) -> Verifier:
+        """A verifier for a user that does not exist, the same at every attempt (a salt that
+        changed would tell the user apart) and as cheap as a stored one; nothing matches it."""
+        derived = _hmac(secret, b"mock\0" + user.encode("utf-8"))
+        return cls(
+            salt=derived[:16],
+            iterations=ITERATIONS,
+            stored_key=_hmac(derived, b"Stored Key"),
+            server_key=_hmac(derived, b"Server Key"),
+        )
+
 
 def _hmac(key: bytes, data: bytes) -> bytes:
     return hmac.new(key, data, hashlib.sha256).digest()

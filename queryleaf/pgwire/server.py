@@ -15,6 +15,7 @@ import ipaddress
 import ssl
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from queryleaf.errors import BackendError
@@ -23,6 +24,8 @@ from queryleaf.pgwire.backend import QueryBackend, Shared
 from queryleaf.pgwire.session import AuthConfig, Session
 
 READ_SIZE = 65536
+# Bytes a client may send ahead while one of its statements runs (read to notice a hang-up).
+READ_AHEAD = 16 * READ_SIZE
 
 
 def is_loopback(host: str) -> bool:
@@ -40,7 +43,8 @@ class PgServer:
     `connect` returns the queryleaf Connection every session shares the database of (default:
     a fresh embedded engine). `auth` maps user names to passwords (SCRAM-SHA-256); without it
     clients are trusted, which is allowed only on a loopback address. `tls` is an
-    `ssl.SSLContext` or a (certificate, key) pair of file names."""
+    `ssl.SSLContext` or a (certificate, key) pair of file names. A client must finish
+    authenticating within `auth_timeout` seconds of connecting."""
 
     def __init__(
         self,
@@ -53,6 +57,7 @@ class PgServer:
         max_connections: int = 64,
         idle_timeout: float | None = 3600.0,
         live_timeout: float | None = None,
+        auth_timeout: float = 60.0,
     ) -> None:
         if auth is None and not is_loopback(host):
             raise BackendError(
@@ -75,6 +80,12 @@ class PgServer:
         self.max_connections = max_connections
         self.idle_timeout = idle_timeout
         self.live_timeout = live_timeout
+        self.auth_timeout = auth_timeout
+        # Statements run here, one thread per busy client: asyncio's default pool is a few
+        # threads, and a live query holds its thread until LIMIT, cancel or hang-up.
+        self._executor = ThreadPoolExecutor(
+            max_workers=max_connections + 2, thread_name_prefix="queryleaf-pgwire-statement"
+        )
         self.sessions: dict[int, Session] = {}
         self._open = 0  # sockets open, authenticated or not (touched only on the loop)
         self.shared: Shared | None = None
@@ -153,8 +164,12 @@ class PgServer:
                 asyncio.run_coroutine_threadsafe(shutdown(), loop)
         if self._thread is not None:
             self._thread.join(10)
+        for session in list(self.sessions.values()):
+            session.disconnected = True  # live queries still running end at their next poll
+        self._executor.shutdown(wait=False, cancel_futures=True)
         if self.shared is not None:
             self.shared.listeners.close()
+            self.shared.catalog.close()
             if self._owns_connection:
                 self.shared.base.close()
 
@@ -180,27 +195,28 @@ class PgServer:
         session.on_flush = lambda data: loop.call_soon_threadsafe(writer.write, data)
         session.notify = lambda data: loop.call_soon_threadsafe(writer.write, data)
         registered = False
+        auth_deadline = loop.time() + self.auth_timeout
+        pending = b""  # read while a statement ran
         try:
             while True:
-                timeout = self.idle_timeout if session.authenticated else 60.0
-                try:
-                    data = await asyncio.wait_for(reader.read(READ_SIZE), timeout)
-                except TimeoutError:
-                    writer.write(
-                        codec.error_response(
-                            {
-                                "S": "FATAL",
-                                "V": "FATAL",
-                                "C": "57P05",
-                                "M": "terminating connection due to idle timeout",
-                            }
-                        )
-                    )
-                    break
+                if pending:
+                    data, pending = pending, b""
+                else:
+                    if session.authenticated:
+                        timeout = self.idle_timeout
+                    else:  # the whole authentication, not each read, has a deadline
+                        timeout = max(0.0, auth_deadline - loop.time())
+                    try:
+                        data = await asyncio.wait_for(reader.read(READ_SIZE), timeout)
+                    except TimeoutError:
+                        writer.write(_timeout_error(session.authenticated))
+                        break
                 if not data:
                     break
                 if session.authenticated:
-                    out = await asyncio.to_thread(session.receive, data)
+                    out, pending = await self._statements(session, data, reader)
+                    if pending is None:
+                        break  # the client hung up while its statement ran
                 else:
                     out = session.receive(data)
                     if session.authenticated and not registered:
@@ -232,6 +248,7 @@ class PgServer:
         except asyncio.CancelledError:
             pass  # the server is stopping
         finally:
+            session.disconnected = True  # a statement still running stops at its next check
             self._open -= 1
             if registered:
                 self.sessions.pop(session.pid, None)
@@ -240,7 +257,40 @@ class PgServer:
             with contextlib.suppress(Exception):
                 writer.close()
 
+    async def _statements(
+        self, session: Session, data: bytes, reader: asyncio.StreamReader
+    ) -> tuple[Any, bytes | None]:
+        """Run `data` in a worker thread while reading what the client sends meanwhile: the
+        bytes read ahead, or None when the client hung up (its statement was told to stop:
+        a live query would otherwise poll for a closed socket until the server stops)."""
+        loop = asyncio.get_running_loop()
+        work = loop.run_in_executor(self._executor, session.receive, data)
+        ahead = bytearray()
+        while not work.done() and len(ahead) < READ_AHEAD:
+            read = asyncio.ensure_future(reader.read(READ_SIZE))
+            await asyncio.wait({work, read}, return_when=asyncio.FIRST_COMPLETED)
+            if not read.done():
+                read.cancel()  # nothing was taken from the stream: it stays for the next read
+                with contextlib.suppress(asyncio.CancelledError):
+                    await read
+                break
+            chunk = read.result()
+            if not chunk:
+                session.disconnected = True
+                await work
+                return work.result(), None
+            ahead += chunk
+        return await work, bytes(ahead)
+
     def _cancel(self, pid: int, secret: int) -> None:
         target = self.sessions.get(pid)
         if target is not None and target.secret == secret:
             target.cancel_requested = True
+
+
+def _timeout_error(authenticated: bool) -> bytes:
+    if authenticated:
+        state, text = "57P05", "terminating connection due to idle timeout"
+    else:
+        state, text = "57014", "canceling authentication due to timeout"
+    return codec.error_response({"S": "FATAL", "V": "FATAL", "C": state, "M": text})

@@ -30,6 +30,8 @@ class AuthConfig:
     """Trust (no password) or SCRAM-SHA-256 against `users` (name -> Verifier)."""
 
     users: dict[str, scram.Verifier] | None = None
+    # Made-up verifiers for unknown user names derive from it (stable for the server's life).
+    mock_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 
     @property
     def trust(self) -> bool:
@@ -81,11 +83,13 @@ class Session:
         self.params: dict[str, str] = {}
         self.user = ""
         self.phase = "startup"
+        self.encrypted = False  # TLS was negotiated
         self.scram: scram.ScramExchange | None = None
         self.statements: dict[str, Prepared] = {}
         self.portals: dict[str, Portal] = {}
         self.skip_until_sync = False
         self.cancel_requested = False
+        self.disconnected = False  # set by the server when the client hangs up mid-statement
         # Set by the server: hand bytes to the connection from a worker or listener thread.
         self.on_flush: Callable[[bytes], None] | None = None
         self.notify: Callable[[bytes], None] | None = None
@@ -139,9 +143,14 @@ class Session:
 
     def _startup(self, frame: Frame, out: Output) -> None:
         code, params = codec.parse_startup(frame.payload)
+        if code in (codec.SSL_REQUEST, codec.GSSENC_REQUEST) and self.encrypted:
+            raise ProtocolViolation("encryption requested again over an encrypted connection")
         if code == codec.SSL_REQUEST:
+            if self.tls_available and self.reader.buffer:
+                # Bytes sent in the clear before the handshake would count as sent over TLS.
+                raise ProtocolViolation("received unencrypted data after SSL request")
             out.data += b"S" if self.tls_available else codec.SSL_NO
-            out.start_tls = self.tls_available
+            out.start_tls = self.encrypted = self.tls_available
             return
         if code == codec.GSSENC_REQUEST:
             out.data += codec.SSL_NO
@@ -189,7 +198,7 @@ class Session:
                 verifier = self.auth.users.get(self.user)
                 # An unknown user gets a made-up verifier so the exchange looks the same.
                 self.scram = scram.ScramExchange(
-                    verifier or scram.Verifier.from_password(secrets.token_hex(16))
+                    verifier or scram.Verifier.mock(self.user, self.auth.mock_secret)
                 )
                 self._known_user = verifier is not None
                 out.data += codec.auth_sasl_continue(self.scram.first(client_first).encode())
@@ -239,8 +248,8 @@ class Session:
             return
         if kind == "H":
             return  # everything is written when receive returns
-        if self.skip_until_sync and kind in "PBDECH":
-            return
+        if self.skip_until_sync:
+            return  # after an error every message up to Sync is read and dropped
         handler = {
             "Q": self._simple_query,
             "P": self._parse,
@@ -277,6 +286,7 @@ class Session:
     def _simple_query(self, reader: Reader, out: Output) -> None:
         sql = reader.cstring()
         assert self.backend is not None
+        self.cancel_requested = False  # a CancelRequest only stops what runs when it arrives
         try:
             if not sql.strip().strip(";").strip():
                 out.data += codec.EMPTY_QUERY
@@ -286,7 +296,6 @@ class Session:
         except Exception as error:
             out.data += codec.error_response(self._error_fields(error))
             self._failed()
-        self.cancel_requested = False
         out.data += self._ready()
 
     def _parse(self, reader: Reader, out: Output) -> None:
@@ -309,6 +318,11 @@ class Session:
         format_count = reader.int16()
         param_formats = [reader.int16() for _ in range(format_count)]
         count = reader.int16()
+        if len(param_formats) not in (0, 1, count):
+            raise PgError(
+                "08P01",
+                f"bind message has {len(param_formats)} parameter formats but {count} parameters",
+            )
         if count != len(statement.param_oids):
             raise PgError(
                 "08P01",
@@ -323,6 +337,9 @@ class Session:
             values.append(types.decode_param(data, statement.param_oids[index], fmt == 1))
         result_count = reader.int16()
         formats = [reader.int16() for _ in range(result_count)]
+        for code in (*param_formats, *formats):
+            if code not in (0, 1):
+                raise PgError("22023", f"unsupported format code: {code}")
         self.portals[portal_name] = Portal(statement, values, formats)
         out.data += codec.BIND_COMPLETE
 
@@ -367,6 +384,7 @@ class Session:
         portal = self._portal(reader.cstring())
         limit = reader.int32()
         assert self.backend is not None
+        self.cancel_requested = False
         if portal.outcomes is None:
             portal.outcomes = iter(self.backend.execute(portal.statement.sql, portal.params))
             portal.outcome = next(portal.outcomes, None)
@@ -383,8 +401,9 @@ class Session:
     def _close(self, reader: Reader, out: Output) -> None:
         what = reader.byte()
         name = reader.cstring()
-        if what == "S":
-            self.statements.pop(name, None)
+        if what == "S":  # its portals close with it, as in PostgreSQL
+            closed = self.statements.pop(name, None)
+            self.portals = {k: p for k, p in self.portals.items() if p.statement is not closed}
         else:
             self.portals.pop(name, None)
         out.data += codec.CLOSE_COMPLETE

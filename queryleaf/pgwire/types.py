@@ -342,8 +342,16 @@ def decode_param(data: bytes | None, oid: int, binary: bool) -> Any:
     if data is None:
         return None
     if binary:
-        return _decode_binary(data, oid)
-    text = data.decode("utf-8")
+        try:
+            return _decode_binary(data, oid)
+        except (struct.error, ValueError, OverflowError, IndexError):  # (also bad UTF-8, JSON)
+            raise ValueError22(
+                f"incorrect binary data format in a parameter of type {type_name(oid)}", "22P03"
+            ) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError22('invalid byte sequence for encoding "UTF8"', "22021") from None
     try:
         return _decode_text(text, oid)
     except (ValueError, decimal.InvalidOperation):
@@ -394,6 +402,8 @@ def _parse_timestamp(text: str) -> dt.datetime:
 
 def _decode_binary(data: bytes, oid: int) -> Any:
     if oid == BOOL:
+        if len(data) != 1:
+            raise ValueError("a binary bool is one byte")
         return data != b"\x00"
     if oid == INT2:
         return struct.unpack("!h", data)[0]

@@ -12,7 +12,7 @@ it exactly as the embedded engine does."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from queryleaf.execute.rows import read_path
@@ -41,9 +41,11 @@ def live_rows(
     db: Any,
     timeout: float | None = None,
     start_after: dict[str, Any] | None = None,
+    check: Callable[[], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Rows of a live query, as events happen after `start_after` (a token from
-    starting_token()) or, without it, after the stream opens."""
+    starting_token()) or, without it, after the stream opens. `check` is called at every
+    poll, also while no event comes: it may raise to end the query (a cancel)."""
     stream_plan = plan.stream
     target = db if stream_plan.collection is None else db[stream_plan.collection]
     deadline = time.monotonic() + timeout if timeout is not None else None
@@ -59,6 +61,8 @@ def live_rows(
         while plan.limit is None or delivered < plan.limit:
             if deadline is not None and time.monotonic() >= deadline:
                 return
+            if check is not None:
+                check()
             event = cursor.try_next()
             registry.beat(seen=0 if event is None else 1)
             if event is None:

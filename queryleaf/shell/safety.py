@@ -11,15 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from queryleaf.compile import compile_statement
+from queryleaf.compile import READ_KEYWORDS, compile_statement
+from queryleaf.compile import write_kind as plan_write_kind
 from queryleaf.errors import QueryLeafError
 from queryleaf.parse import Statement, split_statements
 from queryleaf.result import Result
 from queryleaf.shell.sqltext import first_keyword
-
-READ_KEYWORDS = {"SELECT", "WITH", "EXPLAIN", "SHOW", "DESCRIBE", "DESC", "VALUES", "TABLE"}
-READ_PLAN_KINDS = {"find", "aggregate", "explain", "count", "distinct", "live", "watch"}
-WRITE_STAGES = {"$out", "$merge"}
 
 
 class ReadOnlyError(QueryLeafError):
@@ -64,26 +61,9 @@ def try_plan(conn: Any, statement: Statement, params: Any) -> Any:
 
 
 def write_kind(statement: str, plan: Any = None) -> str | None:
-    """The verb of a statement that changes data (INSERT, DROP, ...), None for a read.
-    The first keyword decides, except that a read keyword whose plan writes (an
-    aggregate ending in $merge or $out) is a write too; unknown keywords count as writes,
-    so a new statement kind is refused until it is known to be harmless."""
-    keyword = first_keyword(statement)
-    if keyword not in READ_KEYWORDS:
-        return keyword or "statement"
-    if plan is None or keyword == "EXPLAIN":
-        return None
-    kind = getattr(plan, "kind", "")
-    if kind == "subscription" and keyword == "SHOW":
-        return None  # SHOW EVENT_SUBSCRIPTIONS only reads
-    if kind not in READ_PLAN_KINDS:
-        return kind.upper()
-    pipeline = getattr(plan, "command", {}).get("pipeline") or []
-    for stage in pipeline:
-        for name in stage:
-            if name in WRITE_STAGES:
-                return f"SELECT with {name}"
-    return None
+    """The verb of a statement that changes data (INSERT, DROP, ...), None for a read: the
+    rule of queryleaf.compile.write_kind, which the PostgreSQL server applies too."""
+    return plan_write_kind(first_keyword(statement), plan)
 
 
 def refuse_write(
