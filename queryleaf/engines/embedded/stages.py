@@ -186,8 +186,26 @@ def lookup_stage(
             "$lookup requires either 'pipeline' or both 'localField' and 'foreignField'",
             code=_FAILED_TO_PARSE,
         )
-    foreign = read_documents(database.get_collection(spec["from"])) if "from" in spec else []
+    pipeline, query = _leading_query(pipeline)
+    foreign = (
+        read_documents(database.get_collection(spec["from"]), query) if "from" in spec else []
+    )
+    if local_field is None and not spec.get("let") and not _nondeterministic(pipeline):
+        # Uncorrelated: every outer document gets the same result, so the sub-pipeline runs
+        # once (MongoDB caches an uncorrelated sub-pipeline's results the same way).
+        result = list(
+            aggregate.process_pipeline(
+                copy.deepcopy(foreign), database, pipeline, None, user_vars=variables
+            )
+        )
+        output = []
+        for index, document in enumerate(documents):
+            joined = dict(document)
+            _set_path(joined, spec["as"], result if index == 0 else copy.deepcopy(result))
+            output.append(joined)
+        return output
 
+    filters, rest = _leading_matches(pipeline or [])
     output = []
     for document in documents:
         matches = foreign
@@ -196,22 +214,69 @@ def lookup_stage(
             wanted = local if isinstance(local, list) else [None if local is MISSING else local]
             query = {foreign_field: {"$in": wanted}}
             matches = [item for item in foreign if filtering.filter_applies(query, item)]
-        matches = copy.deepcopy(matches)
         if pipeline is not None:
             scope = Scope.for_document(document, variables)
             let = {
                 name: scope.eval_or_null(value) for name, value in (spec.get("let") or {}).items()
             }
             sub_variables = {**(variables or {}), **let}
+            if filters:  # $match reads documents without changing them: copy what passes
+                matches = list(
+                    aggregate.process_pipeline(
+                        matches, database, filters, None, user_vars=sub_variables
+                    )
+                )
             matches = list(
                 aggregate.process_pipeline(
-                    matches, database, pipeline, None, user_vars=sub_variables
+                    copy.deepcopy(matches), database, rest, None, user_vars=sub_variables
                 )
             )
+        else:
+            matches = copy.deepcopy(matches)
         joined = dict(document)
         _set_path(joined, spec["as"], matches)
         output.append(joined)
     return output
+
+
+def _leading_query(pipeline: list | None) -> tuple[list | None, dict | None]:
+    """A sub-pipeline's first $match, when it is a plain query (no $expr, which may read
+    the lookup's variables), is applied while reading the collection, as an index would."""
+    if not pipeline or not isinstance(pipeline[0], dict) or list(pipeline[0]) != ["$match"]:
+        return pipeline, None
+    query = pipeline[0]["$match"]
+    if not isinstance(query, dict) or _mentions(query, ("$expr", "$where", "$function")):
+        return pipeline, None
+    return pipeline[1:], query
+
+
+def _leading_matches(pipeline: list) -> tuple[list, list]:
+    """The $match stages a pipeline starts with, and the rest."""
+    count = 0
+    while count < len(pipeline) and isinstance(pipeline[count], dict):
+        if list(pipeline[count]) != ["$match"]:
+            break
+        count += 1
+    return pipeline[:count], pipeline[count:]
+
+
+def _nondeterministic(pipeline: list | None) -> bool:
+    """Stages MongoDB runs again for every document even without variables."""
+    return _mentions(pipeline, ("$sample", "$rand", "$sampleRate"))
+
+
+def _mentions(value: Any, names: tuple[str, ...]) -> bool:
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            for key, item in current.items():
+                if key in names:
+                    return True
+                stack.append(item)
+        elif isinstance(current, list):
+            stack.extend(current)
+    return False
 
 
 @stage("$unionWith")
