@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import functools
 from typing import Any
 
@@ -193,9 +194,15 @@ def lookup_stage(
     if local_field is None and not spec.get("let") and not _nondeterministic(pipeline):
         # Uncorrelated: every outer document gets the same result, so the sub-pipeline runs
         # once (MongoDB caches an uncorrelated sub-pipeline's results the same way).
+        filters, rest = _leading_matches(pipeline or [])
+        passed = foreign
+        if filters:  # $match reads documents without changing them: copy what passes
+            passed = list(
+                aggregate.process_pipeline(foreign, database, filters, None, user_vars=variables)
+            )
         result = list(
             aggregate.process_pipeline(
-                copy.deepcopy(foreign), database, pipeline, None, user_vars=variables
+                copy.deepcopy(passed), database, rest, None, user_vars=variables
             )
         )
         output = []
@@ -206,6 +213,7 @@ def lookup_stage(
         return output
 
     filters, rest = _leading_matches(pipeline or [])
+    probe = _equality_probe(filters, foreign) if spec.get("let") else None
     output = []
     for document in documents:
         matches = foreign
@@ -220,6 +228,8 @@ def lookup_stage(
                 name: scope.eval_or_null(value) for name, value in (spec.get("let") or {}).items()
             }
             sub_variables = {**(variables or {}), **let}
+            if probe is not None:
+                matches = probe(sub_variables, matches)
             if filters:  # $match reads documents without changing them: copy what passes
                 matches = list(
                     aggregate.process_pipeline(
@@ -258,6 +268,45 @@ def _leading_matches(pipeline: list) -> tuple[list, list]:
             break
         count += 1
     return pipeline[:count], pipeline[count:]
+
+
+_EXACT_KEYS = (str, ObjectId, dt.datetime)
+
+
+def _equality_probe(filters: list, foreign: list[dict]) -> Any:
+    """For `$expr` joins on `$$var == $field` (a top-level field): a function giving the
+    documents whose field holds the variable's value, from a hash of the foreign documents,
+    where a server would use an index. Only a pre-selection: the $match still runs on what
+    it returns. Used for strings, ObjectIds and dates, which equal only their own kind."""
+    for match in filters:
+        expr = match["$match"].get("$expr") if isinstance(match["$match"], dict) else None
+        terms = expr.get("$and", [expr]) if isinstance(expr, dict) else []
+        for term in terms:
+            pair = term.get("$eq") if isinstance(term, dict) and len(term) == 1 else None
+            if not isinstance(pair, list) or len(pair) != 2:
+                continue
+            names = [p for p in pair if isinstance(p, str) and p.startswith("$$")]
+            fields = [p for p in pair if isinstance(p, str) and p[:1] == "$" and p[1:2] != "$"]
+            if len(names) != 1 or len(fields) != 1 or "." in fields[0]:
+                continue
+            return _hash_probe(names[0][2:], fields[0][1:], foreign)
+    return None
+
+
+def _hash_probe(variable: str, field: str, foreign: list[dict]) -> Any:
+    table: dict[Any, list[dict]] = {}
+    for document in foreign:
+        value = document.get(field)
+        if isinstance(value, _EXACT_KEYS):
+            table.setdefault((type(value), value), []).append(document)
+
+    def probe(variables: dict, documents: list[dict]) -> list[dict]:
+        wanted = variables.get(variable)
+        if not isinstance(wanted, _EXACT_KEYS) or documents is not foreign:
+            return documents
+        return table.get((type(wanted), wanted), [])
+
+    return probe
 
 
 def _nondeterministic(pipeline: list | None) -> bool:
