@@ -8,6 +8,7 @@ from pymongo.errors import PyMongoError
 
 from queryleaf.errors import ExecutionError
 from queryleaf.execute.ddl import run_ddl
+from queryleaf.execute.index_use import index_notes
 from queryleaf.execute.rows import build_rows
 from queryleaf.plan.ddl import DDLPlan
 from queryleaf.plan.plans import ExplainPlan, Plan
@@ -21,10 +22,11 @@ def run_plan(plan: Any, db: Any) -> Result:
     """Run a find, aggregate, write, DDL or EXPLAIN plan. Live queries and subscription
     statements belong to the rooms above (queryleaf.connection dispatches them)."""
     if isinstance(plan, ExplainPlan):
-        warnings = []
-        if isinstance(plan.inner, Plan):
+        warnings, indexes = [], []
+        if isinstance(plan.inner, Plan) and not isinstance(plan.inner, DDLPlan):
             warnings = missing_collections(plan.inner, db)
-        notes = "\n".join([*plan.inner.notes, *warnings]) or None
+            indexes = index_notes(plan.inner, db)
+        notes = "\n".join([*plan.inner.notes, *warnings, *indexes]) or None
         return Result(
             columns=["command", "notes"],
             rows=[{"command": plan.inner.to_json(), "notes": notes}],

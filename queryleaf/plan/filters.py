@@ -26,6 +26,11 @@ from queryleaf.plan.paths import reference_parts
 from queryleaf.plan.scope import split_conjuncts
 
 FALSE_FILTER: dict[str, Any] = {"$expr": False}
+_ARITHMETIC: dict[type, Callable[[Any, Any], Any]] = {
+    exp.Add: lambda a, b: a + b,
+    exp.Sub: lambda a, b: a - b,
+    exp.Mul: lambda a, b: a * b,
+}
 
 PathOf = Callable[[exp.Expression], str | None]
 
@@ -95,7 +100,23 @@ class FilterCompiler:
         try:
             return constant_value(node, self.bindings)
         except NotConstant:
+            return self._arithmetic(node)
+
+    def _arithmetic(self, node: exp.Expression) -> Any:
+        """`x > 5 * 2`: +, - and * of constant numbers fold (as the server would compute
+        them), so the comparison stays a query operator an index can serve."""
+        while isinstance(node, exp.Paren):
+            node = node.this
+        operation = _ARITHMETIC.get(type(node))
+        if operation is None or isinstance(node.expression, exp.Interval):
             return NotConstant
+        a, b = self._constant(node.this), self._constant(node.expression)
+        if not all(type(v) in (int, float) for v in (a, b)):
+            return NotConstant
+        result = operation(a, b)
+        if isinstance(result, int) and not -(2**63) <= result < 2**63:
+            return NotConstant  # out of BIGINT's range: MySQL refuses it, $expr reports it
+        return result
 
     def _comparison(self, node: exp.Expression, negate: bool) -> dict[str, Any] | None:
         op = COMPARISONS[type(node)]
