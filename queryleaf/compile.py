@@ -10,12 +10,15 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from sqlglot import exp
+
 from queryleaf.errors import QueryLeafError, node_offset
 from queryleaf.parse import parse_sql
 from queryleaf.parse.extensions import is_extension, parse_extension
 from queryleaf.plan import ExplainPlan, Plan, plan_statement
 from queryleaf.plan.markers import Unshaped, params_shape
 from queryleaf.plan.plan_cache import NOT_TEMPLATE, PLANS
+from queryleaf.plan.scalar_steps import StepsPlan, plan_in_steps
 from queryleaf.plan.templates import NotTemplate, Template, derive, flat_values
 from queryleaf.subscriptions.live import find_emit_changes
 
@@ -55,7 +58,10 @@ def _plan(text: str, dialect: str, params: Any) -> Plan:
     if entry is None:
         now = statement_now()
         plan = _cold(text, dialect, params, now)
-        PLANS.put(key, _template(text, dialect, params, plan, now))
+        if isinstance(plan, StepsPlan):
+            PLANS.put(key, NOT_TEMPLATE)  # its steps' values are planned in at execution
+        else:
+            PLANS.put(key, _template(text, dialect, params, plan, now))
         return plan
     if isinstance(entry, Template):
         return entry.fill(flat_values(params), statement_now() if entry.uses_now else None)
@@ -65,7 +71,12 @@ def _plan(text: str, dialect: str, params: Any) -> Plan:
 def _cold(text: str, dialect: str, params: Any, now: dt.datetime) -> Plan:
     # Without parameters, a text with no '?' or ':' has no placeholders to look for.
     scan = params is not None or "?" in text or ":" in text
-    return plan_statement(parse_sql(text, dialect), params, scan=scan, text=text, now=now)
+    tree = parse_sql(text, dialect)
+    if isinstance(tree, exp.Select) and tree.args.get("where") and "SELECT" in text[7:].upper():
+        steps = plan_in_steps(tree, params, now, plan_statement)
+        if steps is not None:
+            return steps
+    return plan_statement(tree, params, scan=scan, text=text, now=now)
 
 
 def _template(text: str, dialect: str, params: Any, plan: Plan, now: dt.datetime) -> Any:

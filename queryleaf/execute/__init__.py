@@ -10,8 +10,10 @@ from queryleaf.errors import ExecutionError
 from queryleaf.execute.ddl import run_ddl
 from queryleaf.execute.index_use import index_notes
 from queryleaf.execute.rows import build_rows
+from queryleaf.execute.steps import run_steps
 from queryleaf.plan.ddl import DDLPlan
 from queryleaf.plan.plans import ExplainPlan, Plan
+from queryleaf.plan.scalar_steps import StepsPlan
 from queryleaf.result import Result
 from queryleaf.system_collections import SYSTEM_COLLECTIONS
 
@@ -49,6 +51,8 @@ def run_guarded(plan: Any, run: Any) -> Result:
 
 
 def _run(plan: Plan, db: Any) -> Result:
+    if isinstance(plan, StepsPlan):
+        return run_steps(plan, db, _run)
     if isinstance(plan, DDLPlan):  # CREATE/DROP/SHOW/DESCRIBE: queryleaf.execute.ddl
         return run_ddl(plan, db)
     command = plan.command
