@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/translate.py
 	$(BIN)/python bench/execute.py
 	$(BIN)/python bench/runtime.py
+	$(BIN)/python bench/showcase_queries.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
