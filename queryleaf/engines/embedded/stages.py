@@ -188,9 +188,7 @@ def lookup_stage(
             code=_FAILED_TO_PARSE,
         )
     pipeline, query = _leading_query(pipeline)
-    foreign = (
-        read_documents(database.get_collection(spec["from"]), query) if "from" in spec else []
-    )
+    foreign = read_documents(database.get_collection(spec["from"]), query) if "from" in spec else []
     if local_field is None and not spec.get("let") and not _nondeterministic(pipeline):
         # Uncorrelated: every outer document gets the same result, so the sub-pipeline runs
         # once (MongoDB caches an uncorrelated sub-pipeline's results the same way).
