@@ -198,11 +198,7 @@ def lookup_stage(
             passed = list(
                 aggregate.process_pipeline(foreign, database, filters, None, user_vars=variables)
             )
-        result = list(
-            aggregate.process_pipeline(
-                copy.deepcopy(passed), database, rest, None, user_vars=variables
-            )
-        )
+        result = _run_copied(passed, database, rest, variables)
         output = []
         for index, document in enumerate(documents):
             joined = dict(document)
@@ -234,11 +230,7 @@ def lookup_stage(
                         matches, database, filters, None, user_vars=sub_variables
                     )
                 )
-            matches = list(
-                aggregate.process_pipeline(
-                    copy.deepcopy(matches), database, rest, None, user_vars=sub_variables
-                )
-            )
+            matches = _run_copied(matches, database, rest, sub_variables)
         else:
             matches = copy.deepcopy(matches)
         joined = dict(document)
@@ -256,6 +248,39 @@ def _leading_query(pipeline: list | None) -> tuple[list | None, dict | None]:
     if not isinstance(query, dict) or _mentions(query, ("$expr", "$where", "$function")):
         return pipeline, None
     return pipeline[1:], query
+
+
+def _run_copied(documents: list[dict], database: Any, pipeline: list, variables: Any) -> list:
+    """The pipeline over private copies of `documents`: a pipeline that only reads them runs
+    on them and its (usually few, grouped) output is copied instead."""
+    if _reads_only(pipeline):
+        output = aggregate.process_pipeline(
+            list(documents), database, pipeline, None, user_vars=variables
+        )
+        return copy.deepcopy(list(output))
+    return list(
+        aggregate.process_pipeline(
+            copy.deepcopy(documents), database, pipeline, None, user_vars=variables
+        )
+    )
+
+
+# Stages that build new documents from their input and never change it in place.
+_READING_STAGES = frozenset({"$group", "$count", "$match", "$limit", "$skip", "$sort"})
+
+
+def _reads_only(pipeline: list) -> bool:
+    """Whether a sub-pipeline leaves its input documents as they are (no copy needed)."""
+    for step in pipeline:
+        if not isinstance(step, dict) or len(step) != 1:
+            return False
+        (name, spec), = step.items()  # fmt: skip
+        if name == "$facet" and isinstance(spec, dict):
+            if not all(isinstance(b, list) and _reads_only(b) for b in spec.values()):
+                return False
+        elif name not in _READING_STAGES:
+            return False
+    return True
 
 
 def _leading_matches(pipeline: list) -> tuple[list, list]:
