@@ -149,3 +149,58 @@ def test_insert_now_writes_the_statement_time(conn) -> None:
     assert doc["a"] == doc["b"]
     written = doc["a"].replace(tzinfo=None)
     assert before - dt.timedelta(seconds=1) <= written <= before + dt.timedelta(seconds=60)
+
+
+def _random_values(rng, count: int) -> list[object]:
+    pool = [
+        lambda: rng.randint(-5, 5),
+        lambda: rng.randint(-(10**12), 10**12),
+        lambda: rng.choice([0.5, -2.25, 3.0, 1e20, float("nan")]),
+        lambda: rng.choice(["a", "b c", "", "$x", "12", "2024-01-01", OID, "ab%_", "x.y"]),
+        lambda: None,
+        lambda: rng.choice([True, False]),
+        lambda: dt.datetime(2024, rng.randint(1, 12), rng.randint(1, 28), tzinfo=dt.UTC),
+        lambda: ObjectId(),
+        lambda: [rng.randint(0, 3) for _ in range(rng.randint(0, 3))],
+    ]
+    return [rng.choice(pool)() for _ in range(count)]
+
+
+RANDOM_SHAPES = [
+    "SELECT a FROM t WHERE x = ?",
+    "SELECT a FROM t WHERE x <> ? AND y < ?",
+    "SELECT a FROM t WHERE x IN (?, ?) OR y BETWEEN ? AND ?",
+    "SELECT a, ? AS c FROM t WHERE NOT (x >= ?)",
+    "SELECT a FROM t WHERE x LIKE ? OR y IS NULL",
+    "SELECT k, COUNT(*) AS n FROM t WHERE x > ? GROUP BY k HAVING COUNT(*) >= ?",
+    "SELECT a + ? AS s FROM t ORDER BY a LIMIT 5",
+    "SELECT IFNULL(a, ?) AS v, CASE WHEN x > ? THEN 1 ELSE 0 END AS w FROM t",
+    "SELECT a FROM t WHERE ts > DATE_SUB(NOW(), INTERVAL 3 DAY) AND x = ?",
+    "UPDATE t SET a = ?, b = NOW() WHERE x = ?",
+    "INSERT INTO t (a, b) VALUES (?, ?)",
+]
+
+
+@pytest.mark.parametrize("sql", RANDOM_SHAPES)
+def test_random_values_get_the_plan_planning_gives(monkeypatch, sql: str) -> None:
+    """Values of every kind, in random order through one cache: each plan equals the plan
+    made from scratch (or both refuse the values with the same error code)."""
+    import random
+
+    from queryleaf.errors import QueryLeafError
+
+    rng = random.Random(sql)
+    PLANS.clear()
+    count = sql.count("?")
+    for index in range(60):
+        now = NOWS[index % len(NOWS)]
+        monkeypatch.setattr(compile_module, "statement_now", lambda now=now: now)
+        params = _random_values(rng, count)
+        try:
+            cold = plan_statement(parse_sql(sql), params, text=sql, now=now)
+        except QueryLeafError as error:
+            with pytest.raises(QueryLeafError) as raised:
+                compile_statement(sql, params=params)
+            assert raised.value.code == error.code
+            continue
+        assert _same(compile_statement(sql, params=params), cold), (sql, params)

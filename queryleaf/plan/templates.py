@@ -267,4 +267,6 @@ def _same(a: Any, b: Any) -> bool:
         return vars(a).keys() == vars(b).keys() and all(
             _same(x, vars(b)[name]) for name, x in vars(a).items()
         )
+    if isinstance(a, float) and a != a:
+        return b != b  # NaN is the same NaN
     return bool(a == b)
