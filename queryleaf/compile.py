@@ -17,7 +17,7 @@ from queryleaf.parse import parse_sql
 from queryleaf.parse.extensions import is_extension, parse_extension
 from queryleaf.plan import ExplainPlan, Plan, plan_statement
 from queryleaf.plan.markers import Unshaped, params_shape
-from queryleaf.plan.plan_cache import NOT_TEMPLATE, PLANS
+from queryleaf.plan.plan_cache import NOT_TEMPLATE, PLANS, SEEN
 from queryleaf.plan.scalar_steps import StepsPlan, plan_in_steps
 from queryleaf.plan.templates import NotTemplate, Template, derive, flat_values
 from queryleaf.subscriptions.live import find_emit_changes
@@ -55,11 +55,13 @@ def _plan(text: str, dialect: str, params: Any) -> Plan:
     except Unshaped:
         return _cold(text, dialect, params, statement_now())
     entry = PLANS.get(key)
-    if entry is None:
+    if entry is None or entry is SEEN:
         now = statement_now()
         plan = _cold(text, dialect, params, now)
         if isinstance(plan, StepsPlan):
             PLANS.put(key, NOT_TEMPLATE)  # its steps' values are planned in at execution
+        elif entry is None and params is not None:
+            PLANS.put(key, SEEN)  # a template is made when the values' shape comes back
         else:
             PLANS.put(key, _template(text, dialect, params, plan, now))
         return plan

@@ -44,3 +44,12 @@ def test_a_filter_moved_before_a_projection_keeps_the_rows(conn) -> None:
         "SELECT a, y FROM (SELECT a, x AS y FROM t) s WHERE y > 15 OR y IS NULL ORDER BY a"
     ).rows
     assert rows == [{"a": 2, "y": 20}, {"a": 3, "y": 30}, {"a": 4, "y": 40}, {"a": 9, "y": None}]
+
+
+def test_folded_date_arithmetic_keeps_the_rows(conn) -> None:
+    import datetime as dt
+
+    days = [dt.datetime(2024, 2, day, tzinfo=dt.UTC) for day in (27, 28, 29)]
+    conn.db.t.insert_many([{"a": i, "d": d} for i, d in enumerate(days)] + [{"a": 9, "d": "x"}])
+    sql = "SELECT a FROM t WHERE d >= DATE_ADD('2024-01-31', INTERVAL 1 MONTH) - INTERVAL 1 DAY"
+    assert conn.run_sql(sql).rows == [{"a": 1}, {"a": 2}]

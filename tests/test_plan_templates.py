@@ -13,7 +13,7 @@ from queryleaf import compile as compile_module
 from queryleaf.compile import compile_statement
 from queryleaf.parse import parse_sql
 from queryleaf.plan import plan_statement
-from queryleaf.plan.plan_cache import NOT_TEMPLATE, PLANS
+from queryleaf.plan.plan_cache import NOT_TEMPLATE, PLANS, SEEN
 from queryleaf.plan.templates import Template, _same
 
 OID = "65a1f0c2e4b0a1b2c3d4e5f6"
@@ -24,6 +24,9 @@ CORPUS: list[tuple[str, list[list[object]]]] = [
     ("SELECT name FROM users WHERE age > ? AND city = ?", [[30, "Paris"], [41, "Lyon"],
         [-5, "Nice"], [0, "x"], [7, ""], [9, "$where"], [9, "2024-01-01"], [None, "a"],
         [1.5, "b"], [True, "c"], [30, OID]]),
+    ("SELECT * FROM users WHERE zip = ?", [["75001"], ["69002"], ["007"], ["-5"], ["1e5"]]),
+    ("SELECT name FROM users WHERE d > DATE_ADD('2024-01-01', INTERVAL ? DAY)", [["3"], ["4"],
+        [5], [6]]),
     ("SELECT * FROM users WHERE _id = ?", [[OID], ["65a1f0c2e4b0a1b2c3d4e5f7"], ["plain"],
         [ObjectId(OID)], [ObjectId()], [5]]),
     ("SELECT * FROM users WHERE _id != ?", [[OID], ["65a1f0c2e4b0a1b2c3d4e5f7"], ["z"]]),
@@ -97,6 +100,9 @@ def test_a_parameterized_plan_is_served_from_the_cache() -> None:
     sql = "SELECT name FROM users WHERE age > ? AND city = ? ORDER BY name LIMIT ?"
     compile_statement(sql, params=[30, "Paris", 10])
     (entry,) = PLANS._entries.values()
+    assert entry is SEEN  # a one-off execution costs one planning
+    compile_statement(sql, params=[31, "Nice", 11])
+    (entry,) = PLANS._entries.values()
     assert isinstance(entry, Template)
     plan = compile_statement(sql, params=[41, "Lyon", 5])
     assert plan.command["filter"] == {"age": {"$gt": 41}, "city": "Lyon"}
@@ -106,7 +112,8 @@ def test_a_parameterized_plan_is_served_from_the_cache() -> None:
 
 def test_values_the_plan_depends_on_are_not_templated() -> None:
     PLANS.clear()
-    compile_statement("SELECT name FROM users WHERE ? = 5", params=[7])
+    for value in (7, 8):
+        compile_statement("SELECT name FROM users WHERE ? = 5", params=[value])
     (entry,) = PLANS._entries.values()
     assert entry is NOT_TEMPLATE
     assert compile_statement("SELECT name FROM users WHERE ? = 5", params=[5]).command == {
@@ -156,7 +163,7 @@ def _random_values(rng, count: int) -> list[object]:
         lambda: rng.randint(-5, 5),
         lambda: rng.randint(-(10**12), 10**12),
         lambda: rng.choice([0.5, -2.25, 3.0, 1e20, float("nan")]),
-        lambda: rng.choice(["a", "b c", "", "$x", "12", "2024-01-01", OID, "ab%_", "x.y"]),
+        lambda: rng.choice(["a", "b c", "", "$x", "12", "75001", "2024-01-01", OID, "ab%_", "x.y"]),
         lambda: None,
         lambda: rng.choice([True, False]),
         lambda: dt.datetime(2024, rng.randint(1, 12), rng.randint(1, 28), tzinfo=dt.UTC),

@@ -261,14 +261,14 @@ def now_relative(node: exp.Expression, now: dt.datetime) -> dt.datetime:
     if isinstance(node, exp.DateAdd | exp.DateSub):
         unit = node.args.get("unit")
         sign = -1 if isinstance(node, exp.DateSub) else 1
-        return _moved(now_relative(node.this, now), node.expression, unit, sign)
+        return moved_date(now_relative(node.this, now), node.expression, unit, sign)
     if isinstance(node, exp.Add | exp.Sub):
         left, right = node.this, node.expression
         if isinstance(right, exp.Interval):
             sign = -1 if isinstance(node, exp.Sub) else 1
-            return _moved(now_relative(left, now), right.this, right.args.get("unit"), sign)
+            return moved_date(now_relative(left, now), right.this, right.args.get("unit"), sign)
         if isinstance(left, exp.Interval) and isinstance(node, exp.Add):
-            return _moved(now_relative(right, now), left.this, left.args.get("unit"), 1)
+            return moved_date(now_relative(right, now), left.this, left.args.get("unit"), 1)
     raise NotConstant
 
 
@@ -276,7 +276,7 @@ def _is_integer_literal(node: exp.Expression) -> bool:
     return isinstance(node, exp.Literal) and bool(_INTEGER.match(node.this))
 
 
-def _moved(
+def moved_date(
     start: dt.datetime, amount: exp.Expression, unit: exp.Expression | None, sign: int
 ) -> dt.datetime:
     if isinstance(amount, exp.Interval):  # DATE_SUB(NOW(), INTERVAL 1 HOUR) in some forms

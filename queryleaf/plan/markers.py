@@ -24,8 +24,10 @@ from typing import Any
 from bson import ObjectId
 
 OBJECT_ID_TEXT = re.compile(r"^[0-9a-fA-F]{24}$")
-# Strings the planner may read as something else (dates, numbers, intervals): kept exact.
+# Strings the planner may read as something else (dates, numbers, intervals): kept exact,
+# except plain unsigned integers (zip codes, numeric ids), which have markers of their own.
 _SPECIAL_TEXT = re.compile(r"^\s*[-+.\d]|^\s*$|^\$")
+_DIGITS = re.compile(r"^[1-9]\d{0,17}$")
 
 
 class Probe:
@@ -62,6 +64,8 @@ def shape_of(value: Any) -> tuple[Any, ...]:
     if kind is str:
         if OBJECT_ID_TEXT.match(value):
             return ("oidtext",)
+        if _DIGITS.match(value):
+            return ("digits",)
         if _SPECIAL_TEXT.match(value):
             return ("str=", value)
         return ("str",)
@@ -265,6 +269,8 @@ def marker_for(value: Any, serial: int, round_: int, probe: Probe) -> Any:
         made = MarkerFloat(magnitude if positive else -magnitude)
     elif kind == "str":
         made = MarkerStr(f"q{serial}r{round_}%_*\\.[x]")
+    elif kind == "digits":
+        made = MarkerStr(f"{7_000_019 + 7919 * serial + 104_729 * round_}")
     elif kind == "oidtext":
         made = MarkerHexStr(f"{0xFEEDFACE0000 + serial:012x}{0xC0DE0000 + round_:012x}")
     elif kind == "oid":

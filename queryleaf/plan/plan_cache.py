@@ -1,6 +1,8 @@
 """The plan cache: statement text, dialect and parameter shape to a Template, or to
 NOT_TEMPLATE when the statement's plan depends on its values (those are planned at every
-execution). Bounded, least recently used first out, safe to share between threads."""
+execution), or to SEEN after a first execution (the template, which costs two more plannings,
+is made when the shape comes back). Bounded, least recently used first out, safe to share
+between threads."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from collections import OrderedDict
 from typing import Any
 
 NOT_TEMPLATE = object()
+SEEN = object()  # planned once: a shape seen only once (a one-off value) costs one plan
 
 
 class PlanCache:
