@@ -25,9 +25,10 @@ def run_plan(plan: Any, db: Any) -> Result:
     statements belong to the rooms above (queryleaf.connection dispatches them)."""
     if isinstance(plan, ExplainPlan):
         warnings, indexes = [], []
-        if isinstance(plan.inner, Plan) and not isinstance(plan.inner, DDLPlan):
+        if isinstance(plan.inner, Plan):
             warnings = missing_collections(plan.inner, db)
-            indexes = index_notes(plan.inner, db)
+            if not isinstance(plan.inner, DDLPlan):
+                indexes = index_notes(plan.inner, db)
         notes = "\n".join([*plan.inner.notes, *warnings, *indexes]) or None
         return Result(
             columns=["command", "notes"],
