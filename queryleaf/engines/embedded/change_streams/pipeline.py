@@ -184,9 +184,9 @@ def _query_test(query: dict[str, Any]) -> NamespaceTest | None:
             test = _all(found) if found else None
         elif key == "$or" and isinstance(value, list) and value:
             parts = [_query_test(v) if isinstance(v, dict) else None for v in value]
-            if any(p is None for p in parts):
-                return None  # a branch that may match any collection: no shortcut at all
-            test = _any([p for p in parts if p is not None])
+            # A branch that may match any collection: the $or narrows nothing (the other
+            # conjuncts of this query still do).
+            test = None if any(p is None for p in parts) else _any(parts)  # type: ignore[arg-type]
         else:
             continue  # another conjunct: it can only narrow the match further
         if test is not None:
