@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/execute.py
 	$(BIN)/python bench/runtime.py
 	$(BIN)/python bench/pgwire.py
+	$(BIN)/python bench/showcase_queries.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

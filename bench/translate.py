@@ -8,8 +8,12 @@ Three measurements over the same corpus, each the median of several rounds:
 - cold: `plan_statement(parse_sql(text))` with queryleaf's parse cache cleared before every
   round, so each statement is parsed and planned from scratch;
 - cached: `compile_statement(text)`, which returns the plan cached on the text.
+- parameterized: statements with `?`/`:name` placeholders (and NOW()), each run with values
+  that change at every call; cold plans them from scratch, cached fills the template the
+  plan cache keeps for the text and the values' shape (queryleaf/plan/templates.py).
 
-Goals: cold < 0.3 ms per statement, cached at least 20x faster than cold.
+Goals: cold < 0.3 ms per statement, cached at least 20x faster than cold, parameterized
+cached at least 20x faster than parameterized cold.
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlglot
 
-from queryleaf.compile import _cached_plan, compile_statement
+from queryleaf.compile import compile_statement, statement_now
 from queryleaf.parse import parse_sql
 from queryleaf.parse import sql as parse_module
 from queryleaf.plan import plan_statement
+from queryleaf.plan.plan_cache import NOT_TEMPLATE, PLANS
 
 COLD_GOAL_MS = 0.3
 CACHE_GOAL = 20.0
@@ -106,6 +111,58 @@ CORPUS: list[str] = [
 ]
 
 
+# Parameterized statements, as applications, the DB-API and Parse/Bind send them; each value
+# set is used in turn, so no two consecutive calls of a statement have the same values.
+PARAMETERIZED: list[tuple[str, list[object]]] = [
+    ("SELECT name, age FROM users WHERE age > ? AND city = ?", [[30, "Paris"], [41, "Lyon"]]),
+    ("SELECT * FROM users WHERE _id = ?", [["65a1f0c2e4b0a1b2c3d4e5f6"],
+        ["65a1f0c2e4b0a1b2c3d4e5f7"]]),
+    ("SELECT name FROM users WHERE city IN (?, ?, ?) ORDER BY name LIMIT ?",
+        [["a", "b", "c", 10], ["d", "e", "f", 20]]),
+    ("SELECT name FROM users WHERE age BETWEEN :low AND :high", [{"low": 1, "high": 5},
+        {"low": 10, "high": 50}]),
+    ("SELECT city, COUNT(*) AS n, AVG(age) AS a FROM users WHERE age >= ? GROUP BY city "
+        "HAVING COUNT(*) > ? ORDER BY n DESC", [[18, 1], [21, 3]]),
+    ("SELECT u.name, o.total FROM users u JOIN orders o ON o.user_id = u._id "
+        "WHERE o.total > ? AND u.city = ?", [[100, "Paris"], [5, "Nice"]]),
+    ("SELECT subscription_id, COUNT(*) AS n FROM CHANGE_STREAM_EVENTS() WHERE "
+        "event_timestamp >= DATE_SUB(NOW(), INTERVAL 1 HOUR) AND processing_status = ? "
+        "GROUP BY subscription_id", [["failed"], ["completed"]]),
+    ("INSERT INTO users (name, age, city) VALUES (?, ?, ?)", [["ada", 36, "London"],
+        ["alan", 41, "Wilmslow"]]),
+    ("UPDATE users SET age = ?, updated_at = NOW() WHERE name = ?", [[37, "ada"],
+        [42, "alan"]]),
+    ("DELETE FROM sessions WHERE expires < ? AND user_id = ?", [[1700000000, "u1"],
+        [1800000000, "u2"]]),
+]  # fmt: skip
+
+
+def measure_parameterized(rounds: int, inner: int) -> tuple[float, float]:
+    """(cold, cached) median seconds per parameterized execution."""
+    calls = [(text, values) for text, sets in PARAMETERIZED for values in sets]
+
+    def cold_round() -> float:
+        start = time.perf_counter()
+        for text, values in calls:
+            parse_module.parse_sql.cache_clear()
+            plan_statement(parse_sql(text), values, text=text, now=statement_now())
+        return (time.perf_counter() - start) / len(calls)
+
+    def cached_round() -> float:
+        start = time.perf_counter()
+        for _ in range(inner):
+            for text, values in calls:
+                compile_statement(text, params=values)
+        return (time.perf_counter() - start) / (inner * len(calls))
+
+    for _ in range(2):  # a shape's template is made on its second execution
+        for text, values in calls:
+            compile_statement(text, params=values)
+    cold = statistics.median(cold_round() for _ in range(rounds))
+    cached = statistics.median(cached_round() for _ in range(rounds))
+    return cold, cached
+
+
 def check_corpus() -> list[str]:
     """The statements that translate. Any that fails is named, never dropped silently."""
     corpus = []
@@ -147,7 +204,7 @@ def measure(
 
 def clear_caches() -> None:
     parse_module.parse_sql.cache_clear()
-    _cached_plan.cache_clear()
+    PLANS.clear()
 
 
 def cold_translate(text: str) -> object:
@@ -195,9 +252,12 @@ def main() -> None:
         parse_s = measure(plain_parse, corpus, rounds)
         cold_s = measure(cold_translate, corpus, rounds, before=clear_caches)
         clear_caches()
-        for text in corpus:
-            compile_statement(text)  # fill the cache once
+        for _ in range(2):  # a statement's template is made on its second execution
+            for text in corpus:
+                compile_statement(text)
         cached_s = measure(compile_statement, corpus, rounds, inner=cached_inner)
+        clear_caches()
+        param_cold_s, param_cached_s = measure_parameterized(rounds, cached_inner // 4)
     finally:
         gc.enable()
 
@@ -208,6 +268,13 @@ def main() -> None:
         ("sqlglot.parse_one (baseline)", parse_s * 1e3, 1 / parse_s, "1.00x parse"),
         ("queryleaf cold (parse + plan)", cold_ms, 1 / cold_s, f"{cold_ratio:.2f}x parse"),
         ("queryleaf cached", cached_s * 1e3, 1 / cached_s, f"{speedup:.0f}x faster than cold"),
+        ("parameterized cold", param_cold_s * 1e3, 1 / param_cold_s, "parse + plan per call"),
+        (
+            "parameterized cached",
+            param_cached_s * 1e3,
+            1 / param_cached_s,
+            f"{param_cold_s / param_cached_s:.0f}x faster than cold",
+        ),
     ]
     print(f"translate benchmark: {len(corpus)} statements, median of {rounds} rounds")
     print()
@@ -220,6 +287,13 @@ def main() -> None:
     cache_ok = "ok" if speedup >= CACHE_GOAL else "MISSED"
     print(f"goal cold < {COLD_GOAL_MS} ms/statement:  {cold_ms:.4f} ms  [{cold_ok}]")
     print(f"goal cached >= {CACHE_GOAL:.0f}x cold:        {speedup:.0f}x  [{cache_ok}]")
+    param_speedup = param_cold_s / param_cached_s
+    param_ok = "ok" if param_speedup >= CACHE_GOAL else "MISSED"
+    print(
+        f"goal parameterized cached >= {CACHE_GOAL:.0f}x cold: {param_speedup:.0f}x  [{param_ok}]"
+    )
+    templated = sum(1 for entry in PLANS._entries.values() if entry is not NOT_TEMPLATE)
+    print(f"  ({templated} of {len(PLANS)} parameterized statements served by a template)")
     print(f"cold translate / plain parse:   {cold_ratio:.2f}x")
     print()
     print("slowest statements, cold (parse + plan) against their plain parse; timed one at a")

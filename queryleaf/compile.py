@@ -1,28 +1,36 @@
-"""One statement's text to a Plan, with a cache keyed on the text for statements without
-parameters (plans are inert data, so a cached plan is safe to run again)."""
+"""One statement's text to a Plan, with a plan cache. Plans are inert data, so a cached plan
+is safe to run again; a plan whose parameters or NOW() land in it is cached as a template
+(plan/templates.py) keyed on the text and the parameters' shape, and filled at each
+execution, so one plan serves every execution of a parameterized statement."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from functools import lru_cache
 from typing import Any
+
+from sqlglot import exp
 
 from queryleaf.errors import QueryLeafError, node_offset
 from queryleaf.parse import parse_sql
 from queryleaf.parse.extensions import is_extension, parse_extension
 from queryleaf.plan import ExplainPlan, Plan, plan_statement
+from queryleaf.plan.markers import Unshaped, params_shape
+from queryleaf.plan.plan_cache import NOT_TEMPLATE, PLANS, SEEN
+from queryleaf.plan.scalar_steps import StepsPlan, plan_in_steps
+from queryleaf.plan.templates import NotTemplate, Template, derive, flat_values
 from queryleaf.subscriptions.live import find_emit_changes
 
 EXPLAIN = re.compile(r"^\s*EXPLAIN\b\s*", re.IGNORECASE)
 
 
 def compile_statement(text: str, dialect: str = "mysql", params: Any = None) -> Any:
-    if is_extension(text):
+    extension, emit, explain = _classify(text)
+    if extension:
         return _plan_extension(text)
-    emit = find_emit_changes(text)
     if emit is not None:
         return _plan_live(text, emit, dialect, params)
-    explain = EXPLAIN.match(text)
     if explain:
         inner_text = text[explain.end() :]
         try:
@@ -33,16 +41,64 @@ def compile_statement(text: str, dialect: str = "mysql", params: Any = None) -> 
     return _plan(text, dialect, params)
 
 
+@lru_cache(maxsize=1024)
+def _classify(text: str) -> tuple[bool, tuple[int, int] | None, Any]:
+    """(an extension statement?, where EMIT CHANGES is, the EXPLAIN prefix match)."""
+    if is_extension(text):
+        return True, None, None
+    return False, find_emit_changes(text), EXPLAIN.match(text)
+
+
 def _plan(text: str, dialect: str, params: Any) -> Plan:
-    if params is None and "?" not in text and ":" not in text:
-        return _cached_plan(text, dialect)
-    return plan_statement(parse_sql(text, dialect), params, text=text)
+    try:
+        key = (text, dialect, params_shape(params))
+    except Unshaped:
+        return _cold(text, dialect, params, statement_now())
+    entry = PLANS.get(key)
+    if entry is None or entry is SEEN:
+        now = statement_now()
+        plan = _cold(text, dialect, params, now)
+        if isinstance(plan, StepsPlan):
+            PLANS.put(key, NOT_TEMPLATE)  # its steps' values are planned in at execution
+        elif entry is None and params is not None:
+            PLANS.put(key, SEEN)  # a template is made when the values' shape comes back
+        else:
+            PLANS.put(key, _template(text, dialect, params, plan, now))
+        return plan
+    if isinstance(entry, Template):
+        return entry.fill(flat_values(params), statement_now() if entry.uses_now else None)
+    return _cold(text, dialect, params, statement_now())
 
 
-@lru_cache(maxsize=512)
-def _cached_plan(text: str, dialect: str) -> Plan:
-    # The text has no '?' or ':', so it has no placeholders to look for.
-    return plan_statement(parse_sql(text, dialect), None, scan=False)
+def _cold(text: str, dialect: str, params: Any, now: dt.datetime) -> Plan:
+    # Without parameters, a text with no '?' or ':' has no placeholders to look for.
+    scan = params is not None or "?" in text or ":" in text
+    tree = parse_sql(text, dialect)
+    if isinstance(tree, exp.Select) and tree.args.get("where") and "SELECT" in text[7:].upper():
+        steps = plan_in_steps(tree, params, now, plan_statement)
+        if steps is not None:
+            return steps
+    return plan_statement(tree, params, scan=scan, text=text, now=now)
+
+
+def _template(text: str, dialect: str, params: Any, plan: Plan, now: dt.datetime) -> Any:
+    """The plan as a template for every execution of this shape, or NOT_TEMPLATE."""
+    tree = parse_sql(text, dialect)
+    scan = params is not None or "?" in text or ":" in text
+
+    def plan_with(values: Any, moment: Any) -> Plan:
+        return plan_statement(tree, values, scan=scan, text=text, now=moment)
+
+    try:
+        return derive(plan_with, params, plan, now)
+    except NotTemplate:
+        return NOT_TEMPLATE
+
+
+def statement_now() -> dt.datetime:
+    """NOW() for one execution: UTC, at BSON's millisecond precision."""
+    now = dt.datetime.now(dt.UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def _shift(error: QueryLeafError, amount: int) -> None:

@@ -40,7 +40,9 @@ def test_date_add_becomes_date_add_with_the_unit():
     assert projected("SELECT DATE_ADD(d, INTERVAL 3 DAY) AS x FROM t") == {
         "$dateAdd": {"startDate": AS_DATE, "unit": "day", "amount": 3}
     }
-    assert projected("SELECT DATE_SUB(NOW(), INTERVAL 1 HOUR) AS x FROM t") == {
+    # SYSDATE() is the server's clock at each call; NOW() is bound once per statement
+    # (tests/test_plan_templates.py).
+    assert projected("SELECT DATE_SUB(SYSDATE(), INTERVAL 1 HOUR) AS x FROM t") == {
         "$dateSubtract": {"startDate": "$$NOW", "unit": "hour", "amount": 1}
     }
     assert projected("SELECT d - INTERVAL 2 WEEK AS x FROM t") == {
@@ -56,7 +58,7 @@ def test_date_add_becomes_date_add_with_the_unit():
 
 
 def test_a_date_argument_that_is_already_a_date_is_not_converted():
-    assert projected("SELECT YEAR(DATE_ADD(NOW(), INTERVAL 1 DAY)) AS x") == {
+    assert projected("SELECT YEAR(DATE_ADD(SYSDATE(), INTERVAL 1 DAY)) AS x") == {
         "$year": {"$dateAdd": {"startDate": "$$NOW", "unit": "day", "amount": 1}}
     }
     constant = projected("SELECT MONTH('2024-02-03') AS x")
@@ -101,7 +103,7 @@ def test_date_trunc_and_extract():
         "$dateTrunc": {"date": AS_DATE, "unit": "week", "startOfWeek": "monday"}
     }
     assert projected("SELECT EXTRACT(HOUR FROM d) AS x FROM t") == {"$hour": AS_DATE}
-    assert projected("SELECT DATEDIFF(a, NOW()) AS x FROM t") == {
+    assert projected("SELECT DATEDIFF(a, SYSDATE()) AS x FROM t") == {
         "$dateDiff": {
             "startDate": "$$NOW",
             "endDate": {"$convert": {"input": "$a", "to": "date", "onError": None}},

@@ -289,3 +289,40 @@ def test_a_slow_window_shows_processing_rows_until_it_settles(conn) -> None:
     wait_for(lambda: {r["processing_status"] for r in conn.run_sql(status).rows} == {"completed"})
     conn.stop_subscription("slow")
     assert conn.db.change_stream_events.count_documents({}) == 2
+
+
+def test_a_database_subscription_restarts_across_the_runtimes_own_writes(conn) -> None:
+    """Writes to queryleaf's own collections made while nothing watches them are not kept for
+    change streams; a whole-database subscription leaves them out, so it resumes across
+    them (with an event filter using $or too) and loses nothing."""
+    seen: list[int] = []
+    conn.register_handler("all", lambda event: seen.append(event["fullDocument"]["n"]))
+    conn.register_handler("other", lambda event: None)
+    subscribe(
+        conn,
+        "everything",
+        "watch_collections = '*', deliver_to = 'handler:all', event_types = JSON_ARRAY('insert'), "
+        "event_filter = JSON_OBJECT('$or', JSON_ARRAY(JSON_OBJECT('fullDocument.n', "
+        "JSON_OBJECT('$gte', 0)), JSON_OBJECT('fullDocument.x', 1)))",
+    )
+    subscribe(conn, "busy", "watch_collections = JSON_ARRAY('other'), deliver_to = 'handler:other'")
+    first = Runtime(conn)
+    first.start("everything")
+    wait_for(lambda: subscription(conn, "everything")["resume_token"] is not None)
+    conn.db.a.insert_many([{"n": n} for n in range(5)])
+    wait_for(lambda: len(seen) >= 5)
+    first.stop_all()
+    # While it is stopped, another runtime writes event-log rows, tokens and counters.
+    other = Runtime(conn)
+    other.start("busy")
+    wait_for(lambda: subscription(conn, "busy")["resume_token"] is not None)
+    conn.db.other.insert_many([{"k": k} for k in range(5)])
+    wait_for(lambda: conn.db.change_stream_events.count_documents({"subscription_id": "busy"}) >= 5)
+    conn.db.b.insert_many([{"n": n} for n in range(5, 10)])
+    other.stop_all()
+    second = Runtime(conn)
+    second.start("everything")
+    wait_for(lambda: 9 in seen)
+    second.stop_all()
+    assert sorted(set(seen)) == list(range(10))
+    assert subscription(conn, "everything")["status"] == "active"

@@ -8,9 +8,12 @@ from pymongo.errors import PyMongoError
 
 from queryleaf.errors import ExecutionError
 from queryleaf.execute.ddl import run_ddl
+from queryleaf.execute.index_use import index_notes
 from queryleaf.execute.rows import build_rows
+from queryleaf.execute.steps import run_steps
 from queryleaf.plan.ddl import DDLPlan
 from queryleaf.plan.plans import ExplainPlan, Plan
+from queryleaf.plan.scalar_steps import StepsPlan
 from queryleaf.result import Result
 from queryleaf.system_collections import SYSTEM_COLLECTIONS
 
@@ -21,10 +24,12 @@ def run_plan(plan: Any, db: Any) -> Result:
     """Run a find, aggregate, write, DDL or EXPLAIN plan. Live queries and subscription
     statements belong to the rooms above (queryleaf.connection dispatches them)."""
     if isinstance(plan, ExplainPlan):
-        warnings = []
+        warnings, indexes = [], []
         if isinstance(plan.inner, Plan):
             warnings = missing_collections(plan.inner, db)
-        notes = "\n".join([*plan.inner.notes, *warnings]) or None
+            if not isinstance(plan.inner, DDLPlan):
+                indexes = index_notes(plan.inner, db)
+        notes = "\n".join([*plan.inner.notes, *warnings, *indexes]) or None
         return Result(
             columns=["command", "notes"],
             rows=[{"command": plan.inner.to_json(), "notes": notes}],
@@ -52,6 +57,8 @@ def run_guarded(plan: Any, run: Any) -> Result:
 
 
 def _run(plan: Plan, db: Any) -> Result:
+    if isinstance(plan, StepsPlan):
+        return run_steps(plan, db, _run)
     if isinstance(plan, DDLPlan):  # CREATE/DROP/SHOW/DESCRIBE: queryleaf.execute.ddl
         return run_ddl(plan, db)
     command = plan.command

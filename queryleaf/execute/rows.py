@@ -34,8 +34,19 @@ def build_rows(
     if all(isinstance(c, OutputColumn) for c in columns):
         labels = [c.label for c in columns]  # type: ignore[union-attr]
         unique = _unique(labels)
+        paths = [c.path for c in columns]  # type: ignore[union-attr]
+        if all(len(path) == 1 and isinstance(path[0], str) for path in paths):
+            # Top-level fields (most select lists): a dict lookup each, as read_path does.
+            fields = [(label, path[0]) for label, path in zip(unique, paths, strict=True)]
+            rows = [
+                {label: doc.get(field) for label, field in fields}
+                if type(doc) is dict
+                else {label: read_path(doc, (field,)) for label, field in fields}
+                for doc in documents
+            ]
+            return unique, rows
         rows = [
-            {label: read_path(doc, c.path) for label, c in zip(unique, columns, strict=True)}  # type: ignore[union-attr]
+            {label: read_path(doc, path) for label, path in zip(unique, paths, strict=True)}
             for doc in documents
         ]
         return unique, rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlglot import exp
@@ -16,11 +17,17 @@ __all__ = ["ExplainPlan", "Plan", "plan_statement"]
 
 
 def plan_statement(
-    tree: exp.Expression, params: Any = None, scan: bool = True, text: str = ""
+    tree: exp.Expression,
+    params: Any = None,
+    scan: bool = True,
+    text: str = "",
+    now: dt.datetime | None = None,
 ) -> Plan:
     """Plan one parsed statement. `scan=False` skips looking for placeholders, for callers
-    that know the text has none."""
-    bindings = Bindings(tree, params, text) if scan else None
+    that know the text has none. `now` binds NOW() & co. for queries and writes (once per
+    execution, as MySQL does); DDL (views) keeps NOW() a server variable."""
+    ddl = not isinstance(tree, exp.Select | exp.SetOperation | exp.Insert | exp.Update | exp.Delete)
+    bindings = Bindings(tree, params, text, now=None if ddl else now, scan=scan)
     if isinstance(tree, exp.Select | exp.Union | exp.Intersect | exp.Except):
         return plan_query(tree, bindings)
     if isinstance(tree, exp.Insert):

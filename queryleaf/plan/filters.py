@@ -5,6 +5,7 @@ be translated raises."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from typing import Any
@@ -22,11 +23,23 @@ from queryleaf.plan.expressions import (
     expand_object_ids,
     like_pattern,
 )
-from queryleaf.plan.literals import Bindings, NotConstant, constant_value, is_object_id_text
+from queryleaf.plan.literals import (
+    Bindings,
+    NotConstant,
+    constant_value,
+    is_object_id_text,
+    moved_date,
+    parse_datetime,
+)
 from queryleaf.plan.paths import reference_parts
 from queryleaf.plan.scope import split_conjuncts
 
 FALSE_FILTER: dict[str, Any] = {"$expr": False}
+_ARITHMETIC: dict[type, Callable[[Any, Any], Any]] = {
+    exp.Add: lambda a, b: a + b,
+    exp.Sub: lambda a, b: a - b,
+    exp.Mul: lambda a, b: a * b,
+}
 
 PathOf = Callable[[exp.Expression], str | None]
 
@@ -96,7 +109,27 @@ class FilterCompiler:
         try:
             return constant_value(node, self.bindings)
         except NotConstant:
+            return self._arithmetic(node)
+
+    def _arithmetic(self, node: exp.Expression) -> Any:
+        """`x > 5 * 2`: +, - and * of constant numbers fold (as the server would compute
+        them), so the comparison stays a query operator an index can serve."""
+        while isinstance(node, exp.Paren):
+            node = node.this
+        if isinstance(node, exp.DateAdd | exp.DateSub) or (
+            isinstance(node, exp.Add | exp.Sub) and isinstance(node.expression, exp.Interval)
+        ):
+            return self._moved_date(node)
+        operation = _ARITHMETIC.get(type(node))
+        if operation is None or isinstance(node.expression, exp.Interval):
             return NotConstant
+        a, b = self._constant(node.this), self._constant(node.expression)
+        if not all(type(v) in (int, float) for v in (a, b)):
+            return NotConstant
+        result = operation(a, b)
+        if isinstance(result, int) and not -(2**63) <= result < 2**63:
+            return NotConstant  # out of BIGINT's range: MySQL refuses it, $expr reports it
+        return result
 
     def _comparison(self, node: exp.Expression, negate: bool) -> dict[str, Any] | None:
         op = COMPARISONS[type(node)]
@@ -181,6 +214,24 @@ class FilterCompiler:
         if negate:
             return {path: {"$not": regex, "$type": "string"}}
         return {path: regex}
+
+    def _moved_date(self, node: exp.Expression) -> Any:
+        """`DATE_ADD(TIMESTAMP '2024-01-01 00:00:00', INTERVAL 3 DAY)` and `'2024-01-01' +
+        INTERVAL 1 MONTH` with whole amounts fold to the date (as $dateAdd computes it)."""
+        start = self._constant(node.this)
+        if isinstance(start, str):
+            start = parse_datetime(start, node.this)
+        if not isinstance(start, dt.datetime):
+            return NotConstant
+        if isinstance(node, exp.DateAdd | exp.DateSub):
+            amount, unit = node.expression, node.args.get("unit")
+        else:
+            amount, unit = node.expression.this, node.expression.args.get("unit")
+        sign = -1 if isinstance(node, exp.DateSub | exp.Sub) else 1
+        try:
+            return moved_date(start, amount, unit, sign)
+        except NotConstant:
+            return NotConstant
 
 
 def queryable(value: Any) -> bool:

@@ -12,6 +12,7 @@ from bson import ObjectId
 from sqlglot import exp
 
 from queryleaf.errors import ParameterError, SemanticError
+from queryleaf.plan.markers import midnight
 
 OBJECT_ID_TEXT = re.compile(r"^[0-9a-fA-F]{24}$")
 
@@ -21,9 +22,18 @@ class NotConstant(Exception):
 
 
 class Bindings:
-    """Values for the placeholders of one statement: `?` by position, `:name` by name."""
+    """Values for the placeholders of one statement: `?` by position, `:name` by name.
+    `now` is the statement's NOW() when it is bound once per execution (as MySQL does);
+    None keeps NOW() a server variable ($$NOW: views, live queries, subscriptions)."""
 
-    def __init__(self, statement: exp.Expression, params: Any, text: str = "") -> None:
+    def __init__(
+        self,
+        statement: exp.Expression,
+        params: Any,
+        text: str = "",
+        now: dt.datetime | None = None,
+        scan: bool = True,
+    ) -> None:
         self._values: dict[int, Any] = {}
         if params is not None and (
             isinstance(params, str | bytes) or not isinstance(params, Mapping | Sequence)
@@ -36,6 +46,9 @@ class Bindings:
                 "for :name",
                 code="QL404",
             )
+        self.now = now
+        if not scan:
+            return
         placeholders = placeholders_in_text_order(statement, text)
         if not placeholders:
             return
@@ -212,6 +225,8 @@ def constant_value(node: exp.Expression, bindings: Bindings | None = None) -> An
         if isinstance(value, str):
             return parse_datetime(value, node)
         raise NotConstant
+    if bindings is not None and bindings.now is not None:
+        return now_relative(node, bindings.now)
     raise NotConstant
 
 
@@ -272,3 +287,86 @@ def _is_function(node: exp.Expression, name: str) -> bool:
 
 def is_object_id_text(value: Any) -> bool:
     return isinstance(value, str) and bool(OBJECT_ID_TEXT.match(value))
+
+
+# -- NOW() bound once per statement ---------------------------------------------------------
+
+_NOW_NAMES = {"NOW", "CURRENT_TIMESTAMP", "LOCALTIME", "LOCALTIMESTAMP", "UTC_TIMESTAMP"}
+_FIXED_UNITS = {
+    "MICROSECOND": dt.timedelta(microseconds=1), "SECOND": dt.timedelta(seconds=1),
+    "MINUTE": dt.timedelta(minutes=1), "HOUR": dt.timedelta(hours=1),
+    "DAY": dt.timedelta(days=1), "WEEK": dt.timedelta(weeks=1),
+}  # fmt: skip
+_MONTH_UNITS = {"MONTH": 1, "QUARTER": 3, "YEAR": 12}
+_INTEGER = re.compile(r"^[+-]?\d{1,9}$")
+
+
+def now_relative(node: exp.Expression, now: dt.datetime) -> dt.datetime:
+    """NOW(), CURRENT_TIMESTAMP, CURDATE() and those moved by a constant whole interval
+    (DATE_SUB(NOW(), INTERVAL 1 HOUR), NOW() - INTERVAL 2 DAY), folded to a date; else
+    NotConstant. The arithmetic is MySQL's and MongoDB's $dateAdd: months clamp to the
+    month's last day."""
+    if isinstance(node, exp.Paren):
+        return now_relative(node.this, now)
+    if isinstance(node, exp.CurrentTimestamp | exp.UtcTimestamp) and not node.args.get("this"):
+        return now
+    if isinstance(node, exp.CurrentDate) and not node.args.get("this"):
+        return midnight(now)
+    if isinstance(node, exp.Anonymous):
+        name = node.name.upper()
+        if name in _NOW_NAMES and len(node.expressions) <= 1:
+            if node.expressions and not _is_integer_literal(node.expressions[0]):
+                raise NotConstant
+            return now
+        if name in ("CURDATE", "CURRENT_DATE") and not node.expressions:
+            return midnight(now)
+        raise NotConstant
+    if isinstance(node, exp.DateAdd | exp.DateSub):
+        unit = node.args.get("unit")
+        sign = -1 if isinstance(node, exp.DateSub) else 1
+        return moved_date(now_relative(node.this, now), node.expression, unit, sign)
+    if isinstance(node, exp.Add | exp.Sub):
+        left, right = node.this, node.expression
+        if isinstance(right, exp.Interval):
+            sign = -1 if isinstance(node, exp.Sub) else 1
+            return moved_date(now_relative(left, now), right.this, right.args.get("unit"), sign)
+        if isinstance(left, exp.Interval) and isinstance(node, exp.Add):
+            return moved_date(now_relative(right, now), left.this, left.args.get("unit"), 1)
+    raise NotConstant
+
+
+def _is_integer_literal(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Literal) and bool(_INTEGER.match(node.this))
+
+
+def moved_date(
+    start: dt.datetime, amount: exp.Expression, unit: exp.Expression | None, sign: int
+) -> dt.datetime:
+    if isinstance(amount, exp.Interval):  # DATE_SUB(NOW(), INTERVAL 1 HOUR) in some forms
+        unit, amount = amount.args.get("unit"), amount.this
+    negative = isinstance(amount, exp.Neg)
+    if negative:
+        amount = amount.this
+    if not _is_integer_literal(amount):
+        raise NotConstant
+    count = int(amount.this) * (-1 if negative else 1) * sign
+    name = (unit.name if unit is not None else "DAY").upper().removeprefix("SQL_TSI_")
+    if name in _FIXED_UNITS:
+        return start + _FIXED_UNITS[name] * count
+    if name in _MONTH_UNITS:
+        return _add_months(start, count * _MONTH_UNITS[name])
+    raise NotConstant
+
+
+def _add_months(start: dt.datetime, months: int) -> dt.datetime:
+    import calendar
+
+    index = start.year * 12 + start.month - 1 + months
+    year, month = divmod(index, 12)
+    if not 1 <= year <= 9999:
+        raise NotConstant
+    last = calendar.monthrange(year, month + 1)[1]
+    return start + (
+        dt.datetime(year, month + 1, min(start.day, last), tzinfo=start.tzinfo)
+        - start.replace(hour=0, minute=0, second=0, microsecond=0)
+    )

@@ -131,3 +131,70 @@ def _unwrapped(value: Any) -> Any:
         if fallback is None and isinstance(inner, str):
             return inner
     return value
+
+
+def filters_before_projections(pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A plain-query `$match` right after a `$project` that only renames fields (a derived
+    table's or a CTE's select list) moves before it, on the source names: the filter then
+    reads the collection's own fields, where an index can serve it."""
+    stages = list(pipeline)
+    position = 1
+    while position < len(stages):
+        project, match = stages[position - 1], stages[position]
+        if list(project) == ["$project"] and list(match) == ["$match"]:
+            moved = _renamed_query(match["$match"], _renames(project["$project"]))
+            if moved is not None:
+                stages[position - 1 : position + 1] = [{"$match": moved}, project]
+                position = max(1, position - 1)
+                continue
+        position += 1
+    return stages
+
+
+def _renames(project: Any) -> dict[str, str]:
+    """Output field -> source field, for the projection's plain renames of top-level
+    fields (`y: "$x"`)."""
+    if not isinstance(project, dict):
+        return {}
+    return {
+        name: value[1:]
+        for name, value in project.items()
+        if isinstance(value, str)
+        and value.startswith("$")
+        and not value.startswith("$$")
+        and "." not in value
+        and "." not in name
+    }
+
+
+def _renamed_query(query: Any, renames: dict[str, str]) -> dict[str, Any] | None:
+    """The query on the source names, or None when it reads anything else."""
+    if not isinstance(query, dict) or not query:
+        return None
+    out: dict[str, Any] = {}
+    for key, condition in query.items():
+        if key in ("$and", "$or", "$nor"):
+            if not isinstance(condition, list):
+                return None
+            parts = [_renamed_query(part, renames) for part in condition]
+            if any(part is None for part in parts):
+                return None
+            out[key] = parts
+            continue
+        head, dot, rest = key.partition(".")
+        if head.startswith("$") or head not in renames or _mentions_expression(condition):
+            return None
+        out[renames[head] + dot + rest] = condition
+    return out
+
+
+def _mentions_expression(condition: Any) -> bool:
+    """Conditions holding `$expr` or `$where` (their field references are not renamed)."""
+    if isinstance(condition, dict):
+        return any(
+            key in ("$expr", "$where") or _mentions_expression(value)
+            for key, value in condition.items()
+        )
+    if isinstance(condition, list):
+        return any(_mentions_expression(item) for item in condition)
+    return False

@@ -12,6 +12,7 @@ from queryleaf.plan.context import QueryContext, QueryPipeline
 from queryleaf.plan.literals import Bindings
 from queryleaf.plan.null_order import nulls_first_wanted, sort_stages
 from queryleaf.plan.plans import OutputColumn, Plan
+from queryleaf.plan.pushdown import filters_before_projections
 from queryleaf.plan.select_items import count_of, position_of
 
 UNSUPPORTED_WITH = "WITH is supported at the start of a statement or subquery only"
@@ -24,11 +25,14 @@ def plan_query(tree: exp.Expression, bindings: Bindings | None) -> Plan:
     if isinstance(tree, exp.Select) and not _with(tree):
         from queryleaf.plan.select import SelectCompiler
 
-        return SelectCompiler(tree, ctx).plan()
+        plan = SelectCompiler(tree, ctx).plan()
+        if "pipeline" in plan.command:
+            plan.command["pipeline"] = filters_before_projections(plan.command["pipeline"])
+        return plan
     query = query_pipeline(tree, ctx)
     target = query.collection if query.collection is not None else 1
     return Plan(
-        {"aggregate": target, "pipeline": query.stages, "cursor": {}},
+        {"aggregate": target, "pipeline": filters_before_projections(query.stages), "cursor": {}},
         columns=query.columns,
         notes=query.notes,
     )

@@ -14,6 +14,7 @@ from mongomock_ng import aggregate, helpers
 from mongomock_ng.aggregate import _Parser
 
 from . import filters, registry
+from .constant_folding import fold_pipeline
 from .values import MISSING, fail, utc_now
 
 _MARK = "_queryleaf_embedded_installed"
@@ -103,6 +104,8 @@ def _patch_pipeline() -> None:
         variables.setdefault("NOW", utc_now())
         # Datetime literals become naive UTC, like the stored documents they meet.
         pipeline = helpers.patch_datetime_awareness_in_document(pipeline)
+        # What does not read the document is computed once (constant_folding.py).
+        pipeline = fold_pipeline(pipeline, variables)
         return original(collection, database, pipeline, session, user_vars=variables)
 
     aggregate.process_pipeline = process_pipeline

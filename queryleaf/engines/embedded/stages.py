@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import functools
 from typing import Any
 
@@ -186,8 +187,27 @@ def lookup_stage(
             "$lookup requires either 'pipeline' or both 'localField' and 'foreignField'",
             code=_FAILED_TO_PARSE,
         )
-    foreign = read_documents(database.get_collection(spec["from"])) if "from" in spec else []
+    pipeline, query = _leading_query(pipeline)
+    foreign = read_documents(database.get_collection(spec["from"]), query) if "from" in spec else []
+    if local_field is None and not spec.get("let") and not _nondeterministic(pipeline):
+        # Uncorrelated: every outer document gets the same result, so the sub-pipeline runs
+        # once (MongoDB caches an uncorrelated sub-pipeline's results the same way).
+        filters, rest = _leading_matches(pipeline or [])
+        passed = foreign
+        if filters:  # $match reads documents without changing them: copy what passes
+            passed = list(
+                aggregate.process_pipeline(foreign, database, filters, None, user_vars=variables)
+            )
+        result = _run_copied(passed, database, rest, variables)
+        output = []
+        for index, document in enumerate(documents):
+            joined = dict(document)
+            _set_path(joined, spec["as"], result if index == 0 else copy.deepcopy(result))
+            output.append(joined)
+        return output
 
+    filters, rest = _leading_matches(pipeline or [])
+    probe = _equality_probe(filters, foreign) if spec.get("let") else None
     output = []
     for document in documents:
         matches = foreign
@@ -196,22 +216,139 @@ def lookup_stage(
             wanted = local if isinstance(local, list) else [None if local is MISSING else local]
             query = {foreign_field: {"$in": wanted}}
             matches = [item for item in foreign if filtering.filter_applies(query, item)]
-        matches = copy.deepcopy(matches)
         if pipeline is not None:
             scope = Scope.for_document(document, variables)
             let = {
                 name: scope.eval_or_null(value) for name, value in (spec.get("let") or {}).items()
             }
             sub_variables = {**(variables or {}), **let}
-            matches = list(
-                aggregate.process_pipeline(
-                    matches, database, pipeline, None, user_vars=sub_variables
+            if probe is not None:
+                matches = probe(sub_variables, matches)
+            if filters:  # $match reads documents without changing them: copy what passes
+                matches = list(
+                    aggregate.process_pipeline(
+                        matches, database, filters, None, user_vars=sub_variables
+                    )
                 )
-            )
+            matches = _run_copied(matches, database, rest, sub_variables)
+        else:
+            matches = copy.deepcopy(matches)
         joined = dict(document)
         _set_path(joined, spec["as"], matches)
         output.append(joined)
     return output
+
+
+def _leading_query(pipeline: list | None) -> tuple[list | None, dict | None]:
+    """A sub-pipeline's first $match, when it is a plain query (no $expr, which may read
+    the lookup's variables), is applied while reading the collection, as an index would."""
+    if not pipeline or not isinstance(pipeline[0], dict) or list(pipeline[0]) != ["$match"]:
+        return pipeline, None
+    query = pipeline[0]["$match"]
+    if not isinstance(query, dict) or _mentions(query, ("$expr", "$where", "$function")):
+        return pipeline, None
+    return pipeline[1:], query
+
+
+def _run_copied(documents: list[dict], database: Any, pipeline: list, variables: Any) -> list:
+    """The pipeline over private copies of `documents`: a pipeline that only reads them runs
+    on them and its (usually few, grouped) output is copied instead."""
+    if _reads_only(pipeline):
+        output = aggregate.process_pipeline(
+            list(documents), database, pipeline, None, user_vars=variables
+        )
+        return copy.deepcopy(list(output))
+    return list(
+        aggregate.process_pipeline(
+            copy.deepcopy(documents), database, pipeline, None, user_vars=variables
+        )
+    )
+
+
+# Stages that build new documents from their input and never change it in place.
+_READING_STAGES = frozenset({"$group", "$count", "$match", "$limit", "$skip", "$sort"})
+
+
+def _reads_only(pipeline: list) -> bool:
+    """Whether a sub-pipeline leaves its input documents as they are (no copy needed)."""
+    for step in pipeline:
+        if not isinstance(step, dict) or len(step) != 1:
+            return False
+        (name, spec), = step.items()  # fmt: skip
+        if name == "$facet" and isinstance(spec, dict):
+            if not all(isinstance(b, list) and _reads_only(b) for b in spec.values()):
+                return False
+        elif name not in _READING_STAGES:
+            return False
+    return True
+
+
+def _leading_matches(pipeline: list) -> tuple[list, list]:
+    """The $match stages a pipeline starts with, and the rest."""
+    count = 0
+    while count < len(pipeline) and isinstance(pipeline[count], dict):
+        if list(pipeline[count]) != ["$match"]:
+            break
+        count += 1
+    return pipeline[:count], pipeline[count:]
+
+
+_EXACT_KEYS = (str, ObjectId, dt.datetime)
+
+
+def _equality_probe(filters: list, foreign: list[dict]) -> Any:
+    """For `$expr` joins on `$$var == $field` (a top-level field): a function giving the
+    documents whose field holds the variable's value, from a hash of the foreign documents,
+    where a server would use an index. Only a pre-selection: the $match still runs on what
+    it returns. Used for strings, ObjectIds and dates, which equal only their own kind."""
+    for match in filters:
+        expr = match["$match"].get("$expr") if isinstance(match["$match"], dict) else None
+        terms = expr.get("$and", [expr]) if isinstance(expr, dict) else []
+        for term in terms:
+            pair = term.get("$eq") if isinstance(term, dict) and len(term) == 1 else None
+            if not isinstance(pair, list) or len(pair) != 2:
+                continue
+            names = [p for p in pair if isinstance(p, str) and p.startswith("$$")]
+            fields = [p for p in pair if isinstance(p, str) and p[:1] == "$" and p[1:2] != "$"]
+            if len(names) != 1 or len(fields) != 1 or "." in fields[0]:
+                continue
+            return _hash_probe(names[0][2:], fields[0][1:], foreign)
+    return None
+
+
+def _hash_probe(variable: str, field: str, foreign: list[dict]) -> Any:
+    table: dict[Any, list[dict]] = {}
+    for document in foreign:
+        value = document.get(field)
+        if isinstance(value, _EXACT_KEYS):
+            table.setdefault((type(value), value), []).append(document)
+
+    def probe(variables: dict, documents: list[dict]) -> list[dict]:
+        wanted = variables.get(variable)
+        if not isinstance(wanted, _EXACT_KEYS) or documents is not foreign:
+            return documents
+        return table.get((type(wanted), wanted), [])
+
+    return probe
+
+
+def _nondeterministic(pipeline: list | None) -> bool:
+    """Stages MongoDB runs again for every document even without variables."""
+    return _mentions(pipeline, ("$sample", "$rand", "$sampleRate"))
+
+
+def _mentions(value: Any, names: tuple[str, ...]) -> bool:
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            for key, item in current.items():
+                if key in names:
+                    return True
+                stack.append(item)
+        elif isinstance(current, list):
+            stack.extend(current)
+    return False
 
 
 @stage("$unionWith")

@@ -31,11 +31,15 @@ from mongomock_ng.collection import Collection
 from mongomock_ng.database import Database
 from mongomock_ng.session import ClientSession
 
+from queryleaf.system_collections import SYSTEM_COLLECTIONS
+
 from . import events
 from .events import Change, clone
 from .journal import Journal
 
 PRE_AND_POST_IMAGES = "changeStreamPreAndPostImages"
+# queryleaf's own collections: their writes are recorded only while a stream could see them.
+QUIET_COLLECTIONS = frozenset(SYSTEM_COLLECTIONS)
 
 # Public Collection methods that start an operation (and may carry its session).
 _OPERATIONS = (
@@ -106,9 +110,20 @@ def _emit(journal: Journal, change: Change) -> None:
 # --- document writes -----------------------------------------------------------------------------
 
 
+def _unseen(journal: Journal, db: str, coll: str) -> bool:
+    """A write to one of queryleaf's bookkeeping collections that no open stream could see
+    (recorded as a placeholder: see Journal.skip_unseen)."""
+    if coll not in QUIET_COLLECTIONS:
+        return False
+    session = _state.session
+    if session is not None and session.in_transaction:
+        return False  # published at commit with the transaction's other writes
+    return journal.skip_unseen(db, coll)
+
+
 def _record_insert(collection_store: Any, document: dict, where: tuple[Journal, str]) -> None:
     journal, db = where
-    if not journal.recording():
+    if not journal.recording() or _unseen(journal, db, collection_store.name):
         return
     change = Change(events.INSERT, db, collection_store.name, document.get("_id"), clone(document))
     _emit(journal, change)
@@ -118,6 +133,8 @@ def _record_update(
     collection_store: Any, where: tuple[Journal, str], before: dict, after: dict, update: Any
 ) -> None:
     journal, db = where
+    if _unseen(journal, db, collection_store.name):
+        return
     images = images_enabled(collection_store)
     key = after.get("_id")
     if isinstance(update, Mapping) and (not update or not next(iter(update)).startswith("$")):
@@ -165,7 +182,7 @@ def _patch_collection_store() -> None:
             _state.inserted = None  # _insert rolling back a duplicate: nothing happened
             return
         journal, db = where
-        if not journal.recording():
+        if not journal.recording() or _unseen(journal, db, self.name):
             return
         before = document if images_enabled(self) else None
         _emit(journal, Change(events.DELETE, db, self.name, document.get("_id"), before=before))

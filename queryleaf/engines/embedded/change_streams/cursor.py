@@ -22,7 +22,7 @@ from mongomock_ng import OperationFailure
 
 from . import events, tokens
 from .events import Change
-from .journal import Journal
+from .journal import SKIPPED, Journal, history_lost
 from .pipeline import check as check_pipeline
 from .pipeline import match_only, namespace_test
 from .pipeline import run as run_pipeline
@@ -235,8 +235,21 @@ class ChangeStream:
                 if self._ready or self._ended:
                     break
 
+    def could_see(self, change: Change) -> bool:
+        """Whether a change to its collection could reach this stream (its scope, and the
+        collection names its first $match allows)."""
+        if not self._scope.sees(change):
+            return False
+        return (
+            self._namespaces is None or change.coll is None or self._namespaces(change.coll, None)
+        )
+
     def _consume(self, change: Change) -> None:
         if self._min_time is not None and change.time < self._min_time:
+            return
+        if change.op == SKIPPED:
+            if self.could_see(change):
+                raise history_lost()  # a write it would have seen was not recorded
             return
         if not self._scope.sees(change):
             return

@@ -9,6 +9,13 @@ older one fails with ChangeStreamHistoryLost, as on a server whose oplog has rol
 With `record_unwatched` off, writes made while no stream is open are not recorded at all (the
 cheapest setting); each such write counts as history lost, so resuming from before it fails
 with ChangeStreamHistoryLost instead of silently missing it.
+
+Writes to queryleaf's own bookkeeping collections (the event log, subscriptions, dead letters,
+leases, active streams) are recorded in full only while an open stream could see them: a
+stream on that collection, or a database stream whose `$match` does not leave it out (the
+runtime's streams leave them out). Otherwise the journal keeps a placeholder (`skip_unseen`):
+no document, no wake-up; a stream that resumes from before it and could see that collection
+fails with ChangeStreamHistoryLost, as when an oplog has rolled over, instead of missing it.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from mongomock_ng import OperationFailure
 from .events import Change
 
 DEFAULT_CAPACITY = 100_000
+SKIPPED = "queryleaf.skipped"  # a placeholder for an unrecorded write (skip_unseen)
 
 # Cluster times are (seconds, increment) pairs here, compared as tuples; events carry Timestamps.
 ClusterTime = tuple[int, int]
@@ -84,10 +92,28 @@ class Journal:
         return False
 
     def attach(self, stream: Any) -> None:
-        self._watchers.add(stream)
+        with self._lock:
+            self._watchers.add(stream)
 
     def detach(self, stream: Any) -> None:
-        self._watchers.discard(stream)
+        with self._lock:
+            self._watchers.discard(stream)
+
+    def skip_unseen(self, db: str, coll: str) -> bool:
+        """Record a placeholder instead of a write to `db.coll` when no open stream could
+        see it (True); False when one could (the write is recorded in full)."""
+        probe = Change(SKIPPED, db, coll)
+        with self._lock:
+            if any(stream.could_see(probe) for stream in list(self._watchers)):
+                return False
+            self._last_seq += 1
+            probe.seq = self._last_seq
+            probe.time = self._tick(int(time.time()))
+            probe.wall = time.time()
+            self._changes.append(probe)
+            if len(self._changes) > self.capacity:
+                self._trim()
+        return True
 
     def _tick(self, seconds: int) -> ClusterTime:
         """The next cluster time: wall-clock seconds, with an increment that orders the changes

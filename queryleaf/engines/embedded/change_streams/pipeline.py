@@ -87,7 +87,52 @@ def match_only(pipeline: list[dict[str, Any]]) -> Callable[[dict[str, Any]], boo
     # Normalised once (datetimes naive UTC), as the stage would on every event; the journal's
     # events are already normalised.
     specs = [helpers.patch_datetime_awareness_in_document(s["$match"]) for s in pipeline]
+    checks = [_string_tests(spec) for spec in specs]
+    if all(check is not None for check in checks):
+        tests = [test for check in checks for test in check]  # type: ignore[union-attr]
+
+        def quick(event: dict[str, Any]) -> bool:
+            for parts, wanted in tests:
+                value: Any = event
+                for part in parts:
+                    if type(value) is not dict:
+                        return all(filtering.filter_applies(spec, event) for spec in specs)
+                    value = value.get(part, _ABSENT)
+                if type(value) is not str:  # arrays, missing, other types: the general rules
+                    return all(filtering.filter_applies(spec, event) for spec in specs)
+                if value not in wanted:
+                    return False
+            return True
+
+        return quick
     return lambda event: all(filtering.filter_applies(spec, event) for spec in specs)
+
+
+_ABSENT = object()
+
+
+def _string_tests(spec: Any) -> list[tuple[list[str], frozenset[str]]] | None:
+    """`{path: "text"}` and `{path: {$in: ["text", ...]}}` conditions (the runtime's
+    operationType and ns.coll filters) as (path parts, accepted strings); None for any other
+    spec. A string field equals exactly these strings; any other value takes the general
+    matcher."""
+    if not isinstance(spec, dict):
+        return None
+    tests = []
+    for path, condition in spec.items():
+        if not isinstance(path, str) or path.startswith("$"):
+            return None
+        parts = path.split(".")
+        if any(part.isdigit() or not part for part in parts):
+            return None
+        if isinstance(condition, dict) and list(condition) in (["$in"], ["$eq"]):
+            values = condition.get("$in", [condition.get("$eq")])
+        else:
+            values = [condition]
+        if not isinstance(values, list) or not all(type(v) is str for v in values):
+            return None
+        tests.append((parts, frozenset(values)))
+    return tests
 
 
 def run(pipeline: list[dict[str, Any]], event: dict[str, Any], database: Any) -> dict | None:
@@ -139,9 +184,9 @@ def _query_test(query: dict[str, Any]) -> NamespaceTest | None:
             test = _all(found) if found else None
         elif key == "$or" and isinstance(value, list) and value:
             parts = [_query_test(v) if isinstance(v, dict) else None for v in value]
-            if any(p is None for p in parts):
-                return None  # a branch that may match any collection: no shortcut at all
-            test = _any([p for p in parts if p is not None])
+            # A branch that may match any collection: the $or narrows nothing (the other
+            # conjuncts of this query still do).
+            test = None if any(p is None for p in parts) else _any(parts)  # type: ignore[arg-type]
         else:
             continue  # another conjunct: it can only narrow the match further
         if test is not None:

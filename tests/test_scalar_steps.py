@@ -1,0 +1,47 @@
+"""Uncorrelated scalar subqueries compared with a column in WHERE run once, first, and
+their value is bound into the outer filter (an index can serve it); correlated ones stay in
+the pipeline."""
+
+from __future__ import annotations
+
+from queryleaf.plan.scalar_steps import StepsPlan
+
+
+def _fill(conn) -> None:
+    conn.db.t.insert_many([{"a": i, "x": i * 3} for i in range(6)] + [{"a": 9, "x": None}])
+    conn.db.u.insert_many([{"a": i, "y": i} for i in range(6)])
+
+
+def test_uncorrelated_subqueries_run_first_and_bind_their_value(conn) -> None:
+    _fill(conn)
+    result = conn.run_sql("SELECT a FROM t WHERE x = (SELECT MAX(x) FROM t)")
+    assert isinstance(result.plan, StepsPlan)
+    assert result.rows == [{"a": 5}]
+    rows = conn.run_sql("SELECT a FROM t WHERE x > (SELECT AVG(y) FROM u) ORDER BY a").rows
+    assert rows == [{"a": 1}, {"a": 2}, {"a": 3}, {"a": 4}, {"a": 5}]
+    both = "SELECT a FROM t WHERE x >= (SELECT MIN(y) FROM u WHERE y > :lo) AND x < (SELECT MAX(y) FROM u) ORDER BY a"
+    assert conn.run_sql(both, {"lo": 2}).rows == [{"a": 1}]
+
+
+def test_a_subquery_without_rows_is_null(conn) -> None:
+    _fill(conn)
+    assert conn.run_sql("SELECT a FROM t WHERE x > (SELECT y FROM u WHERE a = 99)").rows == []
+    assert conn.run_sql("SELECT a FROM t WHERE x <> (SELECT y FROM u WHERE a = 99)").rows == []
+
+
+def test_correlated_subqueries_stay_in_the_pipeline(conn) -> None:
+    _fill(conn)
+    sql = "SELECT a FROM t o WHERE x = (SELECT MAX(x) FROM t i WHERE i.a = o.a) ORDER BY a"
+    result = conn.run_sql(sql)
+    assert not isinstance(result.plan, StepsPlan)
+    assert result.rows == [{"a": i} for i in range(6)]
+    other = "SELECT a FROM t WHERE x = (SELECT MAX(y) FROM u WHERE u.a = t.a) ORDER BY a"
+    assert conn.run_sql(other).rows == [{"a": 0}]
+
+
+def test_explain_says_the_statement_runs_in_two_steps(conn) -> None:
+    _fill(conn)
+    row = conn.run_sql("EXPLAIN SELECT a FROM t WHERE x = (SELECT MAX(x) FROM t)").rows[0]
+    assert "runs in 2 steps" in row["notes"]
+    assert "index use on t: x ($eq): index-usable" in row["notes"]
+    assert row["command"].lstrip().startswith("[")
