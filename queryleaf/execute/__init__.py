@@ -8,6 +8,7 @@ from pymongo.errors import PyMongoError
 
 from queryleaf.errors import ExecutionError
 from queryleaf.execute.ddl import run_ddl
+from queryleaf.execute.encode_check import check_command
 from queryleaf.execute.rows import build_rows
 from queryleaf.plan.ddl import DDLPlan
 from queryleaf.plan.plans import ExplainPlan, Plan
@@ -38,6 +39,12 @@ def run_guarded(plan: Any, run: Any) -> Result:
     """`run()`, with MongoDB's refusals turned into QL501 errors naming the plan's command."""
     try:
         return run()
+    except RecursionError:
+        raise ExecutionError(
+            f"the {plan.kind} command nests too deeply for the engine",
+            hint="flatten the statement (a CTE or derived table per step)",
+            code="QL501",
+        ) from None
     except PyMongoError as error:
         raise ExecutionError(
             f"MongoDB refused the {plan.kind} command: {_describe(error)}",
@@ -51,6 +58,7 @@ def _run(plan: Plan, db: Any) -> Result:
         return run_ddl(plan, db)
     command = plan.command
     kind = plan.kind
+    check_command(kind, command)  # nothing is sent unless all of it can be
     if kind == "find":
         cursor = db[command["find"]].find(
             command.get("filter") or {},

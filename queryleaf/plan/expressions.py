@@ -20,6 +20,8 @@ from queryleaf.plan.aggregate_calls import is_aggregate
 from queryleaf.plan.functions import translate_function
 from queryleaf.plan.literals import Bindings, NotConstant, constant_value, is_object_id_text
 from queryleaf.plan.paths import reference_parts
+from queryleaf.plan.scope import chain_terms
+from queryleaf.plan.shared_values import bind_repeated
 
 ColumnResolver = Callable[[exp.Expression], Any]
 SubqueryHook = Callable[..., Any]
@@ -73,6 +75,8 @@ class ExprCompiler:
         self.aggregate = aggregate
         self.substitute = substitute
         self.subquery = subquery
+        # Each node's value, compiled once (node kept so that its id stays its own).
+        self._values: dict[int, tuple[exp.Expression, Any]] = {}
 
     def _subquery(
         self, node: exp.Expression, mode: str, operand: exp.Expression | None = None
@@ -92,6 +96,19 @@ class ExprCompiler:
     # -- values ---------------------------------------------------------------------------
 
     def value(self, node: exp.Expression) -> Any:
+        """The node's value, compiled once; operands it repeats are bound once (`$let`), so
+        the plan grows linearly with nesting (queryleaf/plan/shared_values.py)."""
+        known = self._values.get(id(node))
+        if known is not None and known[0] is node:
+            return known[1]
+        result = self._value(node)
+        if isinstance(result, dict):
+            operands = [self._values.get(id(child)) for child in node.iter_expressions()]
+            result = bind_repeated(result, [o[1] for o in operands if o is not None])
+        self._values[id(node)] = (node, result)
+        return result
+
+    def _value(self, node: exp.Expression) -> Any:
         if self.substitute is not None:
             replaced = self.substitute(node)
             if replaced is not mql.Missing:
@@ -144,10 +161,10 @@ class ExprCompiler:
         if isinstance(node, exp.Paren):
             return self._logic(node.this, negate)
         if isinstance(node, exp.And):
-            parts = [self._logic(node.this, negate), self._logic(node.expression, negate)]
+            parts = [self._logic(term, negate) for term in chain_terms(node)]
             return mql.or_(*parts) if negate else mql.and_(*parts)
         if isinstance(node, exp.Or):
-            parts = [self._logic(node.this, negate), self._logic(node.expression, negate)]
+            parts = [self._logic(term, negate) for term in chain_terms(node)]
             return mql.and_(*parts) if negate else mql.or_(*parts)
         if isinstance(node, exp.Not):
             return self._logic(node.this, not negate)

@@ -23,7 +23,7 @@ from queryleaf.plan.expressions import (
 )
 from queryleaf.plan.literals import Bindings, NotConstant, constant_value, is_object_id_text
 from queryleaf.plan.paths import reference_parts
-from queryleaf.plan.scope import split_conjuncts
+from queryleaf.plan.scope import chain_terms, split_conjuncts
 
 FALSE_FILTER: dict[str, Any] = {"$expr": False}
 
@@ -63,12 +63,14 @@ class FilterCompiler:
         if isinstance(node, exp.Not):
             return self.query(node.this, not negate)
         if isinstance(node, exp.And | exp.Or):
-            left = self.query(node.this, negate)
-            right = self.query(node.expression, negate)
-            if left is None or right is None:
-                return None
+            parts = []
+            for term in chain_terms(node):  # a long chain is one flat list
+                part = self.query(term, negate)
+                if part is None:
+                    return None
+                parts.append(part)
             conjunction = isinstance(node, exp.And) != negate
-            return merge_and([left, right]) if conjunction else merge_or([left, right])
+            return merge_and(parts) if conjunction else merge_or(parts)
         if isinstance(node, exp.Boolean):
             return {} if bool(node.this) != negate else dict(FALSE_FILTER)
         if type(node) in COMPARISONS:

@@ -184,7 +184,14 @@ def _round(compiler: ExprCompiler, node: exp.Expression) -> Any:
     places = compiler.value(node.args["decimals"]) if node.args.get("decimals") else 0
     if not mql.is_constant(places):
         raise UnsupportedError("ROUND needs a constant number of decimals", node=node, code="QL201")
-    scale = 10 ** int(mql.constant_of(places))
+    digits = mql.constant_of(places)
+    if digits is None:
+        return None
+    if isinstance(digits, bool) or not isinstance(digits, int | float):
+        raise SemanticError("ROUND takes a number of decimals", node=node, code="QL304")
+    if digits > 15:  # beyond a double's precision: nothing to round (and no huge scale)
+        return {"$let": {"vars": {"x": x}, "in": mql.null_guard(["$$x"], "$$x")}}
+    scale = 10 ** max(int(digits), -18)
     sign = {"$cond": [{"$lt": ["$$x", 0]}, -1, 1]}
     magnitude = {"$floor": {"$add": [{"$multiply": [{"$abs": "$$x"}, scale]}, 0.5]}}
     rounded = {"$divide": [{"$multiply": [sign, magnitude]}, scale]}

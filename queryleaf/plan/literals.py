@@ -4,6 +4,7 @@ JSON_OBJECT()/JSON_ARRAY() document literals and typed date literals."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -160,11 +161,28 @@ DATE_TYPES = (
 )
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def number(text: str) -> int | float:
+    """A numeric literal: an integer MongoDB can store (64 bits) or a finite double."""
     try:
-        return int(text)
+        value: int | float = int(text)
     except ValueError:
-        return float(text)
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.inf
+    if isinstance(value, int) and INT64_MIN <= value <= INT64_MAX:
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    raise SemanticError(
+        f"the number {shown} is out of range: MongoDB stores 64-bit integers and doubles",
+        hint="for larger exact values use a string, or CAST('...' AS DECIMAL)",
+        code="QL306",
+    )
 
 
 def object_id(node: exp.Expression, bindings: Bindings | None) -> ObjectId:

@@ -264,7 +264,9 @@ def _run(args: argparse.Namespace, sources: list[Source], out: TextIO, err: Text
     current = PROGRAM
 
     def clean(text: str) -> str:
-        return text.replace(args.uri, redact_uri(args.uri)) if args.uri else text
+        text = text.replace(args.uri, redact_uri(args.uri)) if args.uri else text
+        # A lone surrogate (from undecodable argv bytes) is shown escaped, not raised.
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
     try:
         with connect(args.uri, args.db or DEFAULT_DATABASE) as conn:

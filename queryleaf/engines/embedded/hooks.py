@@ -43,7 +43,9 @@ def install() -> None:
     _patch_pipeline()
     filters.install()
     client.patch_entry_points()
-    from . import fast_paths
+    from . import fast_paths, projection_arrays
+
+    projection_arrays.install()
 
     fast_paths.install()  # last: it wraps the patched entry points
     setattr(mongomock_ng, _MARK, True)
