@@ -6,9 +6,10 @@ from typing import Any
 
 from pymongo.errors import PyMongoError
 
-from queryleaf.errors import ExecutionError
+from queryleaf.errors import ExecutionError, SemanticError
 from queryleaf.execute.ddl import run_ddl
-from queryleaf.execute.encode_check import check_command
+from queryleaf.execute.encode_check import ENCODE_ERRORS, check_command, is_encode_error
+from queryleaf.execute.encode_check import reason as describe
 from queryleaf.execute.rows import build_rows
 from queryleaf.plan.ddl import DDLPlan
 from queryleaf.plan.plans import ExplainPlan, Plan
@@ -39,6 +40,15 @@ def run_guarded(plan: Any, run: Any) -> Result:
     """`run()`, with MongoDB's refusals turned into QL501 errors naming the plan's command."""
     try:
         return run()
+    except ENCODE_ERRORS as error:
+        if not is_encode_error(error):
+            raise
+        raise SemanticError(
+            f"the {plan.kind} statement holds a value MongoDB cannot store: {describe(error)}",
+            hint="integers must fit 64 bits, strings must be valid Unicode, field names "
+            "must not contain NUL",
+            code="QL308",
+        ) from None
     except RecursionError:
         raise ExecutionError(
             f"the {plan.kind} command nests too deeply for the engine",

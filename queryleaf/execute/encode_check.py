@@ -40,7 +40,7 @@ def _encode(document: Any, what: str, limit: int | None = None) -> None:
         data = bson.encode(document)
     except ENCODE_ERRORS as error:
         raise SemanticError(
-            f"{what} holds a value MongoDB cannot store: {_reason(error)}",
+            f"{what} holds a value MongoDB cannot store: {reason(error)}",
             hint="integers must fit 64 bits (use DECIMAL or a string), strings must be "
             "valid Unicode, field names must not contain NUL",
             code="QL308",
@@ -53,10 +53,18 @@ def _encode(document: Any, what: str, limit: int | None = None) -> None:
         )
 
 
-def _reason(error: Exception) -> str:
+def reason(error: Exception) -> str:
     if isinstance(error, OverflowError):
         return "an integer beyond 64 bits"
     if isinstance(error, UnicodeEncodeError):
         return "a string that is not valid Unicode (a lone surrogate)"
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
     return text[:200]
+
+
+def is_encode_error(error: BaseException) -> bool:
+    """Whether `error` (raised while a statement ran) is the BSON encoder refusing a value,
+    rather than a bug elsewhere that happens to raise the same class."""
+    if isinstance(error, InvalidDocument | UnicodeEncodeError):
+        return True
+    return isinstance(error, OverflowError) and "8-byte ints" in str(error)

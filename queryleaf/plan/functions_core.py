@@ -126,6 +126,8 @@ def _substring_of(s: Any, start: Any, length: Any) -> Any:
         position = mql.constant_of(start)
         if position is None:
             return None
+        if isinstance(position, bool) or not isinstance(position, int | float):
+            raise SemanticError("SUBSTRING takes a number as its start", code="QL304")
         if position > 0:
             begin: Any = position - 1
         elif position < 0:
@@ -333,7 +335,13 @@ def _type_params(node: exp.Expression, default: tuple[Any, ...]) -> tuple[Any, .
     params = []
     for param in node.to.expressions:
         value = param.this if isinstance(param, exp.DataTypeParam) else param
-        if not (isinstance(value, exp.Literal) and not value.is_string):
+        if not (
+            isinstance(value, exp.Literal)
+            and not value.is_string
+            and value.this.isascii()
+            and value.this.isdigit()
+            and len(value.this) < 6
+        ):
             raise UnsupportedError(
                 f"CAST to {node.to.sql('mysql')} needs numeric type parameters",
                 node=node,
