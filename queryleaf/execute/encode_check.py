@@ -13,6 +13,7 @@ import bson
 from bson.errors import InvalidDocument
 
 from queryleaf.errors import SemanticError
+from queryleaf.plan.server_javascript import refuse_server_javascript
 
 # MongoDB's largest document (BSONObjMaxUserSize) and what a command may carry around it.
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
@@ -20,7 +21,15 @@ ENCODE_ERRORS = (InvalidDocument, OverflowError, UnicodeEncodeError, TypeError, 
 
 
 def check_command(kind: str, command: dict[str, Any]) -> None:
-    """Raise QL308 if any part of `command` cannot be sent to MongoDB."""
+    """Raise QL308 if any part of `command` cannot be sent to MongoDB, QL318 if it would run
+    JavaScript on the server (a last check: raw MQL is refused where it enters)."""
+    if kind == "update":  # a SET value of a classic update is data; a pipeline is not
+        for statement in command.get("updates") or []:
+            refuse_server_javascript(statement.get("q"), "the update command")
+            if isinstance(statement.get("u"), list):
+                refuse_server_javascript(statement.get("u"), "the update command")
+    elif kind != "insert":  # inserted documents are data, whatever their keys
+        refuse_server_javascript(command, f"the {kind} command")
     if kind == "insert":
         for number, document in enumerate(command.get("documents") or [], start=1):
             _encode(document, f"row {number} of the INSERT", limit=MAX_DOCUMENT_BYTES)
