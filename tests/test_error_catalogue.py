@@ -53,9 +53,13 @@ def raised_codes() -> set[str]:
     codes = set()
     for _, tree in sources():
         for node in ast.walk(tree):
-            if isinstance(node, ast.keyword) and node.arg == "code":
-                if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-                    codes.add(node.value.value)
+            if (
+                isinstance(node, ast.keyword)
+                and node.arg == "code"
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)
+            ):
+                codes.add(node.value.value)
     return codes | {c for c in class_codes().values() if c not in FAMILY_CODES}
 
 

@@ -206,17 +206,21 @@ class ExprCompiler:
         if isinstance(node, exp.Exists):
             truth, falsity = self._subquery(node.this, "exists")
             return falsity if negate else truth
-        # Any other value used as a condition: MySQL truthiness (non-zero, non-false).
+        # Any other value used as a condition (`WHERE v`): MySQL's numeric truth for numbers
+        # and booleans (non-zero is TRUE, zero FALSE); NULL, missing and every other type
+        # (strings, dates, documents, arrays) are UNKNOWN: neither `WHERE v` nor
+        # `WHERE NOT v` keeps them, as a comparison across types (docs/sql.md).
         value = self.value(node)
         if mql.is_constant(value):
             constant = mql.constant_of(value)
-            if constant is None:
-                return False
-            truthy = bool(constant)
-            return (not truthy) if negate else truthy
+            if isinstance(constant, int | float):  # bool is an int
+                truthy = bool(constant)
+                return (not truthy) if negate else truthy
+            return False
         if negate:
             return {"$in": [value, [False, 0]]}
-        return mql.and_(mql.not_null(value), {"$not": [{"$in": [value, [False, 0]]}]})
+        numeric = mql.or_({"$isNumber": value}, {"$eq": [{"$type": value}, "bool"]})
+        return mql.and_(numeric, {"$not": [{"$in": [value, [False, 0]]}]})
 
     def compare(self, op: str, left: exp.Expression, right: exp.Expression) -> Any:
         """True exactly when `left op right` is TRUE in SQL: both sides non-null and of
