@@ -62,9 +62,7 @@ def test_document_and_array_constants_compare_within_their_type(
 def test_a_delete_with_a_document_constant_deletes_only_documents(t) -> None:
     result = t.run_sql("DELETE FROM t WHERE v != JSON_OBJECT('q', 1)")
     assert result.rowcount == 1
-    assert sorted(d["_id"] for d in t.db.t.find()) == [
-        d["_id"] for d in DOCUMENTS if d["_id"] != 5
-    ]
+    assert sorted(d["_id"] for d in t.db.t.find()) == [d["_id"] for d in DOCUMENTS if d["_id"] != 5]
 
 
 def test_an_update_with_a_document_parameter_updates_only_documents(t) -> None:
