@@ -14,13 +14,16 @@ from queryleaf.subscriptions.live import LivePlan
 POLL_MS = 200
 
 
-def live_rows(plan: LivePlan, db: Any, timeout: float | None = None) -> Iterator[dict[str, Any]]:
-    """Rows of a live query, as events happen."""
+def live_rows(
+    plan: LivePlan, db: Any, timeout: float | None = None, *, record: bool = True
+) -> Iterator[dict[str, Any]]:
+    """Rows of a live query, as events happen. `record=False` (a read-only connection)
+    keeps the stream's ACTIVE_CHANGE_STREAMS() row and heartbeats in memory."""
     stream_plan = plan.stream
     target = db if stream_plan.collection is None else db[stream_plan.collection]
     deadline = time.monotonic() + timeout if timeout is not None else None
     wait_ms = POLL_MS if deadline is None else max(1, min(POLL_MS, int(timeout * 1000)))
-    registry = StreamRegistration(db, stream_plan, "live_query", [])
+    registry = StreamRegistration(db, stream_plan, "live_query", [], record=record)
     cursor = target.watch(**stream_plan.watch_kwargs(), max_await_time_ms=wait_ms)
     registry.open()
     delivered = 0

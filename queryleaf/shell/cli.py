@@ -270,6 +270,7 @@ def _run(args: argparse.Namespace, sources: list[Source], out: TextIO, err: Text
 
     try:
         with connect(args.uri, args.db or DEFAULT_DATABASE) as conn:
+            conn.read_only = bool(args.read_only)
             for source in sources:
                 current = source.name
                 for result in run_script(

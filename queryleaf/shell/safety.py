@@ -76,6 +76,11 @@ def write_kind(statement: str, plan: Any = None) -> str | None:
     kind = getattr(plan, "kind", "")
     if kind == "subscription" and keyword == "SHOW":
         return None  # SHOW EVENT_SUBSCRIPTIONS only reads
+    action = getattr(plan, "action", "")
+    if keyword in ("SHOW", "DESCRIBE", "DESC") and (
+        action.startswith("show_") or action == "describe"
+    ):
+        return None  # SHOW TABLES, SHOW INDEXES, DESCRIBE only read the catalog
     if kind not in READ_PLAN_KINDS:
         return kind.upper()
     pipeline = getattr(plan, "command", {}).get("pipeline") or []
