@@ -44,6 +44,8 @@ class Connection:
         # Set by --read-only: nothing this connection does writes, its own bookkeeping
         # included (a live query's ACTIVE_CHANGE_STREAMS() row stays in memory).
         self.read_only = False
+        # Where deliver_to = 'log:FILE' files go (None: QUERYLEAF_LOG_DIR or ./queryleaf-logs).
+        self.log_dir: str | None = None
 
     def run_sql(self, sql: str, params: Params = None, *, timeout: float | None = None) -> Result:
         """Run every statement in `sql` and return the last one's Result. A live query
