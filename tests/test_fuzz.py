@@ -7,7 +7,10 @@ A few thousand runs per CI run; `python -m tests.fuzz_inputs` explains how to ru
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -94,3 +97,44 @@ def test_the_cli_reports_no_internal_error(capsys: pytest.CaptureFixture[str]) -
         if status == cli.EXIT_INTERNAL or "internal error" in captured.err:
             internal.append((index, text[:80], captured.err[-200:]))
     assert internal == []
+
+
+ODD_PARAMETERS = [
+    2**70, -(2**64), float("nan"), float("inf"), "\ud800", "a\x00b", b"\xff", {1: 2},
+    {"$where": "x"}, {"a": {"$gt": 1}}, [1, [2, {"$x": 1}]], {1}, object(), complex(1, 2),
+    decimal.Decimal("1.5"), decimal.Decimal("1e9999"), dt.date(2024, 1, 1), dt.time(1, 2),
+    dt.timedelta(1), uuid.uuid4(), None, True, (1, 2), range(3),
+]  # fmt: skip
+PARAMETER_STATEMENTS = [
+    "SELECT * FROM users WHERE age = ?",
+    "SELECT ? AS x",
+    "INSERT INTO t (b) VALUES (?)",
+    "UPDATE users SET b = ? WHERE _id = 1",
+    "DELETE FROM users WHERE age = ?",
+    "SELECT * FROM users WHERE age IN (?, 1)",
+    "SELECT * FROM users LIMIT ?",
+    "SELECT SUBSTRING(name, ?) FROM users",
+    "SELECT * FROM users WHERE name LIKE ?",
+    "SELECT DATE_ADD(?, INTERVAL 1 DAY)",
+    "SELECT * FROM users WHERE name REGEXP ?",
+    "SELECT ROUND(age, ?) FROM users",
+    "SELECT REPEAT(name, ?) FROM users",
+]
+
+
+def test_odd_parameters_fail_cleanly(shop: queryleaf.Connection) -> None:
+    failures = []
+    for sql in PARAMETER_STATEMENTS:
+        for value in ODD_PARAMETERS:
+            for mode in ("run", "explain"):
+                try:
+                    if mode == "run":
+                        shop.run_sql(sql, [value])
+                    else:
+                        shop.explain(sql, [value])
+                except QueryLeafError as error:
+                    if error.code not in catalogued_codes():
+                        failures.append((sql, repr(value)[:30], error.code))
+                except Exception as error:  # what the test looks for
+                    failures.append((sql, repr(value)[:30], type(error).__name__))
+    assert failures == []

@@ -5,6 +5,7 @@ SQL's NULL-in, NULL-out behaviour. Registered in queryleaf.plan.function_registr
 from __future__ import annotations
 
 import decimal
+import math
 from typing import TYPE_CHECKING, Any
 
 from bson import Decimal128
@@ -189,7 +190,11 @@ def _round(compiler: ExprCompiler, node: exp.Expression) -> Any:
     digits = mql.constant_of(places)
     if digits is None:
         return None
-    if isinstance(digits, bool) or not isinstance(digits, int | float):
+    if (
+        isinstance(digits, bool)
+        or not isinstance(digits, int | float)
+        or (isinstance(digits, float) and not math.isfinite(digits))
+    ):
         raise SemanticError("ROUND takes a number of decimals", node=node, code="QL304")
     if digits > 15:  # beyond a double's precision: nothing to round (and no huge scale)
         return {"$let": {"vars": {"x": x}, "in": mql.null_guard(["$$x"], "$$x")}}

@@ -9,7 +9,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import bson
 from bson import ObjectId
+from bson.errors import InvalidDocument
 from sqlglot import exp
 
 from queryleaf.errors import ParameterError, SemanticError
@@ -69,7 +71,27 @@ class Bindings:
     def value(self, node: exp.Placeholder) -> Any:
         if id(node) not in self._values:
             raise ParameterError("this placeholder cannot be bound here", node=node, code="QL402")
-        return self._values[id(node)]
+        value = self._values[id(node)]
+        _check_storable(value, node)
+        return value
+
+
+def _check_storable(value: Any, node: exp.Expression) -> None:
+    """A parameter must be a value BSON can carry (checked when it is bound, so that EXPLAIN
+    refuses it as running would)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return  # the encoder's own checks (64-bit integers, valid Unicode) come later: QL308
+    try:
+        bson.encode({"v": value})
+    except (InvalidDocument, TypeError, ValueError, OverflowError, UnicodeEncodeError) as error:
+        raise ParameterError(
+            f"a parameter of type {type(value).__name__} cannot be sent to MongoDB",
+            node=node,
+            hint="pass None, bool, int, float, str, datetime, bytes, ObjectId, Decimal128, "
+            "or lists and dicts of them"
+            + (f" ({str(error).splitlines()[0][:80]})" if str(error) else ""),
+            code="QL404",
+        ) from None
 
 
 # Where each clause of a query stands in the text; sqlglot keeps no positions on
