@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-sql demo-basics test lint format bench clean
+.PHONY: demo demo-sql demo-basics shell test test-clients lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,9 +25,19 @@ demo-sql: $(STAMP)
 demo-basics: $(STAMP)
 	$(BIN)/queryleaf examples/demo.sql
 
+# The interactive shell on a fresh embedded engine (ARGS="--uri mongodb://..." for a server).
+shell: $(STAMP)
+	@$(BIN)/queryleaf $(ARGS)
+
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+# pgjdbc and node-postgres against the PostgreSQL protocol (tests/clients). Needs Debian
+# default-jdk-headless and libpostgresql-jdbc-java; node's pg is installed into .clients/.
+test-clients: $(STAMP)
+	test -d .clients/node_modules/pg || npm install --silent --no-audit --no-fund --prefix .clients pg@8
+	QUERYLEAF_CLIENT_TESTS=1 $(BIN)/python -m pytest -q tests/clients
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -41,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/translate.py
 	$(BIN)/python bench/execute.py
 	$(BIN)/python bench/runtime.py
+	$(BIN)/python bench/pgwire.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

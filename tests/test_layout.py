@@ -15,6 +15,8 @@ MAX_LINES = 500
 ORDER = [
     "__main__",
     "shell",
+    "pgwire",
+    "dbapi",
     "connection",
     "runtime",
     "compile",

@@ -10,8 +10,11 @@ from queryleaf.errors import BackendError
 __all__ = ["open_database", "redact_uri"]
 
 
-def open_database(uri: str | None, database: str) -> tuple[Any, Any, str]:
-    """(client, database, backend name) for `uri`; no URI gives a fresh embedded engine."""
+def open_database(
+    uri: str | None, database: str, connect_timeout: float | None = None
+) -> tuple[Any, Any, str]:
+    """(client, database, backend name) for `uri`; no URI gives a fresh embedded engine.
+    `connect_timeout` bounds how long a MongoDB server is looked for (seconds)."""
     if uri is None or uri in {"", "embedded", "embedded://"}:
         from queryleaf.engines.embedded import new_client
 
@@ -20,7 +23,7 @@ def open_database(uri: str | None, database: str) -> tuple[Any, Any, str]:
     if uri.startswith(("mongodb://", "mongodb+srv://")):
         from queryleaf.engines.mongodb import new_client as new_mongo_client
 
-        client = new_mongo_client(uri)
+        client = new_mongo_client(uri, connect_timeout)
         return client, client[database], "mongodb"
     raise BackendError(
         f"unsupported URI {redact_uri(uri)!r}",

@@ -56,6 +56,11 @@ def run_guarded(plan: Any, run: Any) -> Result:
             code="QL501",
         ) from None
     except PyMongoError as error:
+        from queryleaf.engines.mongodb import unreachable_error
+
+        unreachable = unreachable_error(error)
+        if unreachable is not None:
+            raise unreachable from error
         raise ExecutionError(
             f"MongoDB refused the {plan.kind} command: {_describe(error)}",
             hint="run EXPLAIN on the statement to see the command",
@@ -83,11 +88,15 @@ def _run(plan: Plan, db: Any) -> Result:
         return _rows(plan, cursor)
     if kind == "aggregate":
         target = db if command["aggregate"] == 1 else db[command["aggregate"]]
+        count = -1
+        if plan.columns is None and plan.count_command is not None:
+            counted = list(target.aggregate(plan.count_command["pipeline"]))
+            count = int(counted[0]["n"]) if counted else 0
         cursor = target.aggregate(command["pipeline"])
         if plan.columns is None:
             for _ in cursor:
                 pass
-            return Result(rowcount=-1, plan=plan)
+            return Result(rowcount=count, plan=plan)
         return _rows(plan, cursor)
     if kind == "insert":
         documents = [dict(d) for d in command["documents"]]

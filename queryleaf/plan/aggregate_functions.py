@@ -15,6 +15,7 @@ from queryleaf.plan import mql
 from queryleaf.plan.aggregate_calls import LIBRARY_CLASSES, LIBRARY_NAMES, contains_aggregate
 from queryleaf.plan.function_registry import as_string
 from queryleaf.plan.literals import NotConstant, constant_value
+from queryleaf.plan.value_text import text_of
 
 if TYPE_CHECKING:
     from queryleaf.plan.aggregates import Grouping
@@ -140,10 +141,12 @@ def _group_concat(grouping: Grouping, node: exp.Expression) -> Any:
         raise UnsupportedError(
             "GROUP_CONCAT needs a constant string SEPARATOR", node=separator_node, code="QL201"
         )
+    # Values are gathered as they are (numbers sort as numbers, `1` and `1.0` are one
+    # DISTINCT value) and written as text, as MySQL prints them, only when joined.
     if len(parts) == 1:
-        value = as_string(grouping.pre.value(parts[0]))
+        value = grouping.pre.value(parts[0])
     else:  # GROUP_CONCAT(DISTINCT a, b): the CONCAT of the arguments
-        value = {"$concat": [as_string(grouping.pre.value(part)) for part in parts]}
+        value = {"$concat": [text_of(grouping.pre.value(part)) for part in parts]}
     present = {"$ne": ["$$qv", None]}
     if not order:
         operator = "$addToSet" if distinct else "$push"
@@ -172,6 +175,7 @@ def _group_concat(grouping: Grouping, node: exp.Expression) -> Any:
             values = _sorted_values(kept, order)
             if distinct:
                 values = _first_occurrences(values)
+    values = {"$map": {"input": values, "as": "qt", "in": text_of("$$qt")}}
     return {
         "$reduce": {
             "input": values,

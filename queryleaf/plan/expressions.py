@@ -17,6 +17,7 @@ from sqlglot import exp
 from queryleaf.errors import SemanticError, UnsupportedError
 from queryleaf.plan import mql
 from queryleaf.plan.aggregate_calls import is_aggregate
+from queryleaf.plan.decimal_literals import decimal_form, range_bound, with_decimal_forms
 from queryleaf.plan.functions import translate_function
 from queryleaf.plan.literals import Bindings, NotConstant, constant_value, is_object_id_text
 from queryleaf.plan.paths import reference_parts
@@ -259,7 +260,7 @@ class ExprCompiler:
         constants = [mql.constant_of(i) for i in items if mql.is_constant(i)]
         others = [i for i in items if not mql.is_constant(i)]
         has_null = any(c is None for c in constants)
-        values = expand_object_ids([c for c in constants if c is not None])
+        values = with_decimal_forms(expand_object_ids([c for c in constants if c is not None]))
         if negate:
             if has_null:
                 return False
@@ -316,12 +317,19 @@ def compare_values(op: str, a: Any, b: Any) -> Any:
                 return member
             kinds = {"$in": [{"$type": a}, ["string", "objectId"]]}
             return mql.and_(kinds, {"$not": [member]})
+        written = decimal_form(constant)  # 19.99: also the decimal it was written as
+        if written is not None and op == "$eq":
+            return {"$in": [a, [constant, written]]}
+        if written is not None and op != "$ne":
+            b = range_bound(op, constant, written)
         if op == "$eq":
             return {op: [a, b]}  # a NULL or missing a never equals a non-NULL constant
         if isinstance(a, dict) and "$literal" not in a:
             # A computed operand is evaluated once, then tested and compared.
             return {"$let": {"vars": {"cmp": a}, "in": compare_values(op, "$$cmp", b)}}
         guard = mql.type_guard(a, constant)
+        if written is not None and op == "$ne":
+            return mql.and_(guard, {"$not": [{"$in": [a, [constant, written]]}]})
         if guard is True:
             return mql.and_(mql.not_null(a), {op: [a, b]})
         return mql.and_(guard, {op: [a, b]})  # the type test already excludes NULL

@@ -12,11 +12,14 @@ from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
 from queryleaf.plan import (  # noqa: F401  (each registers its builders)
+    functions_bitwise,
+    functions_cast,
     functions_core,
     functions_date,
     functions_date_format,
     functions_date_parts,
     functions_json,
+    functions_letters,
     functions_text,
 )
 from queryleaf.plan.function_registry import ANONYMOUS, KNOWN_NAMES, TYPED

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import decimal
 import math
+import re
 from typing import TYPE_CHECKING, Any
 
 from bson import Decimal128
 from sqlglot import exp
 
-from queryleaf.errors import SemanticError, UnsupportedError
+from queryleaf.errors import UnsupportedError
 from queryleaf.plan import mql
 from queryleaf.plan.function_registry import (
     ANONYMOUS,
@@ -21,6 +22,7 @@ from queryleaf.plan.function_registry import (
     args,
     as_string,
 )
+from queryleaf.plan.value_text import text_of
 
 if TYPE_CHECKING:
     from queryleaf.plan.expressions import ExprCompiler
@@ -49,6 +51,8 @@ def _checked_division(operator: str) -> Builder:
     def build(compiler: ExprCompiler, node: exp.Expression) -> Any:
         a = compiler.value(node.this)
         b = compiler.value(node.expression)
+        if operator == "$divide":
+            return exact_division(a, b)
         result: Any = {operator: [a, b]}
         if operator == "$intdiv":
             result = {"$trunc": [{"$divide": [a, b]}]}
@@ -57,6 +61,52 @@ def _checked_division(operator: str) -> Builder:
         return mql.cond({"$eq": [b, 0]}, None, result)
 
     return build
+
+
+DIV_PRECISION_INCREMENT = 4
+
+
+def exact_division(a: Any, b: Any) -> Any:
+    """a / b as MySQL divides: NULL for a zero divisor; a double when either side is a
+    double; otherwise a DECIMAL with the dividend's scale plus 4 places, rounded half away
+    from zero (`1/3` is 0.3333, `1/1` is 1.0000)."""
+    if mql.is_constant(a) and mql.is_constant(b):
+        x, y = mql.constant_of(a), mql.constant_of(b)
+        exact = (int, Decimal128)
+        if x is None or y is None or y == 0:
+            return None
+        if isinstance(x, exact) and isinstance(y, exact) and not isinstance(x, bool):
+            dx = x.to_decimal() if isinstance(x, Decimal128) else decimal.Decimal(x)
+            dy = y.to_decimal() if isinstance(y, Decimal128) else decimal.Decimal(y)
+            places = max(-dx.as_tuple().exponent, 0) + DIV_PRECISION_INCREMENT
+            quantum = decimal.Decimal(1).scaleb(-places)
+            with decimal.localcontext() as context:
+                context.prec = 60
+                return Decimal128((dx / dy).quantize(quantum, decimal.ROUND_HALF_UP))
+    text = {"$toString": "$$qa"}
+    point = {"$indexOfCP": [text, "."]}
+    scale = {
+        "$cond": [
+            {"$eq": [{"$type": "$$qa"}, "decimal"]},
+            {"$let": {"vars": {"qp": point}, "in": {"$cond": [
+                {"$lt": ["$$qp", 0]}, 0, {"$subtract": [{"$subtract": [{"$strLenCP": text}, "$$qp"]}, 1]}
+            ]}}},
+            0,
+        ]
+    }  # fmt: skip
+    places = {"$add": [scale, DIV_PRECISION_INCREMENT]}
+    quotient = {"$divide": [{"$toDecimal": "$$qa"}, "$$qb"]}
+    factor = {"$pow": [Decimal128("10"), "$$qn"]}
+    sign = {"$cond": [{"$lt": ["$$qq", 0]}, -1, 1]}
+    magnitude = {"$floor": {"$add": [{"$multiply": [{"$abs": "$$qq"}, factor]}, 0.5]}}
+    rounded = {"$round": [{"$divide": [{"$multiply": [sign, magnitude]}, factor]}, "$$qn"]}
+    decimal_result = {"$let": {"vars": {"qq": quotient, "qn": places}, "in": rounded}}
+    double = {
+        "$or": [{"$eq": [{"$type": "$$qa"}, "double"]}, {"$eq": [{"$type": "$$qb"}, "double"]}]
+    }
+    body = {"$cond": [double, {"$divide": ["$$qa", "$$qb"]}, decimal_result]}
+    guarded = mql.cond({"$eq": ["$$qb", 0]}, None, body)
+    return {"$let": {"vars": {"qa": a, "qb": b}, "in": guarded}}
 
 
 def _neg(compiler: ExprCompiler, node: exp.Expression) -> Any:
@@ -88,12 +138,12 @@ def _length(compiler: ExprCompiler, node: exp.Expression) -> Any:
 
 def _concat(compiler: ExprCompiler, node: exp.Expression) -> Any:
     # MySQL CONCAT is NULL when any argument is NULL, as is $concat; numbers become text.
-    return {"$concat": [as_string(a) for a in args(compiler, node)]}
+    return {"$concat": [text_of(a) for a in args(compiler, node)]}
 
 
 def _concat_ws(compiler: ExprCompiler, node: exp.Expression) -> Any:
     values = args(compiler, node)
-    separator, parts = values[0], [as_string(v) for v in values[1:]]
+    separator, parts = values[0], [text_of(v) for v in values[1:]]
     present = {"$filter": {"input": parts, "cond": {"$gt": ["$$this", None]}}}
     joined = {
         "$reduce": {
@@ -112,6 +162,8 @@ def _concat_ws(compiler: ExprCompiler, node: exp.Expression) -> Any:
 
 
 def _substring(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    if isinstance(node.args.get("length"), exp.Null):
+        return None
     s = compiler.value(node.this)
     start = compiler.value(node.args["start"]) if node.args.get("start") else 1
     length = compiler.value(node.args["length"]) if node.args.get("length") else None
@@ -119,10 +171,12 @@ def _substring(compiler: ExprCompiler, node: exp.Expression) -> Any:
 
 
 def _substring_of(s: Any, start: Any, length: Any) -> Any:
-    """MySQL SUBSTRING: 1-based start, negative start counts from the end, start 0 is ''."""
+    """MySQL SUBSTRING: 1-based start, negative start counts from the end (before the
+    beginning it is ''), start 0 is ''; a negative length is ''."""
     text = as_string(s)
     size = {"$strLenCP": text}
     count = length if length is not None else size
+    guarded = [s, start] if length is None else [s, start, length]
     if mql.is_constant(start):
         position = mql.constant_of(start)
         if position is None:
@@ -132,19 +186,23 @@ def _substring_of(s: Any, start: Any, length: Any) -> Any:
         if position > 0:
             begin: Any = position - 1
         elif position < 0:
-            begin = {"$max": [{"$add": [size, position]}, 0]}
+            begin = {"$add": [size, position]}
         else:
-            return mql.null_guard([s], "")
+            return mql.null_guard(guarded, "")
     else:
         begin = {
             "$cond": [
                 {"$gt": [start, 0]},
                 {"$subtract": [start, 1]},
-                {"$max": [{"$add": [size, start]}, 0]},
+                {"$cond": [{"$lt": [start, 0]}, {"$add": [size, start]}, -1]},
             ]
         }
     guarded_count = {"$max": [count, 0]} if not mql.is_constant(count) else max(count, 0)
-    return mql.null_guard([s, start, length], {"$substrCP": [text, begin, guarded_count]})
+    cut = {"$substrCP": [text, "$$qb", guarded_count]}
+    body = {"$let": {"vars": {"qb": begin}, "in": mql.cond({"$lt": ["$$qb", 0]}, "", cut)}}
+    if isinstance(begin, int):
+        body = {"$substrCP": [text, begin, guarded_count]}
+    return mql.null_guard(guarded, body)
 
 
 def _left(compiler: ExprCompiler, node: exp.Expression) -> Any:
@@ -162,14 +220,42 @@ def _right(compiler: ExprCompiler, node: exp.Expression) -> Any:
 
 
 def _trim(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    """TRIM([LEADING|TRAILING|BOTH] [remstr FROM] s): MySQL removes whole repetitions of
+    remstr (default ' '), not any of its characters; a remstr longer than one character
+    is matched as a string by an anchored regex."""
     s = compiler.value(node.this)
-    operator = {"LEADING": "$ltrim", "TRAILING": "$rtrim"}.get(
-        str(node.args.get("position") or "").upper(), "$trim"
-    )
-    spec: dict[str, Any] = {"input": s}
+    position = str(node.args.get("position") or "").upper()
+    operator = {"LEADING": "$ltrim", "TRAILING": "$rtrim"}.get(position, "$trim")
+    chars: Any = " "
     if node.args.get("expression") is not None:
-        spec["chars"] = compiler.value(node.expression)
-    return {operator: spec}
+        chars = compiler.value(node.expression)
+    if mql.is_constant(chars) and len(str(mql.constant_of(chars) or "")) <= 1:
+        if mql.constant_of(chars) is None:
+            return None
+        if mql.constant_of(chars) == "":
+            return s
+        return {operator: {"input": s, "chars": chars}}
+    if not mql.is_constant(chars):
+        raise UnsupportedError(
+            "TRIM needs a constant string to remove", node=node.expression, code="QL201"
+        )
+    return _trim_string(s, str(mql.constant_of(chars)), position or "BOTH")
+
+
+def _trim_string(s: Any, remove: str, position: str) -> Any:
+    repeated = "(?:" + re.escape(remove) + ")*"
+    text = "$$qs"
+    if position in ("LEADING", "BOTH"):
+        found = {"$regexFind": {"input": text, "regex": "^" + repeated}}
+        skipped = {"$strLenCP": {"$getField": {"field": "match", "input": found}}}
+        text = {"$substrCP": [text, skipped, {"$strLenCP": text}]}
+    if position in ("TRAILING", "BOTH"):
+        inner = "$$qt"
+        found = {"$regexFind": {"input": inner, "regex": repeated + "$"}}
+        start = {"$getField": {"field": "idx", "input": found}}
+        cut = {"$substrCP": [inner, 0, start]}
+        text = {"$let": {"vars": {"qt": text}, "in": cut}}
+    return {"$let": {"vars": {"qs": as_string(s)}, "in": mql.null_guard(["$$qs"], text)}}
 
 
 def _replace(compiler: ExprCompiler, node: exp.Expression) -> Any:
@@ -177,32 +263,57 @@ def _replace(compiler: ExprCompiler, node: exp.Expression) -> Any:
     s = compiler.value(node.this)
     find = compiler.value(node.expression)
     replacement = compiler.value(node.args["replacement"])
+    if mql.is_constant(find) and mql.constant_of(find) == "":
+        return mql.null_guard([find, replacement], s)  # MySQL: '' is found nowhere
     spec = {"input": s, "find": find, "replacement": replacement}
-    return mql.null_guard([s, find, replacement], {"$replaceAll": spec})
+    replaced: Any = {"$replaceAll": spec}
+    if not mql.is_constant(find):
+        replaced = mql.cond({"$eq": [find, ""]}, s, replaced)
+    return mql.null_guard([s, find, replacement], replaced)
 
 
 def _round(compiler: ExprCompiler, node: exp.Expression) -> Any:
-    """Half away from zero, as MySQL rounds exact values ($round rounds half to even)."""
+    """Exact values (integers, decimals, literals like 2.5) round half away from zero, as
+    MySQL rounds them; doubles (`2.5e0`, a double field) round half to even, as MySQL rounds
+    approximate values ($round does that)."""
     x = compiler.value(node.this)
     places = compiler.value(node.args["decimals"]) if node.args.get("decimals") else 0
     if not mql.is_constant(places):
         raise UnsupportedError("ROUND needs a constant number of decimals", node=node, code="QL201")
-    digits = mql.constant_of(places)
-    if digits is None:
+    given = mql.constant_of(places)
+    if given is None:
         return None
     if (
-        isinstance(digits, bool)
-        or not isinstance(digits, int | float)
-        or (isinstance(digits, float) and not math.isfinite(digits))
+        isinstance(given, bool)
+        or not isinstance(given, int | float)
+        or (isinstance(given, float) and not math.isfinite(given))
     ):
         raise SemanticError("ROUND takes a number of decimals", node=node, code="QL304")
-    if digits > 15:  # beyond a double's precision: nothing to round (and no huge scale)
+    if given > 15:  # beyond a double's precision: nothing to round (and no huge scale)
         return {"$let": {"vars": {"x": x}, "in": mql.null_guard(["$$x"], "$$x")}}
-    scale = 10 ** max(int(digits), -18)
+    digits = max(int(given), -18)
+    literal, negative = node.this, False
+    if isinstance(literal, exp.Neg):
+        literal, negative = literal.this, True
+    if isinstance(literal, exp.Literal) and not literal.is_string:
+        exact = "e" not in literal.this.lower()
+        rounding = decimal.ROUND_HALF_UP if exact else decimal.ROUND_HALF_EVEN
+        value = decimal.Decimal(literal.this) * (-1 if negative else 1)
+        rounded = value.quantize(decimal.Decimal(1).scaleb(-digits), rounding)
+        whole = exact and digits <= 0
+        return int(rounded) if whole else float(rounded)
+    scale = 10**digits
     sign = {"$cond": [{"$lt": ["$$x", 0]}, -1, 1]}
     magnitude = {"$floor": {"$add": [{"$multiply": [{"$abs": "$$x"}, scale]}, 0.5]}}
-    rounded = {"$divide": [{"$multiply": [sign, magnitude]}, scale]}
-    return {"$let": {"vars": {"x": x}, "in": mql.null_guard(["$$x"], rounded)}}
+    exact_rounding = {"$divide": [{"$multiply": [sign, magnitude]}, scale]}
+    by_type = {
+        "$cond": [
+            {"$eq": [{"$type": "$$x"}, "double"]},
+            {"$round": ["$$x", digits]},
+            exact_rounding,
+        ]
+    }
+    return {"$let": {"vars": {"x": x}, "in": mql.null_guard(["$$x"], by_type)}}
 
 
 def _truncate(compiler: ExprCompiler, node: exp.Expression) -> Any:
@@ -292,120 +403,6 @@ def _extreme(operator: str) -> Builder:
     return build
 
 
-CAST_TARGETS: dict[exp.DataType.Type, str] = {}
-for _name, _types in {
-    "long": ["BIGINT", "INT", "SMALLINT", "TINYINT", "MEDIUMINT", "UBIGINT", "UINT"],
-    "double": ["DOUBLE", "FLOAT"],
-    "decimal": ["DECIMAL", "BIGDECIMAL"],
-    "string": ["CHAR", "VARCHAR", "TEXT", "NCHAR", "NVARCHAR"],
-    "date": ["DATE", "DATETIME", "TIMESTAMP", "TIMESTAMPTZ"],
-    "bool": ["BOOLEAN"],
-    "objectId": [],
-}.items():
-    for _type in _types:
-        if hasattr(exp.DataType.Type, _type):
-            CAST_TARGETS[exp.DataType.Type[_type]] = _name
-
-
-def _cast(compiler: ExprCompiler, node: exp.Expression) -> Any:
-    target = node.to.this
-    kind = CAST_TARGETS.get(target)
-    if kind is None:
-        raise UnsupportedError(
-            f"CAST to {node.to.sql('mysql')} is not supported",
-            node=node,
-            hint="cast to SIGNED, DECIMAL, DOUBLE, CHAR, DATE, DATETIME or BOOLEAN",
-            code="QL202",
-        )
-    x = compiler.value(node.this)
-    if kind == "date" and target == exp.DataType.Type.DATE:
-        converted = {"$convert": {"input": x, "to": "date", "onError": None, "onNull": None}}
-        return {"$dateTrunc": {"date": converted, "unit": "day"}}
-    if kind == "long":
-        return _cast_integer(x)
-    if kind == "decimal":
-        precision, scale = _type_params(node, default=(10, 0))
-        return _cast_decimal(x, precision, scale, node)
-    converted = {"$convert": {"input": x, "to": kind, "onError": None, "onNull": None}}
-    if kind == "string" and node.to.expressions:
-        (length,) = _type_params(node, default=(None,))[:1]
-        if length is not None:
-            cut = {"$substrCP": ["$$qc", 0, length]}
-            return {"$let": {"vars": {"qc": converted}, "in": mql.null_guard(["$$qc"], cut)}}
-    return converted
-
-
-def _type_params(node: exp.Expression, default: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The constant parameters of a cast's type (DECIMAL(10, 2), CHAR(3)), else `default`."""
-    params = []
-    for param in node.to.expressions:
-        value = param.this if isinstance(param, exp.DataTypeParam) else param
-        if not (
-            isinstance(value, exp.Literal)
-            and not value.is_string
-            and value.this.isascii()
-            and value.this.isdigit()
-            and len(value.this) < 6
-        ):
-            raise UnsupportedError(
-                f"CAST to {node.to.sql('mysql')} needs numeric type parameters",
-                node=node,
-                code="QL202",
-            )
-        params.append(int(value.this))
-    return tuple(params) + default[len(params) :] if params else default
-
-
-def half_away_from_zero(x: str) -> Any:
-    """The variable `x` rounded to a whole number, half away from zero, exactly: the
-    fraction $trunc leaves decides ($round rounds half to even)."""
-    away = {"$add": ["$$qt", {"$cond": [{"$lt": [x, 0]}, -1, 1]}]}
-    fraction = {"$abs": {"$subtract": [x, "$$qt"]}}
-    return {
-        "$let": {
-            "vars": {"qt": {"$trunc": [x, 0]}},
-            "in": {"$cond": [{"$gte": [fraction, 0.5]}, away, "$$qt"]},
-        }
-    }
-
-
-def _cast_integer(x: Any) -> Any:
-    """CAST(x AS SIGNED): numbers round half away from zero, as MySQL rounds an exact value;
-    text is read as a number and truncated, as MySQL reads a string's integer part."""
-    if mql.is_constant(x):
-        value = mql.constant_of(x)
-        if value is None:
-            return None
-        if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) < 2**62:
-            return int(decimal.Decimal(repr(value)).quantize(1, decimal.ROUND_HALF_UP))
-    rounded = {"$convert": {"input": half_away_from_zero("$$qc"), "to": "long", "onError": None}}
-    number = {"$convert": {"input": "$$qc", "to": "decimal", "onError": None}}
-    other = {"$convert": {"input": number, "to": "long", "onError": None}}
-    return {"$let": {"vars": {"qc": x}, "in": {"$cond": [{"$isNumber": "$$qc"}, rounded, other]}}}
-
-
-def _cast_decimal(x: Any, precision: int, scale: int, node: exp.Expression) -> Any:
-    """CAST(x AS DECIMAL(p, s)): a decimal128 rounded to s places half away from zero and
-    clamped to the largest value with p digits, as MySQL does. The rounding runs in decimal
-    arithmetic, so 2.675 rounds to 2.68 although the double is slightly below it."""
-    if not 0 <= scale <= precision or precision < 1:
-        raise SemanticError(
-            f"{node.to.sql('mysql')}: the scale must be between 0 and the precision",
-            node=node,
-            code="QL304",
-        )
-    shifted: Any = {"$convert": {"input": x, "to": "decimal", "onError": None, "onNull": None}}
-    factor = 10**scale if scale <= 18 else Decimal128(f"1E{scale}")
-    if scale:
-        shifted = {"$multiply": [shifted, factor]}
-    clamped = half_away_from_zero("$$qn")
-    if precision <= 34:  # decimal128 holds 34 digits: wider limits cannot be reached
-        limit = Decimal128("9" * precision)
-        clamped = {"$min": [{"$max": [clamped, Decimal128("-" + "9" * precision)]}, limit]}
-    result = {"$divide": [clamped, factor]} if scale else clamped
-    return {"$let": {"vars": {"qn": shifted}, "in": mql.null_guard(["$$qn"], result)}}
-
-
 def _objectid(compiler: ExprCompiler, node: exp.Expression) -> Any:
     (x,) = args(compiler, node)
     return {"$convert": {"input": x, "to": "objectId", "onError": None, "onNull": None}}
@@ -424,10 +421,9 @@ TYPED.update(
         exp.Mod: _checked_division("$mod"),
         exp.IntDiv: _checked_division("$intdiv"),
         exp.Neg: _neg,
-        exp.Lower: _unary("$toLower"),
-        exp.Upper: _unary("$toUpper"),
         exp.Length: _length,
         exp.Concat: _concat,
+        exp.DPipe: _concat,  # PostgreSQL a || b (NULL when either is NULL, like $concat)
         exp.ConcatWs: _concat_ws,
         exp.Substring: _substring,
         exp.Left: _left,
@@ -451,8 +447,6 @@ TYPED.update(
         exp.Case: _case,
         exp.Greatest: _extreme("$max"),
         exp.Least: _extreme("$min"),
-        exp.Cast: _cast,
-        exp.TryCast: _cast,
         exp.CurrentTimestamp: _now,
     }
 )

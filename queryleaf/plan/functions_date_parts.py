@@ -241,7 +241,10 @@ def _from_unixtime(compiler: ExprCompiler, node: exp.Expression) -> Any:
     seconds = compiler.value(node.this)
     if mql.is_constant(seconds) and mql.constant_of(seconds) is None:
         return None
-    date = {"$add": [EPOCH, {"$multiply": [seconds, 1000]}]}
+    # MySQL: NULL outside 0 .. 32536771199 seconds (3001-01-19), and for NULL.
+    in_range = {"$and": [{"$gte": ["$$qu", 0]}, {"$lte": ["$$qu", 32536771199]}]}
+    moment = {"$cond": [in_range, {"$add": [EPOCH, {"$multiply": ["$$qu", 1000]}]}, None]}
+    date = {"$let": {"vars": {"qu": seconds}, "in": moment}}
     if node.args.get("format") is None:
         return date
     return format_date(date, mysql_format(compiler, node.args.get("format"), node), node)

@@ -21,9 +21,6 @@ if TYPE_CHECKING:
 
 as_string = registry.as_string
 
-# Characters 1-127 in code order: a character's index in this string is its code less 1.
-_ASCII_TABLE = "".join(chr(code) for code in range(1, 128))
-
 
 def _let(variables: dict[str, Any], body: Any) -> Any:
     return {"$let": {"vars": variables, "in": body}}
@@ -111,23 +108,6 @@ def _space(compiler: ExprCompiler, node: exp.Expression) -> Any:
     return _let({"qt": times}, mql.null_guard(["$$qt"], _repeat_text(" ", "$$qt")))
 
 
-def _ascii(compiler: ExprCompiler, node: exp.Expression) -> Any:
-    """ASCII(s): the code of the first character, 0 for ''. MongoDB has no operator that
-    gives a character's code, so this looks it up among the ASCII characters; a first
-    character beyond U+007F gives NULL."""
-    s = compiler.value(node.this)
-    first = {"$substrCP": ["$$qs", 0, 1]}
-    code = {"$indexOfCP": [_ASCII_TABLE, first]}
-    body = {
-        "$cond": [
-            {"$eq": ["$$qs", ""]},
-            0,
-            _let({"qc": code}, {"$cond": [{"$lt": ["$$qc", 0]}, None, {"$add": ["$$qc", 1]}]}),
-        ]
-    }
-    return _let({"qs": as_string(s)}, mql.null_guard(["$$qs"], body))
-
-
 def _strcmp(compiler: ExprCompiler, node: exp.Expression) -> Any:
     if len(node.expressions) != 2:
         raise SemanticError("STRCMP takes two arguments", node=node, code="QL304")
@@ -189,7 +169,6 @@ registry.TYPED.update(
         exp.Reverse: _reverse,
         exp.Repeat: _repeat,
         exp.Space: _space,
-        exp.Ascii: _ascii,
         exp.SubstringIndex: _substring_index,
         exp.Pi: _pi,
         exp.Rand: _rand,

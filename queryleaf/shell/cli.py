@@ -17,12 +17,20 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from bson import json_util
 
 from queryleaf.shell import render
-from queryleaf.shell.printer import Printer, format_error, isatty, table_settings
+from queryleaf.shell.arguments import seconds
+from queryleaf.shell.printer import (
+    BATCH_MAX_WIDTH,
+    Printer,
+    format_error,
+    isatty,
+    table_settings,
+)
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -124,10 +132,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         metavar="SECONDS",
         help="stop a live query (EMIT CHANGES) after this many seconds; without it a live "
         "query runs until its LIMIT or Ctrl-C",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=seconds,
+        default=None,
+        metavar="SECONDS",
+        help="how long to look for the MongoDB server of --uri before giving up (default: 2)",
+    )
+    parser.add_argument(
+        "--max-width",
+        type=int,
+        default=None,
+        metavar="CHARS",
+        help="cut table cells longer than this many characters, ending them with '…' "
+        f"(default: {BATCH_MAX_WIDTH}; 0 never cuts); csv, json and ndjson are never cut",
     )
     parser.add_argument("--version", action="version", version=f"{PROGRAM} {__version__}")
     return parser
@@ -181,7 +204,7 @@ def read_sources(args: argparse.Namespace, stdin: TextIO | None) -> list[Source]
             continue
         try:
             with open(path, encoding="utf-8") as handle:
-                sources.append(Source(path, handle.read()))
+                sources += _with_includes(path, handle.read(), None)
         except OSError as error:
             raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
         except UnicodeDecodeError as error:
@@ -190,7 +213,21 @@ def read_sources(args: argparse.Namespace, stdin: TextIO | None) -> list[Source]
         if stdin is None or stdin.isatty():
             raise UsageError(NO_REPL)
         sources.append(Source(STDIN, _read_stdin(stdin)))
-    return sources
+    expanded: list[Source] = []
+    for source in sources:  # \i and \ir in -e text and stdin: relative to the working directory
+        file = source.name not in (COMMAND_LINE, STDIN)
+        expanded += [source] if file else _with_includes(source.name, source.text, Path.cwd())
+    return expanded
+
+
+def _with_includes(name: str, text: str, base: Path | None) -> list[Source]:
+    """The script with its `\\i FILE` / `\\ir FILE` lines replaced by those scripts."""
+    from queryleaf.shell.script_includes import IncludeError, expand
+
+    try:
+        return [Source(part_name, part) for part_name, part in expand(name, text, base=base)]
+    except IncludeError as error:
+        raise UsageError(str(error)) from None
 
 
 def _read_stdin(stdin: TextIO | None) -> str:
@@ -217,6 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from queryleaf.shell import worker_command as worker
 
         return worker.main(args[1:])
+    if args[:1] == ["serve"] and any(a.startswith("--pg-port") for a in args):
+        from queryleaf.pgwire import command  # PostgreSQL protocol: queryleaf/pgwire
+
+        return command.main(args[1:])
     try:
         return _main(args)
     except KeyboardInterrupt:
@@ -259,7 +300,8 @@ def _run(args: argparse.Namespace, sources: list[Source], out: TextIO, err: Text
     from queryleaf.shell.safety import run_script
 
     params = dict(args.params) or None
-    printer = Printer(args.format, out, **table_settings(out))
+    max_width = BATCH_MAX_WIDTH if args.max_width is None else args.max_width
+    printer = Printer(args.format, out, **table_settings(out, batch=True), max_width=max_width)
     printer.timeout = args.timeout
     current = PROGRAM
 
@@ -269,7 +311,9 @@ def _run(args: argparse.Namespace, sources: list[Source], out: TextIO, err: Text
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
     try:
-        with connect(args.uri, args.db or DEFAULT_DATABASE) as conn:
+        with connect(
+            args.uri, args.db or DEFAULT_DATABASE, connect_timeout=args.connect_timeout
+        ) as conn:
             conn.read_only = bool(args.read_only)
             for source in sources:
                 current = source.name
@@ -284,7 +328,13 @@ def _run(args: argparse.Namespace, sources: list[Source], out: TextIO, err: Text
         print(clean(format_error(error, current)), file=err)
         return EXIT_ERROR
     except PyMongoError as error:
+        from queryleaf.engines.mongodb import unreachable_error
+
         out.flush()
+        unreachable = unreachable_error(error)
+        if unreachable is not None:
+            print(clean(format_error(unreachable, current)), file=err)
+            return EXIT_ERROR
         print(clean(f"{current}: MongoDB error: {_one_line(error)}"), file=err)
         return EXIT_ERROR
     except (KeyboardInterrupt, BrokenPipeError):

@@ -10,6 +10,9 @@ from typing import Any, TextIO
 
 from queryleaf.shell import render
 
+BATCH_WIDTH = 100  # the width a batch table must fit when stdout is not a terminal
+BATCH_MAX_WIDTH = 60  # cells longer than this are cut in batch tables (--max-width)
+
 
 class Printer:
     """Writes each Result as it arrives, in one of render.FORMATS.
@@ -18,7 +21,11 @@ class Printer:
     and notes, writes as psql-style tags (`INSERT 2`); a blank line between a table and
     whatever is next to it. csv: one header-and-rows block per query result, blocks
     separated by a blank line. json: one array per query result, each on its own line.
-    ndjson: one object per row. Writes print nothing in the last three."""
+    ndjson: one object per row. Writes print nothing in the last three.
+
+    A table whose rows would not fit `width` is printed vertically instead (`-[ RECORD n ]`
+    then `column | value` lines, as the shell's \\x); with `max_width` every table cell longer
+    than that is cut, ending with a marker (csv, json and ndjson are never cut)."""
 
     def __init__(
         self,
@@ -28,8 +35,10 @@ class Printer:
         width: int | None = None,
         color: bool = False,
         ascii_only: bool = False,
+        max_width: int = 0,
     ) -> None:
         self.format = fmt
+        self.max_width = max_width
         self.out = out
         self.width = width
         self.color = color
@@ -56,16 +65,38 @@ class Printer:
         if result.kind == "explain":
             self._emit(render.render_explain(result.columns, result.rows), block=True)
         elif has_rows:
-            table = render.render_table(
-                result.columns,
-                result.rows,
-                width=self.width,
-                color=self.color,
-                ascii_only=self.ascii_only,
-            )
+            table = self.rows_text(result.columns, result.rows)
             self._emit(table + render.row_count(len(result.rows)) + "\n", block=True)
         else:
-            self._emit(render.command_tag(result.tag, result.rowcount) + "\n", block=False)
+            notices = getattr(result, "notices", None) or []
+            lines = [render.command_tag(result.tag, result.rowcount), *notices]
+            self._emit("".join(line + "\n" for line in lines), block=False)
+
+    def rows_text(self, columns: list[str], rows: list[dict[str, Any]]) -> str:
+        """The rows as a table, or vertically when the table would not fit the width."""
+        from queryleaf.shell import output
+
+        if self.max_width > 0:
+            rows = [self._cut_row(columns, row) for row in rows]
+        width = self.width or render.DEFAULT_WIDTH
+        view = output.View(width=width, color=self.color, ascii_only=self.ascii_only)
+        if rows and len(columns) > 1 and output.natural_width(columns, rows) > width:
+            return output.render_expanded(columns, rows, view)
+        return render.render_table(
+            columns, rows, width=self.width, color=self.color, ascii_only=self.ascii_only
+        )
+
+    def _cut_row(self, columns: list[str], row: dict[str, Any]) -> dict[str, Any]:
+        cut = dict(row)
+        for column in columns:
+            value = row.get(column)
+            if value is None or isinstance(value, (bool, int, float)):
+                continue
+            text = render.format_value(value)
+            short = render.cut(text, self.max_width, self.ascii_only)
+            if short != text:
+                cut[column] = short
+        return cut
 
     def _emit(self, text: str, *, block: bool) -> None:
         if not text:
@@ -78,15 +109,15 @@ class Printer:
         self._last_was_block = block
 
 
-def table_settings(out: TextIO) -> dict[str, Any]:
+def table_settings(out: TextIO, *, batch: bool = False) -> dict[str, Any]:
     """Width, colour and box characters for tables on `out`: a terminal gets its width and
     colour (unless NO_COLOR is set or TERM=dumb); anything else gets no colour and
-    $COLUMNS or render.DEFAULT_WIDTH."""
+    $COLUMNS, else BATCH_WIDTH for the batch command (`batch`), else render.DEFAULT_WIDTH."""
     tty = isatty(out)
     if tty:
         width = shutil.get_terminal_size((render.DEFAULT_WIDTH, 24)).columns
     else:
-        width = _int_env("COLUMNS") or render.DEFAULT_WIDTH
+        width = _int_env("COLUMNS") or (BATCH_WIDTH if batch else render.DEFAULT_WIDTH)
     color = tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
     encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("-", "")
     return {"width": width, "color": color, "ascii_only": not encoding.startswith("utf")}

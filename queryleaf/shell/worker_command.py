@@ -17,6 +17,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from queryleaf.runtime.worker import PROGRAM, run_worker
+from queryleaf.shell.arguments import seconds
+
+# A service rides through a replica-set election (which takes seconds) instead of failing
+# deliveries: pymongo's own server-selection default, not the shell's quick 2 s.
+WORKER_CONNECT_TIMEOUT = 30.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="PORT",
         help="serve Prometheus metrics on 127.0.0.1:PORT/metrics (and /health)",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=seconds,
+        default=WORKER_CONNECT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"how long to look for a MongoDB server before an operation fails "
+        f"(default {WORKER_CONNECT_TIMEOUT:g})",
     )
     return parser
 
@@ -100,7 +113,7 @@ def main(argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
     try:
-        conn = connect(args.uri, args.db)
+        conn = connect(args.uri, args.db, connect_timeout=args.connect_timeout)
     except (QueryLeafError, PyMongoError) as error:
         print(f"{PROGRAM}: {error}", file=sys.stderr)
         return 1

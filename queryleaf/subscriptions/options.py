@@ -202,6 +202,7 @@ OPTIONS: dict[str, OptionSpec] = {
         OptionSpec("on_history_lost", "choice", "stop", _choice(("stop", "restart_from_now")), "when the resume token is older than the oplog: stop with status 'failed', or start again from now (and say so)"),
         OptionSpec("on_invalidate", "choice", "stop", _choice(("stop", "continue")), "when the watched collection is dropped or renamed: stop with status 'invalidated', or continue after it"),
         OptionSpec("event_log_ttl_days", "integer", 7, _integer(1, 3650), "days the event log keeps a row"),
+        OptionSpec("auto_start", "boolean", False, _boolean, "start delivering in the process that runs CREATE, as START does; otherwise START EVENT_SUBSCRIPTION or `queryleaf worker` runs it"),
         OptionSpec("event_log", "choice", "all", _choice(("all", "failures")), "event log rows for every event, or only for events that failed (retrying, dead_letter, failed): the cheaper setting for high-volume subscriptions"),
     ]
 }  # fmt: skip

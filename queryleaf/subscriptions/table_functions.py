@@ -3,6 +3,8 @@ pipeline prefix, so it can be used like any table (WHERE, GROUP BY, JOIN)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlglot import exp
 
 from queryleaf.errors import SemanticError
@@ -12,6 +14,7 @@ from queryleaf.subscriptions.event_columns import (
     ACTIVE_STREAMS,
     DEAD_LETTERS,
     EVENT_LOG,
+    LEASES,
     SUBSCRIPTIONS,
 )
 
@@ -61,8 +64,81 @@ def _event_subscriptions(node: exp.Anonymous, bindings: Bindings | None) -> Tabl
     }
     return TableSource(
         SUBSCRIPTIONS,
-        [{"$set": {"resume_token_lag_seconds": lag}}, {"$unset": "_id"}],
+        [
+            {"$set": {"resume_token_lag_seconds": lag}},
+            *_running_stages(),
+            {"$unset": ["_id", "__streams", "__leases"]},
+        ],
     )
+
+
+def _running_stages() -> list[dict[str, Any]]:
+    """`running` (a stream delivering the subscription is open somewhere: a live row in
+    active_change_streams names it) and `running_on` (`host:pid` of that process, with
+    ` (worker)` when it runs under a lease, as `queryleaf worker` runs it), beside the
+    declared `status`, which only says whether it should run."""
+    streams = {
+        "$lookup": {
+            "from": ACTIVE_STREAMS,
+            "let": {"name": "$name"},
+            "pipeline": [
+                {
+                    "$match": {
+                        "$expr": {
+                            "$and": [
+                                {"$in": ["$$name", {"$ifNull": ["$subscriptions", []]}]},
+                                _alive(),
+                            ]
+                        }
+                    }
+                },
+                {"$project": {"_id": 0, "owner": 1}},
+            ],
+            "as": "__streams",
+        }
+    }
+    leases = {
+        "$lookup": {
+            "from": LEASES,
+            "let": {"name": "$name"},
+            "pipeline": [
+                {
+                    "$match": {
+                        "$expr": {
+                            "$and": [
+                                {"$eq": ["$_id", "$$name"]},
+                                {"$gt": ["$expires_at", "$$NOW"]},
+                            ]
+                        }
+                    }
+                },
+                {"$project": {"_id": 0, "owner": 1}},
+            ],
+            "as": "__leases",
+        }
+    }
+    running = {"$gt": [{"$size": "$__streams"}, 0]}
+    lease_owner = {"$split": [{"$arrayElemAt": ["$__leases.owner", 0]}, ":"]}
+    worker = {
+        "$concat": [
+            {"$arrayElemAt": [lease_owner, 0]},
+            ":",
+            {"$arrayElemAt": [lease_owner, 1]},
+            " (worker)",
+        ]
+    }
+    where = {
+        "$cond": [
+            {"$gt": [{"$size": "$__leases"}, 0]},
+            worker,
+            {"$arrayElemAt": ["$__streams.owner", 0]},
+        ]
+    }
+    return [
+        streams,
+        leases,
+        {"$set": {"running": running, "running_on": {"$cond": [running, where, None]}}},
+    ]
 
 
 def _dead_letter_events(node: exp.Anonymous, bindings: Bindings | None) -> TableSource:
@@ -70,9 +146,9 @@ def _dead_letter_events(node: exp.Anonymous, bindings: Bindings | None) -> Table
     return TableSource(DEAD_LETTERS)
 
 
-def _active_change_streams(node: exp.Anonymous, bindings: Bindings | None) -> TableSource:
-    _no_arguments(node)
-    alive = {
+def _alive() -> dict[str, Any]:
+    """True for an active_change_streams row whose owner beat in the last HEARTBEAT_SECONDS."""
+    return {
         "$gte": [
             "$heartbeat_at",
             {
@@ -84,7 +160,11 @@ def _active_change_streams(node: exp.Anonymous, bindings: Bindings | None) -> Ta
             },
         ]
     }
-    return TableSource(ACTIVE_STREAMS, [{"$match": {"$expr": alive}}])
+
+
+def _active_change_streams(node: exp.Anonymous, bindings: Bindings | None) -> TableSource:
+    _no_arguments(node)
+    return TableSource(ACTIVE_STREAMS, [{"$match": {"$expr": _alive()}}])
 
 
 register_table_functions(
