@@ -155,9 +155,7 @@ class Connection:
             return Result(
                 columns=[column.label for column in plan.columns],
                 plan=plan,
-                live=lambda timeout=None: live_rows(
-                    plan, db, timeout, start_after, record=record
-                ),
+                live=lambda timeout=None: live_rows(plan, db, timeout, start_after, record=record),
             )
         if kind == "subscription":
             replayed = self._run_replay(plan)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from bson import Decimal128
 from sqlglot import exp
 
-from queryleaf.errors import UnsupportedError
+from queryleaf.errors import SemanticError, UnsupportedError
 from queryleaf.plan import mql
 from queryleaf.plan.function_registry import (
     ANONYMOUS,
