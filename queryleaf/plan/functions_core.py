@@ -197,6 +197,13 @@ def _substring_of(s: Any, start: Any, length: Any) -> Any:
                 {"$cond": [{"$lt": [start, 0]}, {"$add": [size, start]}, -1]},
             ]
         }
+    if mql.is_constant(count) and (
+        isinstance(mql.constant_of(count), bool)
+        or not isinstance(mql.constant_of(count), int | float | None)
+    ):
+        raise SemanticError("SUBSTRING takes a number as its length", code="QL304")
+    if mql.is_constant(count) and mql.constant_of(count) is None:
+        return None
     guarded_count = {"$max": [count, 0]} if not mql.is_constant(count) else max(count, 0)
     cut = {"$substrCP": [text, "$$qb", guarded_count]}
     body = {"$let": {"vars": {"qb": begin}, "in": mql.cond({"$lt": ["$$qb", 0]}, "", cut)}}
@@ -262,6 +269,8 @@ def _replace(compiler: ExprCompiler, node: exp.Expression) -> Any:
     # sqlglot keeps the third argument under "replacement", which _args does not read.
     s = compiler.value(node.this)
     find = compiler.value(node.expression)
+    if node.args.get("replacement") is None:
+        raise SemanticError("REPLACE takes three arguments", node=node, code="QL304")
     replacement = compiler.value(node.args["replacement"])
     if mql.is_constant(find) and mql.constant_of(find) == "":
         return mql.null_guard([find, replacement], s)  # MySQL: '' is found nowhere
