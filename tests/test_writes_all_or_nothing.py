@@ -53,3 +53,19 @@ def test_a_document_the_server_cannot_update_is_left_whole(conn) -> None:
     rows = stored(conn)
     assert rows[1] == {"_id": 2, "a": 1, "tags": ["s"]}
     assert rows[0] == {"_id": 1, "a": 2, "tags": {"x": 9}}
+
+
+def test_an_index_from_the_end_filters_by_the_last_element_and_is_refused_in_set(conn) -> None:
+    conn.run_sql(
+        "INSERT INTO o (_id, items) VALUES (1, JSON_ARRAY(1, 2, 105)), (2, JSON_ARRAY(105, 1)), "
+        "(3, JSON_ARRAY())"
+    )
+    assert conn.run_sql("SELECT _id FROM o WHERE items[-1] = 105").rows == [{"_id": 1}]
+    assert conn.run_sql("DELETE FROM o WHERE items[-1] = 1").rowcount == 1
+    with pytest.raises(QueryLeafError) as caught:
+        conn.run_sql("UPDATE o SET items[-1] = 5")
+    assert caught.value.code == "QL203"
+    assert list(conn.db.o.find({}, sort=[("_id", 1)])) == [
+        {"_id": 1, "items": [1, 2, 105]},
+        {"_id": 3, "items": []},
+    ]

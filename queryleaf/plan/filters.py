@@ -90,8 +90,11 @@ class FilterCompiler:
         return None
 
     def _path(self, node: exp.Expression) -> str | None:
-        if reference_parts(node) is None:
+        parts = reference_parts(node)
+        if parts is None:
             return None
+        if any(isinstance(part, int) and part < 0 for part in parts):
+            return None  # items[-1] counts from the end: $arrayElemAt in $expr, not a path
         return self.path_of(node)
 
     def _constant(self, node: exp.Expression) -> Any:
