@@ -22,7 +22,7 @@ from tests.case_files import load_datasets
 from tests.fuzz_inputs import KNOWN, inputs
 
 SEED = 20261205
-COUNT = 1200
+COUNT = 1500
 CLI_COUNT = 60
 CATALOGUE = Path(__file__).parent.parent / "docs" / "errors.md"
 
