@@ -5,7 +5,8 @@ metadata service at 169.254.169.254 included), unique-local, multicast, reserved
 unspecified addresses are refused unless the subscription says `allow_private_network = TRUE`.
 
 Checking the connected address (not a name looked up beforehand) leaves no window for a name
-that resolves to a public address when checked and a private one when used."""
+that resolves to a public address when checked and a private one when used. Proxies from the
+environment (HTTP_PROXY, ...) are not used: through one, the address reached cannot be checked."""
 
 from __future__ import annotations
 
@@ -89,4 +90,7 @@ def opener(allow_private: bool) -> urllib.request.OpenerDirector:
         def https_open(self, request: Any) -> Any:
             return self.do_open(secure, request)
 
-    return urllib.request.build_opener(Handler(), SecureHandler(), _NoRedirects())
+    # No proxy from the environment: through a proxy the address reached could not be checked.
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), Handler(), SecureHandler(), _NoRedirects()
+    )
