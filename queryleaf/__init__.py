@@ -10,6 +10,7 @@ from queryleaf.errors import (
     SemanticError,
     UnsupportedError,
 )
+from queryleaf.parse.limits import set_limits
 from queryleaf.result import Result
 
 __version__ = "0.1.0"
@@ -26,4 +27,5 @@ __all__ = [
     "UnsupportedError",
     "connect",
     "run_sql",
+    "set_limits",
 ]

@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlglot import exp
 
-from queryleaf.errors import QueryLeafError, node_offset
+from queryleaf.errors import ParseError, QueryLeafError, node_offset
 from queryleaf.parse import parse_sql
 from queryleaf.parse.extensions import is_extension, parse_extension
+from queryleaf.parse.limits import check_text
 from queryleaf.plan import ExplainPlan, Plan, plan_statement
 from queryleaf.plan.markers import Unshaped, params_shape
 from queryleaf.plan.plan_cache import NOT_TEMPLATE, PLANS, SEEN
@@ -26,6 +27,20 @@ EXPLAIN = re.compile(r"^\s*EXPLAIN\b\s*", re.IGNORECASE)
 
 
 def compile_statement(text: str, dialect: str = "mysql", params: Any = None) -> Any:
+    check_text(text)  # length and nesting depth, before any parser sees the text
+    try:
+        return _compile(text, dialect, params)
+    except RecursionError:
+        # The limits keep statements well inside the stack; this is the last line.
+        raise ParseError(
+            "the statement nests too deeply to plan",
+            offset=0,
+            hint="flatten it, or lower max_nesting_depth (queryleaf.set_limits)",
+            code="QL104",
+        ) from None
+
+
+def _compile(text: str, dialect: str, params: Any) -> Any:
     extension, emit, explain = _classify(text)
     if extension:
         return _plan_extension(text)

@@ -41,6 +41,11 @@ class Connection:
         self._owns_client = owns_client
         self.handlers: dict[str, Any] = {}  # deliver_to = 'handler:NAME' targets
         self._runtime: Any = None
+        # Set by --read-only: nothing this connection does writes, its own bookkeeping
+        # included (a live query's ACTIVE_CHANGE_STREAMS() row stays in memory).
+        self.read_only = False
+        # Where deliver_to = 'log:FILE' files go (None: QUERYLEAF_LOG_DIR or ./queryleaf-logs).
+        self.log_dir: str | None = None
 
     def run_sql(self, sql: str, params: Params = None, *, timeout: float | None = None) -> Result:
         """Run every statement in `sql` and return the last one's Result. A live query
@@ -146,10 +151,11 @@ class Connection:
             from queryleaf.runtime.live_run import live_rows
 
             db = self.db
+            record = not self.read_only
             return Result(
                 columns=[column.label for column in plan.columns],
                 plan=plan,
-                live=lambda timeout=None: live_rows(plan, db, timeout, start_after),
+                live=lambda timeout=None: live_rows(plan, db, timeout, start_after, record=record),
             )
         if kind == "subscription":
             replayed = self._run_replay(plan)

@@ -97,7 +97,10 @@ def test_handler_target_with_batches_and_the_event_log(conn) -> None:
 
 def test_log_file_target_writes_ndjson(conn, tmp_path) -> None:
     path = tmp_path / "events.ndjson"
-    subscribe(conn, "tofile", f"watch_collections = JSON_ARRAY('t'), deliver_to = 'log:{path}'")
+    conn.log_dir = str(tmp_path)  # log:FILE names a file in the log directory
+    subscribe(
+        conn, "tofile", "watch_collections = JSON_ARRAY('t'), deliver_to = 'log:events.ndjson'"
+    )
     conn.start_subscription("tofile")
     conn.db.t.insert_many([{"_id": 1, "x": 1.5}, {"_id": 2, "x": 2}])
     wait_for(lambda: path.exists() and len(path.read_text().splitlines()) == 2)
@@ -213,7 +216,11 @@ def webhook():
 
 def test_webhook_success(conn, webhook) -> None:
     hook, url = webhook
-    subscribe(conn, "hooked", f"watch_collections = JSON_ARRAY('w'), deliver_to = '{url}'")
+    subscribe(
+        conn,
+        "hooked",
+        f"watch_collections = JSON_ARRAY('w'), deliver_to = '{url}', allow_private_network = TRUE",
+    )
     conn.start_subscription("hooked")
     conn.db.w.insert_one({"_id": 1, "when": 5})
     wait_for(lambda: subscription(conn, "hooked")["events_delivered"] == 1)
@@ -225,7 +232,12 @@ def test_webhook_success(conn, webhook) -> None:
 def test_webhook_errors_are_retried_then_dead_lettered(conn, webhook) -> None:
     hook, url = webhook
     hook.status = 500
-    subscribe(conn, "broken", f"watch_collections = JSON_ARRAY('w'), deliver_to = '{url}', {FAST}")
+    subscribe(
+        conn,
+        "broken",
+        f"watch_collections = JSON_ARRAY('w'), deliver_to = '{url}', "
+        f"allow_private_network = TRUE, {FAST}",
+    )
     conn.start_subscription("broken")
     conn.db.w.insert_one({"_id": 1})
     wait_for(lambda: subscription(conn, "broken")["events_dead_lettered"] == 1)

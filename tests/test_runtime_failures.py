@@ -249,7 +249,10 @@ def test_the_seed_subscription_end_to_end(conn, tmp_path) -> None:
     seed = (SEED_DIR / "user_service_events.sql").read_text()
     conn.run_sql(seed)
     out = tmp_path / "events.ndjson"
-    conn.run_sql(f"ALTER EVENT_SUBSCRIPTION user_service_events SET (deliver_to = 'log:{out}')")
+    conn.log_dir = str(tmp_path)
+    conn.run_sql(
+        "ALTER EVENT_SUBSCRIPTION user_service_events SET (deliver_to = 'log:events.ndjson')"
+    )
     conn.run_sql("START EVENT_SUBSCRIPTION user_service_events")
     wait_for(lambda: subscription(conn, "user_service_events")["resume_token"] is not None)
     conn.db.users.insert_one({"_id": 1, "email": "a@x", "status": "new"})

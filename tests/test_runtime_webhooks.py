@@ -70,7 +70,9 @@ def dead_letters(conn) -> list[dict[str, Any]]:
 def test_a_hanging_webhook_times_out_is_retried_then_dead_lettered(conn, slow_webhook) -> None:
     hook, url = slow_webhook
     subscribe(
-        conn, "hanging", f"watch_collections = JSON_ARRAY('w'), deliver_to = '{url}', {RETRY}"
+        conn,
+        "hanging",
+        f"watch_collections = JSON_ARRAY('w'), deliver_to = '{url}', allow_private_network = TRUE, {RETRY}",
     )
     conn.start_subscription("hanging")
     conn.db.w.insert_one({"_id": 1})
@@ -92,7 +94,9 @@ def test_a_hanging_webhook_times_out_is_retried_then_dead_lettered(conn, slow_we
 def test_a_refused_connection_is_retried_then_dead_lettered(conn) -> None:
     url = f"http://127.0.0.1:{free_port()}/events"
     subscribe(
-        conn, "nowhere", f"watch_collections = JSON_ARRAY('w'), deliver_to = '{url}', {RETRY}"
+        conn,
+        "nowhere",
+        f"watch_collections = JSON_ARRAY('w'), deliver_to = '{url}', allow_private_network = TRUE, {RETRY}",
     )
     conn.start_subscription("nowhere")
     conn.db.w.insert_many([{"_id": 1}, {"_id": 2}])

@@ -205,8 +205,9 @@ def test_the_dashboard_reads_the_metrics_view_and_replay_clears_the_dead_letters
     assert show.services.received["notifier"] == received
 
 
-def test_the_sql_walkthrough_runs_as_a_script(capsys) -> None:
+def test_the_sql_walkthrough_runs_as_a_script(capsys, tmp_path, monkeypatch) -> None:
     script = Path(__file__).parents[1] / "examples" / "microservices" / "showcase.sql"
+    monkeypatch.setenv("QUERYLEAF_LOG_DIR", str(tmp_path))  # its log:FILE targets
     # --timeout only bounds the script's pause (a live query that ends by itself).
     assert cli.main([str(script), "--timeout", "15"]) == 0
     out = capsys.readouterr().out

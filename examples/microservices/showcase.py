@@ -72,6 +72,7 @@ class Showcase:
         self.outcome = Outcome()
         self._tmp = tempfile.TemporaryDirectory(prefix="queryleaf-showcase-")
         self.audit_file = Path(self._tmp.name) / "audit.ndjson"
+        conn.log_dir = self._tmp.name  # log:FILE targets are written there
 
     # --- the whole run ---------------------------------------------------------------------
 

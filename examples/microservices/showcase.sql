@@ -32,7 +32,7 @@ CREATE EVENT_SUBSCRIPTION user_auth_events AS (
     JSON_OBJECT('operationType', 'insert'),
     JSON_OBJECT('operationType', 'update',
                 'updateDescription.updatedFields.lastLogin', JSON_OBJECT('$exists', TRUE)))),
-  deliver_to = 'log:/tmp/queryleaf-showcase-auth.ndjson',
+  deliver_to = 'log:queryleaf-showcase-auth.ndjson',  -- in ./queryleaf-logs
   correlation_id_field = 'event_meta.correlation_id',
   business_process_id_field = 'event_meta.business_process_id',
   source_service_field = 'event_meta.source_service',
@@ -75,6 +75,7 @@ CREATE EVENT_SUBSCRIPTION notification_service AS (
   event_types = JSON_ARRAY('insert'),
   event_filter = 'event_data.order_total >= 100',
   deliver_to = 'http://127.0.0.1:9/notify',
+  allow_private_network = TRUE,  -- loopback is refused unless allowed
   max_retry_attempts = 1, retry_delay_ms = 1000, exponential_backoff = FALSE,
   correlation_id_field = 'event_meta.correlation_id',
   business_process_id_field = 'event_meta.business_process_id',
@@ -89,7 +90,7 @@ CREATE EVENT_SUBSCRIPTION audit_logging AS (
                                  'orders', 'products', 'inventory'),
   event_types = JSON_ARRAY('insert', 'update', 'delete'),
   preserve_order = FALSE,
-  deliver_to = 'log:/tmp/queryleaf-showcase-audit.ndjson',
+  deliver_to = 'log:queryleaf-showcase-audit.ndjson',  -- in ./queryleaf-logs
   correlation_id_field = 'event_meta.correlation_id',
   business_process_id_field = 'event_meta.business_process_id',
   source_service_field = 'event_meta.source_service',

@@ -41,7 +41,9 @@ SUBSCRIPTION_IDS = {
 
 
 def statements(webhook_url: str, audit_file: Path) -> list[str]:
-    """CREATE/ALTER statements for the six subscriptions, in order."""
+    """CREATE/ALTER statements for the six subscriptions, in order. The audit log is written
+    to `audit_file.name` in the connection's log directory (the caller sets conn.log_dir to
+    the file's folder)."""
     return [
         SEED_SUBSCRIPTION.read_text(),
         f"""ALTER EVENT_SUBSCRIPTION user_service_events SET (
@@ -69,7 +71,9 @@ def statements(webhook_url: str, audit_file: Path) -> list[str]:
   watch_collections = JSON_ARRAY('orders', 'products', 'users'),
   event_types = JSON_ARRAY('insert', 'update', 'delete'),
   full_document_before_change = 'whenAvailable',
-  deliver_to = '{webhook_url}',{BUSINESS_COLUMNS})""",
+  deliver_to = '{webhook_url}',
+  -- the showcase's webhook listens on 127.0.0.1: loopback must be allowed explicitly
+  allow_private_network = TRUE,{BUSINESS_COLUMNS})""",
         f"""CREATE EVENT_SUBSCRIPTION notification_service AS (
   service_name = 'notification_service',
   watch_collections = JSON_ARRAY('orders'),
@@ -83,5 +87,5 @@ def statements(webhook_url: str, audit_file: Path) -> list[str]:
   event_types = JSON_ARRAY('insert', 'update', 'delete'),
   full_document_before_change = 'whenAvailable',
   preserve_order = FALSE,
-  deliver_to = 'log:{audit_file}',{BUSINESS_COLUMNS})""",
+  deliver_to = 'log:{audit_file.name}',{BUSINESS_COLUMNS})""",
     ]

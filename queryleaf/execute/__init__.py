@@ -6,8 +6,10 @@ from typing import Any
 
 from pymongo.errors import PyMongoError
 
-from queryleaf.errors import ExecutionError
+from queryleaf.errors import ExecutionError, SemanticError
 from queryleaf.execute.ddl import run_ddl
+from queryleaf.execute.encode_check import ENCODE_ERRORS, check_command, is_encode_error
+from queryleaf.execute.encode_check import reason as describe
 from queryleaf.execute.index_use import index_notes
 from queryleaf.execute.rows import build_rows
 from queryleaf.execute.steps import run_steps
@@ -43,6 +45,21 @@ def run_guarded(plan: Any, run: Any) -> Result:
     """`run()`, with MongoDB's refusals turned into QL501 errors naming the plan's command."""
     try:
         return run()
+    except ENCODE_ERRORS as error:
+        if not is_encode_error(error):
+            raise
+        raise SemanticError(
+            f"the {plan.kind} statement holds a value MongoDB cannot store: {describe(error)}",
+            hint="integers must fit 64 bits, strings must be valid Unicode, field names "
+            "must not contain NUL",
+            code="QL308",
+        ) from None
+    except RecursionError:
+        raise ExecutionError(
+            f"the {plan.kind} command nests too deeply for the engine",
+            hint="flatten the statement (a CTE or derived table per step)",
+            code="QL501",
+        ) from None
     except PyMongoError as error:
         from queryleaf.engines.mongodb import unreachable_error
 
@@ -63,6 +80,7 @@ def _run(plan: Plan, db: Any) -> Result:
         return run_ddl(plan, db)
     command = plan.command
     kind = plan.kind
+    check_command(kind, command)  # nothing is sent unless all of it can be
     if kind == "find":
         cursor = db[command["find"]].find(
             command.get("filter") or {},

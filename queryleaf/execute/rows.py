@@ -95,16 +95,19 @@ def _fields_seen(documents: list[dict[str, Any]], star: StarColumns) -> list[str
     return list(seen)
 
 
-def _fresh(label: str, used: set[str]) -> str:
+def _fresh(label: str, used: set[str], next_suffix: dict[str, int] | None = None) -> str:
     name = label
-    suffix = 2
+    next_suffix = {} if next_suffix is None else next_suffix
+    suffix = next_suffix.get(label, 2)  # linear even for thousands of one label
     while name in used:
         name = f"{label}_{suffix}"
         suffix += 1
+    next_suffix[label] = suffix
     used.add(name)
     return name
 
 
 def _unique(labels: list[str]) -> list[str]:
     used: set[str] = set()
-    return [_fresh(label, used) for label in labels]
+    next_suffix: dict[str, int] = {}
+    return [_fresh(label, used, next_suffix) for label in labels]

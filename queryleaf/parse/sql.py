@@ -11,6 +11,7 @@ from sqlglot.errors import ParseError as SqlglotParseError
 from sqlglot.errors import TokenError
 
 from queryleaf.errors import ParseError
+from queryleaf.parse.limits import check_text, check_tree
 
 # sqlglot logs warnings ("falling back to parsing as a Command") to stderr; statements it
 # cannot fully parse are handled (or refused with a clear error) by the planner.
@@ -20,15 +21,25 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)
 @lru_cache(maxsize=1024)
 def parse_sql(text: str, dialect: str = "mysql") -> exp.Expression:
     """Parse one statement. Cached on the text: callers must not mutate the tree."""
+    check_text(text)
     try:
         trees = sqlglot.parse(text, read=dialect)
     except SqlglotParseError as error:
         raise _convert(error, text) from None
     except TokenError as error:
         raise ParseError(f"cannot read the statement: {error}", offset=0, code="QL101") from None
+    except (TypeError, ValueError, AttributeError, IndexError, KeyError) as error:
+        # sqlglot fails this way on some incomplete statements (`DATE_SUB((x))`).
+        raise ParseError(
+            "cannot parse the statement: a call or clause is incomplete",
+            offset=0,
+            hint=f"check the arguments of each call ({type(error).__name__}: {error})",
+            code="QL101",
+        ) from None
     trees = [t for t in trees if t is not None]
     if len(trees) != 1:
         raise ParseError("expected exactly one statement", offset=0, code="QL101")
+    check_tree(trees[0])
     return trees[0]
 
 

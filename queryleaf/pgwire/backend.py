@@ -271,7 +271,13 @@ class QueryBackend:
                 raise Cancelled()
 
         def rows() -> Iterator[tuple[Any, ...]]:
-            for row in live_rows(plan, self.conn.db, self.shared.live_timeout, check=check):
+            for row in live_rows(
+                plan,
+                self.conn.db,
+                self.shared.live_timeout,
+                check=check,
+                record=not self.shared.read_only,
+            ):
                 yield tuple(row.get(label) for label in labels)
 
         return Outcome(

@@ -123,6 +123,7 @@ class PgServer:
             base = queryleaf.connect()
         else:
             base = self._connect()
+        base.read_only = self.read_only  # live queries keep their bookkeeping in memory
         self.shared = Shared(base, read_only=self.read_only, live_timeout=self.live_timeout)
         self.shared.catalog = Catalog(base.db)
         self.shared.listeners = ListenHub(self.shared)

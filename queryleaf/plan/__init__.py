@@ -29,6 +29,14 @@ def plan_statement(
     ddl = not isinstance(tree, exp.Select | exp.SetOperation | exp.Insert | exp.Update | exp.Delete)
     bindings = Bindings(tree, params, text, now=None if ddl else now, scan=scan)
     if isinstance(tree, exp.Select | exp.Union | exp.Intersect | exp.Except):
+        into = tree.find(exp.Into)
+        if into is not None:  # SELECT ... INTO t would otherwise run as a plain SELECT
+            raise UnsupportedError(
+                "SELECT ... INTO is not supported",
+                node=into,
+                hint=f"write INSERT INTO {into.this.sql('mysql')} SELECT ...",
+                code="QL201",
+            )
         return plan_query(tree, bindings)
     if isinstance(tree, exp.Insert):
         return plan_insert(tree, bindings)

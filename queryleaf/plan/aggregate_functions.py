@@ -202,6 +202,8 @@ def _json_arrayagg(grouping: Grouping, node: exp.Expression) -> Any:
     if len(arguments) != 1 or arguments[0] is None:
         raise SemanticError(f"{_name(node)} takes one argument", node=node, code="QL304")
     argument, order, limit_node, distinct = _unpack(arguments[0])
+    if argument is None:  # ARRAY_AGG(ORDER BY x): the value is missing
+        raise SemanticError(f"{_name(node)} takes one argument", node=node, code="QL304")
     if distinct:
         raise UnsupportedError(
             f"{_name(node)}(DISTINCT ...) is not supported", node=node, code="QL201"

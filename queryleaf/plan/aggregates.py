@@ -146,6 +146,13 @@ class Grouping:
         if inner is not None and contains_aggregate(inner):
             raise SemanticError("aggregates cannot be nested", node=node, code="QL305")
         if isinstance(node, exp.Count):
+            if inner is None:
+                raise SemanticError(
+                    "COUNT needs an argument",
+                    node=node,
+                    hint="COUNT(*) or COUNT(expr)",
+                    code="QL304",
+                )
             if isinstance(inner, exp.Star):
                 return self._accumulate({"$sum": 1}, 0)
             value = self.pre.value(inner)

@@ -8,9 +8,10 @@ from typing import Any
 from bson import json_util
 from sqlglot import exp
 
-from queryleaf.errors import SemanticError, UnsupportedError
+from queryleaf.errors import SemanticError, UnsupportedError, node_offset
 from queryleaf.plan.ddl_plan import DDLPlan, object_name, unsupported
 from queryleaf.plan.literals import Bindings, NotConstant, constant_value
+from queryleaf.plan.server_javascript import refuse_server_javascript
 
 VALIDATION_LEVELS = ("off", "strict", "moderate")
 VALIDATION_ACTIONS = ("error", "warn")
@@ -116,6 +117,7 @@ def _option_value(option: str, prop: exp.Property, bindings: Bindings | None) ->
                 node=node,
                 code="QL345",
             )
+        refuse_server_javascript(value, "validator", node_offset(node))
         return value
     allowed = VALIDATION_LEVELS if option == "validationLevel" else VALIDATION_ACTIONS
     if not isinstance(value, str) or value.lower() not in allowed:

@@ -21,6 +21,8 @@ from queryleaf.plan.decimal_literals import decimal_form, range_bound, with_deci
 from queryleaf.plan.functions import translate_function
 from queryleaf.plan.literals import Bindings, NotConstant, constant_value, is_object_id_text
 from queryleaf.plan.paths import reference_parts
+from queryleaf.plan.scope import chain_terms
+from queryleaf.plan.shared_values import bind_repeated
 
 ColumnResolver = Callable[[exp.Expression], Any]
 SubqueryHook = Callable[..., Any]
@@ -74,6 +76,8 @@ class ExprCompiler:
         self.aggregate = aggregate
         self.substitute = substitute
         self.subquery = subquery
+        # Each node's value, compiled once (node kept so that its id stays its own).
+        self._values: dict[int, tuple[exp.Expression, Any]] = {}
 
     def _subquery(
         self, node: exp.Expression, mode: str, operand: exp.Expression | None = None
@@ -93,6 +97,19 @@ class ExprCompiler:
     # -- values ---------------------------------------------------------------------------
 
     def value(self, node: exp.Expression) -> Any:
+        """The node's value, compiled once; operands it repeats are bound once (`$let`), so
+        the plan grows linearly with nesting (queryleaf/plan/shared_values.py)."""
+        known = self._values.get(id(node))
+        if known is not None and known[0] is node:
+            return known[1]
+        result = self._value(node)
+        if isinstance(result, dict):
+            operands = [self._values.get(id(child)) for child in node.iter_expressions()]
+            result = bind_repeated(result, [o[1] for o in operands if o is not None])
+        self._values[id(node)] = (node, result)
+        return result
+
+    def _value(self, node: exp.Expression) -> Any:
         if self.substitute is not None:
             replaced = self.substitute(node)
             if replaced is not mql.Missing:
@@ -145,10 +162,10 @@ class ExprCompiler:
         if isinstance(node, exp.Paren):
             return self._logic(node.this, negate)
         if isinstance(node, exp.And):
-            parts = [self._logic(node.this, negate), self._logic(node.expression, negate)]
+            parts = [self._logic(term, negate) for term in chain_terms(node)]
             return mql.or_(*parts) if negate else mql.and_(*parts)
         if isinstance(node, exp.Or):
-            parts = [self._logic(node.this, negate), self._logic(node.expression, negate)]
+            parts = [self._logic(term, negate) for term in chain_terms(node)]
             return mql.and_(*parts) if negate else mql.or_(*parts)
         if isinstance(node, exp.Not):
             return self._logic(node.this, not negate)
@@ -190,17 +207,21 @@ class ExprCompiler:
         if isinstance(node, exp.Exists):
             truth, falsity = self._subquery(node.this, "exists")
             return falsity if negate else truth
-        # Any other value used as a condition: MySQL truthiness (non-zero, non-false).
+        # Any other value used as a condition (`WHERE v`): MySQL's numeric truth for numbers
+        # and booleans (non-zero is TRUE, zero FALSE); NULL, missing and every other type
+        # (strings, dates, documents, arrays) are UNKNOWN: neither `WHERE v` nor
+        # `WHERE NOT v` keeps them, as a comparison across types (docs/sql.md).
         value = self.value(node)
         if mql.is_constant(value):
             constant = mql.constant_of(value)
-            if constant is None:
-                return False
-            truthy = bool(constant)
-            return (not truthy) if negate else truthy
+            if isinstance(constant, int | float):  # bool is an int
+                truthy = bool(constant)
+                return (not truthy) if negate else truthy
+            return False
         if negate:
             return {"$in": [value, [False, 0]]}
-        return mql.and_(mql.not_null(value), {"$not": [{"$in": [value, [False, 0]]}]})
+        numeric = mql.or_({"$isNumber": value}, {"$eq": [{"$type": value}, "bool"]})
+        return mql.and_(numeric, {"$not": [{"$in": [value, [False, 0]]}]})
 
     def compare(self, op: str, left: exp.Expression, right: exp.Expression) -> Any:
         """True exactly when `left op right` is TRUE in SQL: both sides non-null and of

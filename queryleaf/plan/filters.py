@@ -32,7 +32,7 @@ from queryleaf.plan.literals import (
     parse_datetime,
 )
 from queryleaf.plan.paths import reference_parts
-from queryleaf.plan.scope import split_conjuncts
+from queryleaf.plan.scope import chain_terms, split_conjuncts
 
 FALSE_FILTER: dict[str, Any] = {"$expr": False}
 _ARITHMETIC: dict[type, Callable[[Any, Any], Any]] = {
@@ -77,12 +77,14 @@ class FilterCompiler:
         if isinstance(node, exp.Not):
             return self.query(node.this, not negate)
         if isinstance(node, exp.And | exp.Or):
-            left = self.query(node.this, negate)
-            right = self.query(node.expression, negate)
-            if left is None or right is None:
-                return None
+            parts = []
+            for term in chain_terms(node):  # a long chain is one flat list
+                part = self.query(term, negate)
+                if part is None:
+                    return None
+                parts.append(part)
             conjunction = isinstance(node, exp.And) != negate
-            return merge_and([left, right]) if conjunction else merge_or([left, right])
+            return merge_and(parts) if conjunction else merge_or(parts)
         if isinstance(node, exp.Boolean):
             return {} if bool(node.this) != negate else dict(FALSE_FILTER)
         if type(node) in COMPARISONS:
@@ -101,8 +103,11 @@ class FilterCompiler:
         return None
 
     def _path(self, node: exp.Expression) -> str | None:
-        if reference_parts(node) is None:
+        parts = reference_parts(node)
+        if parts is None:
             return None
+        if any(isinstance(part, int) and part < 0 for part in parts):
+            return None  # items[-1] counts from the end: $arrayElemAt in $expr, not a path
         return self.path_of(node)
 
     def _constant(self, node: exp.Expression) -> Any:

@@ -48,11 +48,18 @@ def translate_function(compiler: ExprCompiler, node: exp.Expression) -> Any:
                 code="QL201",
             )
         raise UnsupportedError(
-            f"{name} expressions are not supported: {node.sql('mysql')}",
+            f"{name} expressions are not supported: {_sql_text(node)}",
             node=node,
             code="QL201",
         )
     return builder(compiler, node)
+
+
+def _sql_text(node: exp.Expression) -> str:
+    try:
+        return node.sql("mysql")
+    except Exception:
+        return type(node).__name__.upper()
 
 
 def unknown_function(name: str, node: exp.Expression) -> SemanticError:

@@ -72,7 +72,13 @@ def _type_params(node: exp.Expression, default: tuple[Any, ...]) -> tuple[Any, .
     params = []
     for param in node.to.expressions:
         value = param.this if isinstance(param, exp.DataTypeParam) else param
-        if not (isinstance(value, exp.Literal) and not value.is_string):
+        if not (
+            isinstance(value, exp.Literal)
+            and not value.is_string
+            and value.this.isascii()
+            and value.this.isdigit()
+            and len(value.this) < 6
+        ):
             raise UnsupportedError(
                 f"CAST to {node.to.sql('mysql')} needs numeric type parameters",
                 node=node,

@@ -5,13 +5,14 @@ SQL's NULL-in, NULL-out behaviour. Registered in queryleaf.plan.function_registr
 from __future__ import annotations
 
 import decimal
+import math
 import re
 from typing import TYPE_CHECKING, Any
 
 from bson import Decimal128
 from sqlglot import exp
 
-from queryleaf.errors import UnsupportedError
+from queryleaf.errors import SemanticError, UnsupportedError
 from queryleaf.plan import mql
 from queryleaf.plan.function_registry import (
     ANONYMOUS,
@@ -180,6 +181,8 @@ def _substring_of(s: Any, start: Any, length: Any) -> Any:
         position = mql.constant_of(start)
         if position is None:
             return None
+        if isinstance(position, bool) or not isinstance(position, int | float):
+            raise SemanticError("SUBSTRING takes a number as its start", code="QL304")
         if position > 0:
             begin: Any = position - 1
         elif position < 0:
@@ -194,6 +197,13 @@ def _substring_of(s: Any, start: Any, length: Any) -> Any:
                 {"$cond": [{"$lt": [start, 0]}, {"$add": [size, start]}, -1]},
             ]
         }
+    if mql.is_constant(count) and (
+        isinstance(mql.constant_of(count), bool)
+        or not isinstance(mql.constant_of(count), int | float | None)
+    ):
+        raise SemanticError("SUBSTRING takes a number as its length", code="QL304")
+    if mql.is_constant(count) and mql.constant_of(count) is None:
+        return None
     guarded_count = {"$max": [count, 0]} if not mql.is_constant(count) else max(count, 0)
     cut = {"$substrCP": [text, "$$qb", guarded_count]}
     body = {"$let": {"vars": {"qb": begin}, "in": mql.cond({"$lt": ["$$qb", 0]}, "", cut)}}
@@ -259,6 +269,8 @@ def _replace(compiler: ExprCompiler, node: exp.Expression) -> Any:
     # sqlglot keeps the third argument under "replacement", which _args does not read.
     s = compiler.value(node.this)
     find = compiler.value(node.expression)
+    if node.args.get("replacement") is None:
+        raise SemanticError("REPLACE takes three arguments", node=node, code="QL304")
     replacement = compiler.value(node.args["replacement"])
     if mql.is_constant(find) and mql.constant_of(find) == "":
         return mql.null_guard([find, replacement], s)  # MySQL: '' is found nowhere
@@ -277,7 +289,18 @@ def _round(compiler: ExprCompiler, node: exp.Expression) -> Any:
     places = compiler.value(node.args["decimals"]) if node.args.get("decimals") else 0
     if not mql.is_constant(places):
         raise UnsupportedError("ROUND needs a constant number of decimals", node=node, code="QL201")
-    digits = int(mql.constant_of(places))
+    given = mql.constant_of(places)
+    if given is None:
+        return None
+    if (
+        isinstance(given, bool)
+        or not isinstance(given, int | float)
+        or (isinstance(given, float) and not math.isfinite(given))
+    ):
+        raise SemanticError("ROUND takes a number of decimals", node=node, code="QL304")
+    if given > 15:  # beyond a double's precision: nothing to round (and no huge scale)
+        return {"$let": {"vars": {"x": x}, "in": mql.null_guard(["$$x"], "$$x")}}
+    digits = max(int(given), -18)
     literal, negative = node.this, False
     if isinstance(literal, exp.Neg):
         literal, negative = literal.this, True

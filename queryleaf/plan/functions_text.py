@@ -27,14 +27,19 @@ def _let(variables: dict[str, Any], body: Any) -> Any:
 
 
 def _repeat_text(text: str, times: str) -> Any:
-    """`text` repeated `times` times (both variables); '' for 0 or fewer."""
-    return {
+    """`text` repeated `times` times (both variables); '' for 0 or fewer. Built by doubling
+    (ceil(log2(times)) concatenations, then cut), so the work is linear in the result and a
+    result over MongoDB's 16 MB limit fails at once in the server."""
+    steps = {"$toInt": {"$ceil": {"$log": [{"$max": [times, 1]}, 2]}}}
+    doubled = {
         "$reduce": {
-            "input": {"$range": [0, {"$max": [times, 0]}]},
-            "initialValue": "",
-            "in": {"$concat": ["$$value", text]},
+            "input": {"$range": [0, steps]},
+            "initialValue": text,
+            "in": {"$concat": ["$$value", "$$value"]},
         }
     }
+    size = {"$multiply": [{"$max": [times, 0]}, {"$strLenCP": text}]}
+    return {"$cond": [{"$lte": [times, 0]}, "", {"$substrCP": [doubled, 0, size]}]}
 
 
 def _pad(compiler: ExprCompiler, node: exp.Expression) -> Any:

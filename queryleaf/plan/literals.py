@@ -4,11 +4,14 @@ JSON_OBJECT()/JSON_ARRAY() document literals and typed date literals."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import bson
 from bson import ObjectId
+from bson.errors import InvalidDocument
 from sqlglot import exp
 
 from queryleaf.errors import ParameterError, SemanticError
@@ -98,7 +101,27 @@ class Bindings:
     def value(self, node: exp.Placeholder) -> Any:
         if id(node) not in self._values:
             raise ParameterError("this placeholder cannot be bound here", node=node, code="QL402")
-        return self._values[id(node)]
+        value = self._values[id(node)]
+        _check_storable(value, node)
+        return value
+
+
+def _check_storable(value: Any, node: exp.Expression) -> None:
+    """A parameter must be a value BSON can carry (checked when it is bound, so that EXPLAIN
+    refuses it as running would)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return  # the encoder's own checks (64-bit integers, valid Unicode) come later: QL308
+    try:
+        bson.encode({"v": value})
+    except (InvalidDocument, TypeError, ValueError, OverflowError, UnicodeEncodeError) as error:
+        raise ParameterError(
+            f"a parameter of type {type(value).__name__} cannot be sent to MongoDB",
+            node=node,
+            hint="pass None, bool, int, float, str, datetime, bytes, ObjectId, Decimal128, "
+            "or lists and dicts of them"
+            + (f" ({str(error).splitlines()[0][:80]})" if str(error) else ""),
+            code="QL405",
+        ) from None
 
 
 # Where each clause of a query stands in the text; sqlglot keeps no positions on
@@ -238,11 +261,28 @@ DATE_TYPES = (
 )
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def number(text: str) -> int | float:
+    """A numeric literal: an integer MongoDB can store (64 bits) or a finite double."""
     try:
-        return int(text)
+        value: int | float = int(text)
     except ValueError:
-        return float(text)
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.inf
+    if isinstance(value, int) and INT64_MIN <= value <= INT64_MAX:
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    raise SemanticError(
+        f"the number {shown} is out of range: MongoDB stores 64-bit integers and doubles",
+        hint="for larger exact values use a string, or CAST('...' AS DECIMAL)",
+        code="QL306",
+    )
 
 
 def object_id(node: exp.Expression, bindings: Bindings | None) -> ObjectId:

@@ -149,6 +149,10 @@ def type_name_of(value: Any) -> str | None:
         return "date"
     if isinstance(value, ObjectId):
         return "objectId"
+    if isinstance(value, dict):
+        return "object"  # documents compare only with documents (type bracketing)
+    if isinstance(value, list | tuple):
+        return "array"
     return None
 
 

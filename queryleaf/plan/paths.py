@@ -28,19 +28,30 @@ def reference_parts(node: exp.Expression) -> list[str | int] | None:
         if base is None or len(node.expressions) != 1:
             return None
         index = node.expressions[0]
-        if isinstance(index, exp.Literal) and not index.is_string:
+        if isinstance(index, exp.Literal) and not index.is_string and _is_index(index.this):
             return [*base, int(index.this)]
-        if isinstance(index, exp.Neg) and isinstance(index.this, exp.Literal):
+        if (
+            isinstance(index, exp.Neg)
+            and isinstance(index.this, exp.Literal)
+            and not index.this.is_string
+            and _is_index(index.this.this)
+        ):
             return [*base, -int(index.this.this)]
         if isinstance(index, exp.Literal) and index.is_string:
             return [*base, index.this]
         raise UnsupportedError(
             "an array index must be an integer literal",
             node=node,
-            hint="write items[0], not items[i]; use an expression such as "
+            hint="write items[0], not items[i] or items[1.5]; use an expression such as "
             "ELEMENT_AT(items, i) for computed positions",
+            code="QL201",
         )
     return None
+
+
+def _is_index(text: str) -> bool:
+    """An array position MongoDB can take: a plain decimal integer within int32."""
+    return text.isascii() and text.isdigit() and int(text) < 2**31
 
 
 def label_of(path: Path) -> str:
@@ -60,10 +71,18 @@ def dotted(path: Path) -> str:
 
 
 def check_field_names(path: Path, node: exp.Expression) -> None:
+    """No operator through an identifier: every dot-separated segment of every part (a
+    backquoted `a.$[]` included) must be a plain field name, never `$...` (positional
+    `$`, `$[]`, `$[id]`, operators), empty, or holding NUL."""
     for part in path:
-        if isinstance(part, str) and (part.startswith("$") or part == ""):
-            raise SemanticError(
-                f"field name {part!r} cannot be used in a path",
-                node=node,
-                hint="MongoDB field names in paths must not be empty or start with '$'",
-            )
+        if not isinstance(part, str):
+            continue
+        for segment in part.split("."):
+            if segment.startswith("$") or segment == "" or "\x00" in segment:
+                raise SemanticError(
+                    f"field name {part!r} cannot be used in a path",
+                    node=node,
+                    hint="MongoDB field names in paths must not be empty, contain NUL or "
+                    "start with '$' (positional and operator names are not columns)",
+                    code="QL307",
+                )

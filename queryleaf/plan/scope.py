@@ -153,11 +153,32 @@ def references(node: exp.Expression) -> list[exp.Expression]:
     return found
 
 
+def chain_terms(node: exp.Expression) -> list[exp.Expression]:
+    """The terms of a chain of one connective (`a AND b AND c`, parentheses included), in
+    order, found iteratively: a generated WHERE may chain thousands of terms."""
+    kind = type(node)
+    found: list[exp.Expression] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        inner = current.this if isinstance(current, exp.Paren) else current
+        if type(inner) is kind:
+            stack.extend([inner.expression, inner.this])
+        else:
+            found.append(current)
+    return found
+
+
 def split_conjuncts(node: exp.Expression | None) -> list[exp.Expression]:
-    if node is None:
-        return []
-    if isinstance(node, exp.Paren) and isinstance(node.this, exp.And):
-        return split_conjuncts(node.this)
-    if isinstance(node, exp.And):
-        return split_conjuncts(node.this) + split_conjuncts(node.expression)
-    return [node]
+    """The terms of an AND chain, in order (iterative: a chain may be thousands long)."""
+    found: list[exp.Expression] = []
+    stack = [] if node is None else [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, exp.Paren) and isinstance(current.this, exp.And):
+            stack.append(current.this)
+        elif isinstance(current, exp.And):
+            stack.extend([current.expression, current.this])
+        else:
+            found.append(current)
+    return found

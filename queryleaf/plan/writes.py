@@ -238,7 +238,15 @@ def plan_update(update: exp.Update, bindings: Bindings | None) -> Plan:
     for assignment in update.expressions:
         if not isinstance(assignment, exp.EQ) or reference_parts(assignment.this) is None:
             raise SemanticError("SET takes column = value pairs", node=assignment, code="QL304")
-        assignments.append((scope.resolve(assignment.this)[1], assignment.expression))
+        path = scope.resolve(assignment.this)[1]
+        if any(isinstance(p, int) and p < 0 for p in path):
+            raise UnsupportedError(
+                "SET of an array element counted from the end (items[-1]) is not supported",
+                node=assignment.this,
+                hint="MongoDB updates array elements by position from the start: items[0]",
+                code="QL203",
+            )
+        assignments.append((path, assignment.expression))
     constants: dict[str, Any] = {}
     computed = False
     for path, value_node in assignments:

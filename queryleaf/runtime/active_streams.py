@@ -22,7 +22,11 @@ class StreamRegistration:
     """One open stream's row: `open()` it once the stream is open, `beat()` on every poll
     (writes at most every HEARTBEAT_SECONDS), `close()` when it ends."""
 
-    def __init__(self, db: Any, stream: Any, kind: str, subscriptions: list[str]) -> None:
+    def __init__(
+        self, db: Any, stream: Any, kind: str, subscriptions: list[str], *, record: bool = True
+    ) -> None:
+        self.record = record  # False: the row lives in `self.row` only (read-only sessions)
+        self.row: dict[str, Any] = {}
         self.collection = db[ACTIVE_STREAMS]
         self.id = uuid.uuid4().hex
         self.stream = stream
@@ -33,21 +37,21 @@ class StreamRegistration:
 
     def open(self) -> None:
         now = utc_now()
-        self.collection.insert_one(
-            {
-                "_id": self.id,
-                "stream_id": self.id,
-                "kind": self.kind,
-                "target": self.stream.collection or "*",
-                "watched_collections": self.stream.watched,
-                "pipeline": json_util.dumps(self.stream.pipeline, json_options=EXTENDED_JSON),
-                "subscriptions": list(self.subscriptions),
-                "opened_at": now,
-                "heartbeat_at": now,
-                "events_seen": 0,
-                "owner": f"{socket.gethostname()}:{os.getpid()}",
-            }
-        )
+        self.row = {
+            "_id": self.id,
+            "stream_id": self.id,
+            "kind": self.kind,
+            "target": self.stream.collection or "*",
+            "watched_collections": self.stream.watched,
+            "pipeline": json_util.dumps(self.stream.pipeline, json_options=EXTENDED_JSON),
+            "subscriptions": list(self.subscriptions),
+            "opened_at": now,
+            "heartbeat_at": now,
+            "events_seen": 0,
+            "owner": f"{socket.gethostname()}:{os.getpid()}",
+        }
+        if self.record:
+            self.collection.insert_one(dict(self.row))
         self.last_beat = time.monotonic()
 
     def beat(self, seen: int = 0) -> None:
@@ -55,9 +59,12 @@ class StreamRegistration:
         if time.monotonic() - self.last_beat < HEARTBEAT_SECONDS:
             return
         self.last_beat = time.monotonic()
-        self.collection.update_one(
-            {"_id": self.id}, {"$set": {"heartbeat_at": utc_now(), "events_seen": self.seen}}
-        )
+        self.row.update(heartbeat_at=utc_now(), events_seen=self.seen)
+        if self.record:
+            self.collection.update_one(
+                {"_id": self.id}, {"$set": {"heartbeat_at": utc_now(), "events_seen": self.seen}}
+            )
 
     def close(self) -> None:
-        self.collection.delete_one({"_id": self.id})
+        if self.record:
+            self.collection.delete_one({"_id": self.id})

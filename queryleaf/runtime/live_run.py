@@ -42,15 +42,19 @@ def live_rows(
     timeout: float | None = None,
     start_after: dict[str, Any] | None = None,
     check: Callable[[], None] | None = None,
+    *,
+    record: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """Rows of a live query, as events happen after `start_after` (a token from
     starting_token()) or, without it, after the stream opens. `check` is called at every
-    poll, also while no event comes: it may raise to end the query (a cancel)."""
+    poll, also while no event comes: it may raise to end the query (a cancel).
+    `record=False` (a read-only connection) keeps the stream's ACTIVE_CHANGE_STREAMS() row
+    and heartbeats in memory."""
     stream_plan = plan.stream
     target = db if stream_plan.collection is None else db[stream_plan.collection]
     deadline = time.monotonic() + timeout if timeout is not None else None
     wait_ms = POLL_MS if deadline is None else max(1, min(POLL_MS, int(timeout * 1000)))
-    registry = StreamRegistration(db, stream_plan, "live_query", [])
+    registry = StreamRegistration(db, stream_plan, "live_query", [], record=record)
     kwargs = stream_plan.watch_kwargs()
     if start_after is not None:
         kwargs["start_after"] = start_after

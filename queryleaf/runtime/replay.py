@@ -25,7 +25,12 @@ def replay(conn: Any, command: DeadLetterCommand, plan: Any) -> Result:
     if subscription is None:  # dead_letter_filter already refuses this; keep mypy honest
         raise SemanticError(f"event subscription {command.name} does not exist", code="QL322")
     options = stored_options(subscription)
-    target = make_target(options["deliver_to"], conn, options["processing_timeout_ms"])
+    target = make_target(
+        options["deliver_to"],
+        conn,
+        options["processing_timeout_ms"],
+        bool(options.get("allow_private_network")),
+    )
     replayed = failed = 0
     try:
         for letter in db[DEAD_LETTERS].find(query, sort=[("created_at", 1), ("_id", 1)]):

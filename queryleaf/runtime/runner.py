@@ -154,7 +154,12 @@ class SubscriptionRunner(WindowCommits):
         options = stored_options(subscription)
         plan = compile_subscription(options, None)
         self._created_at, self._redefined = subscription.get("created_at"), False
-        target = make_target(options["deliver_to"], self.conn, options["processing_timeout_ms"])
+        target = make_target(
+            options["deliver_to"],
+            self.conn,
+            options["processing_timeout_ms"],
+            bool(options.get("allow_private_network")),
+        )
         try:
             source = self._open_source(subscription, plan)
         except BaseException:

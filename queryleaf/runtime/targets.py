@@ -15,7 +15,9 @@ from bson import json_util
 from bson.json_util import JSONMode, JSONOptions
 
 from queryleaf.errors import SemanticError
+from queryleaf.runtime.log_files import append_line
 from queryleaf.runtime.timed_calls import CallTimeout, TimedCalls
+from queryleaf.runtime.webhook_guard import BlockedAddress, opener
 
 # Relaxed Extended JSON: numbers stay numbers, dates are {"$date": "..."}.
 EVENT_JSON = JSONOptions(json_mode=JSONMode.RELAXED, tz_aware=True)
@@ -33,10 +35,12 @@ def event_json(value: Any) -> str:
 
 
 class LogTarget:
-    """One NDJSON line per event, to stdout or appended to a file."""
+    """One NDJSON line per event, to stdout or appended to a file inside the log directory
+    (queryleaf/runtime/log_files.py: no `..`, no symlink followed)."""
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(self, path: str | None = None, directory: str | None = None) -> None:
         self.path = path
+        self.directory = directory
 
     def deliver(self, events: list[dict[str, Any]], batched: bool) -> None:
         text = "".join(event_json(event) + "\n" for event in events)
@@ -45,8 +49,8 @@ class LogTarget:
                 sys.stdout.write(text)
                 sys.stdout.flush()
             return
-        with _file_lock, open(self.path, "a", encoding="utf-8") as file:
-            file.write(text)
+        with _file_lock:
+            append_line(self.directory, self.path, text.encode("utf-8"))
 
     def close(self) -> None:
         pass  # nothing held between deliveries
@@ -113,10 +117,13 @@ class HandlerTarget:
 
 
 class WebhookTarget:
-    """POST the event (a JSON array when batched) as Extended JSON; any 2xx is success."""
+    """POST the event (a JSON array when batched) as Extended JSON; any 2xx is success.
+    Redirects are not followed, and private addresses are refused unless allowed
+    (queryleaf/runtime/webhook_guard.py)."""
 
-    def __init__(self, url: str, timeout_s: float) -> None:
+    def __init__(self, url: str, timeout_s: float, allow_private: bool = False) -> None:
         self.url, self.timeout_s = url, timeout_s
+        self.opener = opener(allow_private)
 
     def deliver(self, events: list[dict[str, Any]], batched: bool) -> None:
         body = event_json(list(events) if batched else events[0]).encode()
@@ -127,10 +134,15 @@ class WebhookTarget:
             headers={"Content-Type": "application/json", "User-Agent": "queryleaf"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+            with self.opener.open(request, timeout=self.timeout_s) as response:
                 status = response.status
         except urllib.error.HTTPError as error:
-            raise RuntimeError(f"webhook answered HTTP {error.code}") from None
+            moved = " (redirects are not followed)" if 300 <= error.code < 400 else ""
+            raise RuntimeError(f"webhook answered HTTP {error.code}{moved}") from None
+        except urllib.error.URLError as error:
+            if isinstance(error.reason, BlockedAddress):
+                raise RuntimeError(f"webhook refused: {error.reason}") from None
+            raise
         if not 200 <= status < 300:
             raise RuntimeError(f"webhook answered HTTP {status}")
 
@@ -150,14 +162,16 @@ def copy_event(value: Any) -> Any:
 WEBHOOK_TIMEOUT_MS = 30_000  # without processing_timeout_ms
 
 
-def make_target(deliver_to: str | None, conn: Any, timeout_ms: int | None) -> Target:
+def make_target(
+    deliver_to: str | None, conn: Any, timeout_ms: int | None, allow_private: bool = False
+) -> Target:
     """The target for a `deliver_to` value, resolved against a Connection; `timeout_ms` is
-    processing_timeout_ms (None: not set)."""
+    processing_timeout_ms (None: not set); `allow_private` is allow_private_network."""
     spec = deliver_to or "log"
     if spec == "log":
         return LogTarget()
     if spec.startswith("log:"):
-        return LogTarget(spec[len("log:") :])
+        return LogTarget(spec[len("log:") :], getattr(conn, "log_dir", None))
     if spec.startswith("collection:"):
         name = spec[len("collection:") :]
         database, dot, collection = name.partition(".")  # database names have no dots
@@ -168,5 +182,5 @@ def make_target(deliver_to: str | None, conn: Any, timeout_ms: int | None) -> Ta
         deadline = timeout_ms / 1000 if timeout_ms is not None else None
         return HandlerTarget(conn.handlers, spec[len("handler:") :], deadline)
     if spec.startswith(("http://", "https://")):
-        return WebhookTarget(spec, (timeout_ms or WEBHOOK_TIMEOUT_MS) / 1000)
+        return WebhookTarget(spec, (timeout_ms or WEBHOOK_TIMEOUT_MS) / 1000, allow_private)
     raise SemanticError(f"unknown deliver_to target {spec!r}", code="QL311")

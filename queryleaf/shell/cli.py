@@ -306,12 +306,15 @@ def _run(args: argparse.Namespace, sources: list[Source], out: TextIO, err: Text
     current = PROGRAM
 
     def clean(text: str) -> str:
-        return text.replace(args.uri, redact_uri(args.uri)) if args.uri else text
+        text = text.replace(args.uri, redact_uri(args.uri)) if args.uri else text
+        # A lone surrogate (from undecodable argv bytes) is shown escaped, not raised.
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
     try:
         with connect(
             args.uri, args.db or DEFAULT_DATABASE, connect_timeout=args.connect_timeout
         ) as conn:
+            conn.read_only = bool(args.read_only)
             for source in sources:
                 current = source.name
                 for result in run_script(

@@ -96,6 +96,7 @@ class Repl:
             destructive=config.destructive,
             read_only=read_only or config.read_only,
         )
+        conn.read_only = self.settings.read_only  # live queries keep their rows in memory
         # The embedded engine is not thread-safe: statements and background samples take
         # turns. A real server needs no such care.
         embedded = getattr(conn, "backend", "") == "embedded"
@@ -404,6 +405,7 @@ class Repl:
                 client[name], client=client, backend=conn.backend, dialect=conn.dialect
             )
         self.conn = self._databases[name]
+        self.conn.read_only = self.settings.read_only
         self.cache.refresh()
 
     def banner(self) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from queryleaf.errors import SemanticError
+from queryleaf.plan.server_javascript import refuse_server_javascript
 
 LOGICAL = {"$and", "$or", "$nor"}
 TOP_LEVEL = LOGICAL | {"$expr", "$comment", "$text", "$where", "$jsonSchema"}
@@ -28,6 +29,7 @@ class CheckedFilter:
 def check_filter(query: dict[str, Any], offset: int | None = None) -> CheckedFilter:
     """Validate operators; rewrite `{path: {$or: [{a: ...}, ...]}}` (which MongoDB rejects:
     logical operators are top-level only) into the `$or` of `path.a` conditions it means."""
+    refuse_server_javascript(query, "event_filter", offset)
     warnings: list[str] = []
     repaired = _top(query, warnings, offset)
     return CheckedFilter(repaired, warnings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -113,13 +114,46 @@ def _event_filter(value: Any) -> str | None:
 
 
 def _target(value: Any) -> str | None:
-    if not isinstance(value, str) or not value.startswith(TARGET_PREFIXES):
+    """Exact parsing: 'log' itself, a prefix with a name, or a well-formed http(s) URL."""
+    if not isinstance(value, str) or (value != "log" and not value.startswith(TARGET_PREFIXES[1:])):
         return (
             "must be 'log', 'log:FILE', 'handler:NAME', 'collection:NAME', "
             "'collection:DB.NAME' or an http(s):// URL"
         )
     if value.startswith(("handler:", "collection:", "log:")) and not value.split(":", 1)[1]:
         return "needs a name after the colon"
+    if value.startswith("log:") and not plain_log_name(value[len("log:") :]):
+        return (
+            "needs a plain file name after 'log:' (no directory, no '..'): the file is "
+            "written in the log directory (QUERYLEAF_LOG_DIR, default ./queryleaf-logs)"
+        )
+    if value.startswith(("http://", "https://")):
+        return webhook_url_problem(value)
+    return None
+
+
+def plain_log_name(name: str) -> bool:
+    return (
+        name not in ("", ".", "..")
+        and not any(c in name for c in "/\\\x00")
+        and not name.startswith("~")
+    )
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """What is wrong with a webhook URL (http or https, a host, no spaces or control
+    characters, a valid port), or None."""
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return "must be a URL without spaces or control characters"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        return f"must be a valid http(s) URL ({error})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http(s):// URL with a host"
+    if port == 0:
+        return "must be an http(s) URL with a port from 1 to 65535"
     return None
 
 
@@ -158,6 +192,7 @@ OPTIONS: dict[str, OptionSpec] = {
         OptionSpec("created_by", "string", None, _optional_string, "who created the subscription"),
         OptionSpec("description", "string", None, _optional_string, "free text"),
         OptionSpec("deliver_to", "target", "log", _target, "where events go"),
+        OptionSpec("allow_private_network", "boolean", False, _boolean, "let a webhook reach loopback, private and link-local addresses (refused by default)"),
         OptionSpec("start_at", "position", "now", _start_at, "where a new subscription starts reading"),
         OptionSpec("correlation_id_field", "path", None, _optional_path, "document field giving the event log's correlation_id"),
         OptionSpec("business_process_id_field", "path", None, _optional_path, "document field giving business_process_id"),

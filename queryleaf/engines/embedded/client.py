@@ -22,10 +22,16 @@ _SOURCE_STAGES = {"$documents"}
 
 def new_client() -> mongomock_ng.MongoClient:
     """A fresh in-memory client with the engine's corrections installed."""
-    from . import change_streams  # noqa: F401 - importing it installs watch() and write capture
+    from . import (
+        change_streams,  # noqa: F401 - importing it installs watch() and write capture
+        document_ids,
+        update_errors,
+    )
     from .hooks import install
 
     install()
+    document_ids.install()  # after the capture: it wraps the store the capture patched
+    update_errors.install()  # likewise around the capture's update hooks
     return mongomock_ng.MongoClient(tz_aware=True)
 
 

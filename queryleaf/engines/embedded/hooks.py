@@ -45,9 +45,12 @@ def install() -> None:
     _patch_pipeline()
     filters.install()
     client.patch_entry_points()
-    from . import fast_paths
+    from . import collection_locks, fast_paths, projection_arrays
 
-    fast_paths.install()  # last: it wraps the patched entry points
+    projection_arrays.install()
+
+    fast_paths.install()  # it wraps the patched entry points
+    collection_locks.install()  # last: one lock around every entry point
     setattr(mongomock_ng, _MARK, True)
 
 

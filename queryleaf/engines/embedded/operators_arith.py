@@ -65,13 +65,22 @@ def combine(values: list[Any], op: Callable[[Any, Any], Any], start: int) -> Any
     for value in values:
         total_int = op(total_int, int(value))
     if not INT64_MIN <= total_int <= INT64_MAX:
-        return float(total_int)  # the server falls back to double on long overflow
+        return _as_double(total_int)  # the server falls back to double on long overflow
     return integral(total_int, kind)
+
+
+def _as_double(value: int) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # beyond the double range: infinity, as the server's double math
+        return math.copysign(math.inf, value)
 
 
 def _date_offset_ms(value: Any) -> int:
     """A number of milliseconds to add to a date; doubles round half away from zero."""
     if isinstance(value, float):
+        if not math.isfinite(value) or abs(value) >= 2**63:
+            fail("Overflow: the date offset is not a representable number of milliseconds", code=15)
         return int(math.copysign(math.floor(abs(value) + 0.5), value))
     return int(to_decimal(value)) if isinstance(value, Decimal128) else int(value)
 

@@ -66,7 +66,21 @@ def _concat(scope: Scope, argument: Any) -> str | None:
             return None
         if not isinstance(value, str):
             fail(f"$concat only supports strings, not {type_name(value)}", code=16702)
-    return "".join(values)
+    joined = "".join(values)
+    if len(joined) > MAX_STRING_CHARS or len(joined.encode("utf-8", "surrogatepass")) > (
+        BSON_MAX_BYTES
+    ):
+        # No value is larger than a document: the server stops building it there.
+        fail(
+            f"BSONObj size: {len(joined.encode('utf-8', 'surrogatepass'))} is invalid. "
+            f"Size must be between 0 and {BSON_MAX_BYTES}(16MB)",
+            code=10334,
+        )
+    return joined
+
+
+BSON_MAX_BYTES = 16 * 1024 * 1024 + 16 * 1024  # what the server accepts (16793600)
+MAX_STRING_CHARS = BSON_MAX_BYTES  # a character is at least one byte
 
 
 @operator("$toUpper")
@@ -267,7 +281,10 @@ def compile_regex(name: str, pattern: Any, options: Any) -> re.Pattern[str]:
         if letter not in _REGEX_FLAGS:
             fail(f"{name} invalid flag in regex options: {letter}", code=51108)
         flags |= _REGEX_FLAGS[letter]
-    return re.compile(pattern, flags)
+    try:
+        return re.compile(pattern, flags)
+    except re.error as error:  # MongoDB: "Invalid regular expression" (code 51111)
+        fail(f"{name}: Invalid regular expression: {error}", code=51111)
 
 
 @operator("$regexMatch")
