@@ -330,6 +330,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from queryleaf.shell import worker
 
         return worker.main(args[1:])
+    if args[:1] == ["serve"]:  # `queryleaf serve ...`: see queryleaf/server/command.py
+        from queryleaf.server import command
+
+        return command.main(args[1:])
     try:
         return _main(args)
     except KeyboardInterrupt:
