@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-sql demo-basics test lint format bench clean
+.PHONY: demo demo-sql demo-basics test lint format bench serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,9 +25,16 @@ demo-sql: $(STAMP)
 demo-basics: $(STAMP)
 	$(BIN)/queryleaf examples/demo.sql
 
+# The second pass runs the database-facing tests again through pymongo against `queryleaf serve`
+# (tests/server_pass.py starts the server on a free port and stops it).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+	$(BIN)/python -m tests.server_pass
+
+# The local server (MongoDB wire protocol, durable on disk); see docs/server.md.
+serve: $(STAMP)
+	$(BIN)/queryleaf serve $(SERVE_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -41,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/translate.py
 	$(BIN)/python bench/execute.py
 	$(BIN)/python bench/runtime.py
+	$(BIN)/python bench/server.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

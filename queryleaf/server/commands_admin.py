@@ -25,7 +25,6 @@ def hello(call: Call) -> dict[str, Any]:
     engine = call.engine
     me = engine.address
     legacy = call.name in ("isMaster", "ismaster")
-    _seq, when = engine.journal.end()
     reply: dict[str, Any] = {
         "topologyVersion": None,
         "hosts": [me],
@@ -120,8 +119,19 @@ def server_status(call: Call) -> dict[str, Any]:
             "totalCreated": engine.total_connections,
         },
         "storageEngine": {"name": "queryleaf", "persistent": engine.store is not None},
+        "opcounters": _opcounters(engine.counters),
+        "commands": dict(engine.counters),
         "metrics": {"cursor": {"open": {"total": len(engine.cursors)}}},
     }
+
+
+def _opcounters(counters: dict[str, int]) -> dict[str, Int64]:
+    named = {"insert": "insert", "find": "query", "update": "update", "delete": "delete"}
+    out = {name: 0 for name in ("insert", "query", "update", "delete", "getmore", "command")}
+    for command, count in counters.items():
+        key = named.get(command, "getmore" if command == "getMore" else "command")
+        out[key] += count
+    return {k: Int64(v) for k, v in out.items()}
 
 
 def list_databases(call: Call) -> dict[str, Any]:
@@ -201,7 +211,11 @@ def coll_stats(call: Call) -> dict[str, Any]:
     store = call.engine.client._store[call.db]._collections.get(name)
     if store is None or not store.is_created:
         raise CommandError(26, f"Collection [{call.db}.{name}] not found.")
-    return {"ns": f"{call.db}.{name}", "count": len(store._documents), "nindexes": 1 + len(store.indexes)}
+    return {
+        "ns": f"{call.db}.{name}",
+        "count": len(store._documents),
+        "nindexes": 1 + len(store.indexes),
+    }
 
 
 def ok(call: Call) -> dict[str, Any]:
@@ -209,9 +223,7 @@ def ok(call: Call) -> dict[str, Any]:
 
 
 def refuse_transaction(call: Call) -> dict[str, Any]:
-    raise CommandError(
-        20, "multi-document transactions are not supported by queryleaf serve"
-    )
+    raise CommandError(20, "multi-document transactions are not supported by queryleaf serve")
 
 
 COMMANDS = {

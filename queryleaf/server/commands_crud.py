@@ -86,9 +86,7 @@ def update(call: Call) -> dict[str, Any]:
             raise CommandError(9, "BSON field 'update.updates.u' is missing or is not an object")
         if _is_replacement(change):
             if multi:
-                raise CommandError(
-                    9, "multi update is not supported for replacement-style update"
-                )
+                raise CommandError(9, "multi update is not supported for replacement-style update")
             options.pop("array_filters", None)
             result = collection.replace_one(query, change, upsert=upsert)
         elif multi:

@@ -142,14 +142,13 @@ def get_more(call: Call) -> dict[str, Any]:
     expected = cursor.ns.partition(".")[2]
     if cursor.ns != f"{call.db}.{collection}" and not expected.startswith("$cmd"):
         raise CommandError(
-            13, f"Requested getMore on namespace '{call.db}.{collection}', but cursor belongs "
-            f"to a different namespace {cursor.ns}"
+            13,
+            f"Requested getMore on namespace '{call.db}.{collection}', but cursor belongs "
+            f"to a different namespace {cursor.ns}",
         )
     batch_size = command.get("batchSize")
     if not cursor.lock.acquire(blocking=False):
-        raise CommandError(
-            2, f"cursor id {cursor_id} is already in use by another getMore"
-        )
+        raise CommandError(2, f"cursor id {cursor_id} is already in use by another getMore")
     try:
         if isinstance(cursor, QueryCursor):
             batch = cursor.batch(int(batch_size) if batch_size else None)

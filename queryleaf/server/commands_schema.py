@@ -53,7 +53,9 @@ def rename_collection(call: Call) -> dict[str, Any]:
     source_db, _, source_name = source.partition(".")
     target_db, _, target_name = target.partition(".")
     if not source_name or not target_name:
-        raise CommandError(73, f"Invalid namespace specified '{source if not source_name else target}'")
+        raise CommandError(
+            73, f"Invalid namespace specified '{source if not source_name else target}'"
+        )
     if source_db != target_db:
         raise CommandError(
             20, "renaming a collection across databases is not supported by queryleaf serve"

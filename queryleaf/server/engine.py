@@ -144,6 +144,7 @@ class Engine:
         self.started = time.time()
         self.commands = registry()
         self.connections = 0
+        self.counters: dict[str, int] = {}
         self.total_connections = 0
         self._ids = 0
         self._ids_lock = threading.Lock()
@@ -183,13 +184,14 @@ class Engine:
                     "write without a transaction",
                 )
             )
+        self.counters[name] = self.counters.get(name, 0) + 1
         call = Call(self, conn, database, command, name)
         reply = self._locked(call, spec) if spec.locked else self._run(spec, call)
         return self._stamp(reply)
 
     def _stamp(self, reply: dict[str, Any]) -> dict[str, Any]:
         reply.setdefault("ok", 1.0)
-        seq, when = self.journal.end()
+        _seq, when = self.journal.end()
         operation_time = Timestamp(*when) if when[0] else Timestamp(int(self.started), 1)
         reply["operationTime"] = operation_time
         reply["$clusterTime"] = {
@@ -223,7 +225,7 @@ class Engine:
             reply = self._run(spec, call)
             changes = self.journal.take_pending()
             kept = None
-            if session is not None and reply.get("ok") == 1:
+            if session is not None and reply.get("ok", 1.0) == 1:
                 kept = {"id": session[0], "n": session[1], "r": reply}
                 self._keep_session(session[0], session[1], reply)
             record = self._record(call, spec, reply, changes, kept)
@@ -253,7 +255,7 @@ class Engine:
         changes: list[Any],
         session: dict[str, Any] | None,
     ) -> dict[str, Any] | None:
-        if spec.logical and reply.get("ok") == 1:
+        if spec.logical and reply.get("ok", 1.0) == 1:
             command = {k: v for k, v in call.command.items() if k not in _GENERIC}
             ops = [{"o": "cmd", "db": call.db, "cmd": command}]
         else:
@@ -309,7 +311,7 @@ class Engine:
         name = next(iter(command))
         spec = self.commands[name]
         reply = self._run(spec, Call(self, Connection(0, "recovery"), database, command, name))
-        if reply.get("ok") != 1:
+        if reply.get("ok", 1.0) != 1:
             log.warning("replaying %s on %s: %s", name, database, reply.get("errmsg"))
 
     # --- snapshots -----------------------------------------------------------------------------

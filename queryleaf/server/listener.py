@@ -4,6 +4,7 @@ with a logged reason; the server keeps serving every other one."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -22,7 +23,9 @@ _RECV = 256 * 1024
 
 
 class Listener:
-    def __init__(self, engine: Engine, host: str, port: int, *, max_size: int = wire.MAX_MESSAGE_SIZE):
+    def __init__(
+        self, engine: Engine, host: str, port: int, *, max_size: int = wire.MAX_MESSAGE_SIZE
+    ):
         self.engine = engine
         self.max_size = max_size
         self._socket = socket.create_server((host, port), reuse_port=False, backlog=128)
@@ -97,20 +100,18 @@ class Listener:
         try:
             return encode(self._request_id(), request.request_id, reply)
         except (bson.errors.InvalidDocument, OverflowError, TypeError, ValueError) as error:
-            log.warning("reply to %s could not be encoded: %s", next(iter(request.command), ""), error)
+            log.warning(
+                "reply to %s could not be encoded: %s", next(iter(request.command), ""), error
+            )
             failure = error_reply(1, f"the reply could not be encoded as BSON: {error}")
             return encode(self._request_id(), request.request_id, failure)
 
     def stop(self) -> None:
         self._stopping.set()
-        try:
+        with contextlib.suppress(OSError):
             self._socket.close()
-        except OSError:
-            pass
         with self._lock:
             connections = list(self._connections)
         for sock in connections:
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
