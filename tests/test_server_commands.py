@@ -38,6 +38,13 @@ def test_an_unknown_command_is_command_not_found(served) -> None:
     assert served.db.command("ping")["ok"] == 1.0  # the connection still serves
 
 
+def test_collation_is_refused_not_ignored(served) -> None:
+    served.db.t.insert_one({"_id": 1, "name": "a"})
+    with pytest.raises(OperationFailure) as raised:
+        list(served.db.t.find({"name": "A"}, collation={"locale": "en", "strength": 2}))
+    assert raised.value.code == 238
+
+
 def test_transactions_are_refused_with_illegal_operation(served) -> None:
     with (
         served.start_session() as session,

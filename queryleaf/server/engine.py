@@ -185,6 +185,8 @@ class Engine:
                 )
             )
         self.counters[name] = self.counters.get(name, 0) + 1
+        if _asks_collation(command):
+            return self._stamp(error_reply(238, "collation is not supported by queryleaf serve"))
         call = Call(self, conn, database, command, name)
         reply = self._locked(call, spec) if spec.locked else self._run(spec, call)
         return self._stamp(reply)
@@ -383,6 +385,18 @@ class Engine:
 
     def close(self) -> None:
         self.cursors.close_all()
+
+
+def _asks_collation(command: dict[str, Any]) -> bool:
+    if command.get("collation"):
+        return True
+    for key in ("updates", "deletes"):
+        statements = command.get(key)
+        if isinstance(statements, list) and any(
+            isinstance(s, dict) and s.get("collation") for s in statements
+        ):
+            return True
+    return False
 
 
 def _key(value: Any) -> Any:
