@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-sql demo-basics test lint format bench serve clean
+.PHONY: demo demo-sql demo-basics test lint format bench serve node-clients clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,14 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 	$(BIN)/python -m tests.server_pass
 
+# Independent clients for the server's tests: the node `mongodb` driver and mongosh, installed
+# into clients/node (tests/test_server_node.py skips without them, and fails under CI=true).
+node-clients: clients/node/node_modules/.installed
+
+clients/node/node_modules/.installed: clients/node/package.json clients/node/package-lock.json
+	cd clients/node && npm ci --no-audit --no-fund
+	touch $@
+
 # The local server (MongoDB wire protocol, durable on disk); see docs/server.md.
 serve: $(STAMP)
 	$(BIN)/queryleaf serve $(SERVE_ARGS)
@@ -51,4 +59,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/server.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache clients/node/node_modules
