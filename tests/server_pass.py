@@ -14,15 +14,25 @@ import sys
 import tempfile
 import threading
 
-# Result, DDL, subscription, runtime, shared-stream and showcase tests, plus the writes, live
-# queries and the worker: everything that reaches the database through the `conn` fixture.
+# Result, DDL, subscription, runtime, shared-stream and showcase tests, plus the other tests that
+# reach the database through the `conn` fixture: writes, functions, windows, push-down, errors,
+# the seed's statements, live queries, runtime failures, webhooks, replay and the worker.
 SECOND_PASS = [
     "tests/test_result_cases.py",
     "tests/test_ddl.py",
     "tests/test_writes.py",
+    "tests/test_functions.py",
+    "tests/test_windows.py",
+    "tests/test_pushdown.py",
+    "tests/test_errors.py",
+    "tests/test_seed_statements.py",
     "tests/test_subscriptions.py",
     "tests/test_live_queries.py",
     "tests/test_runtime.py",
+    "tests/test_runtime_failures.py",
+    "tests/test_runtime_webhooks.py",
+    "tests/test_replay.py",
+    "tests/test_worker.py",
     "tests/test_shared_streams.py",
     "tests/test_showcase.py",
     "tests/server_pass_check.py",  # last: the tests above reached the server
