@@ -51,3 +51,17 @@ def test_a_scripted_mongosh_session(tmp_path) -> None:
         )
     assert done.returncode == 0, done.stderr + done.stdout
     assert "mongosh: ok" in done.stdout
+
+
+@pytest.mark.timeout(180)
+def test_the_node_driver_logs_in_with_scram_sha_256(tmp_path) -> None:
+    from queryleaf.server.auth import Users
+
+    require(CLIENTS / "node_modules" / "mongodb", "the node mongodb driver")
+    data = tmp_path / "data"
+    Users(data / "users.json").add("ada", "correct horse")
+    with running(data, auth=True) as service:
+        uri = f"mongodb://ada:correct%20horse@127.0.0.1:{service.port}/?directConnection=true"
+        done = run(service, NODE or "node", str(CLIENTS / "auth.mjs"), uri)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "node auth: ok" in done.stdout
