@@ -50,7 +50,10 @@ def test_scram_sha_256_login_and_refusals(tmp_path, monkeypatch) -> None:
 
 
 def test_a_non_loopback_bind_needs_auth(capsys) -> None:
+    from queryleaf.shell import cli
+
     assert command.main(["--memory", "--bind", "0.0.0.0", "--port", "0"]) == 2
+    assert cli.main(["serve", "--memory", "--bind", "192.168.1.9", "--port", "0"]) == 2
     assert "needs --auth" in capsys.readouterr().err
 
 

@@ -163,6 +163,21 @@ def test_change_streams_resume_start_after_and_operation_time(served) -> None:
         assert timed.next()["_id"] == first["_id"]
 
 
+def test_database_and_cluster_streams(served) -> None:
+    db = served.db
+    with (
+        db.watch(max_await_time_ms=200, show_expanded_events=True) as on_db,
+        served.watch(max_await_time_ms=200) as on_cluster,
+    ):
+        db.a.insert_one({"_id": "a"})
+        served.other.b.insert_one({"_id": "b"})
+        seen_db = [on_db.next()["ns"]]
+        seen_cluster = [on_cluster.next()["ns"], on_cluster.next()["ns"]]
+        assert on_db.try_next() is None  # the other database's insert is not its business
+    assert seen_db == [{"db": "db", "coll": "a"}]
+    assert seen_cluster == [{"db": "db", "coll": "a"}, {"db": "other", "coll": "b"}]
+
+
 def test_get_more_waits_for_max_time_ms_and_wakes_on_a_write(served) -> None:
     coll = served.db.events
     with coll.watch(max_await_time_ms=300) as stream:

@@ -8,7 +8,8 @@ import logging
 import pytest
 from pymongo.errors import OperationFailure
 
-from queryleaf.server.durable import DataDirectoryLocked
+from queryleaf.server import command
+from queryleaf.server.durable import DataDirectoryLocked, read_frames
 from queryleaf.server.service import Service
 from tests.server_fixtures import client, running
 
@@ -107,12 +108,54 @@ def test_a_torn_journal_tail_is_cut_with_a_warning(tmp_path, caplog) -> None:
         assert connection.db.c.count_documents({}) == 11
 
 
-def test_a_second_server_on_the_same_directory_is_refused(tmp_path) -> None:
+def test_a_second_server_on_the_same_directory_is_refused(tmp_path, capsys) -> None:
     data = tmp_path / "data"
     with running(data):
         second = Service(data, port=0)
         with pytest.raises(DataDirectoryLocked, match="in use by another queryleaf server"):
             second.start()
+        assert command.main(["--data", str(data), "--port", "0"]) == 1
+    assert "in use by another queryleaf server" in capsys.readouterr().err
+
+
+def test_concurrent_writers_share_fsyncs(tmp_path, monkeypatch) -> None:
+    import os
+    import threading
+    import time
+
+    from queryleaf.server.durable import DurableStore
+
+    store = DurableStore(tmp_path / "data")
+    store.lock()
+    store.recover()
+    store.start()
+    syncs = []
+    real = os.fdatasync
+
+    def slow_sync(fd: int) -> None:
+        syncs.append(fd)
+        time.sleep(0.05)  # a slow disk: writers pile up behind one sync
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", slow_sync)
+    barrier = threading.Barrier(16)
+
+    def write(i: int) -> None:
+        barrier.wait()
+        store.wait(store.append({"i": i}))
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert not any(thread.is_alive() for thread in threads)
+    assert 1 <= len(syncs) <= 4  # 16 acknowledged writes, a few shared fsyncs
+    store.close()
+    records = [
+        r["i"] for r in read_frames(next(iter((tmp_path / "data").glob("journal-*"))), repair=False)
+    ]
+    assert sorted(records) == list(range(16))
 
 
 def test_snapshots_truncate_the_journal(tmp_path) -> None:

@@ -28,7 +28,8 @@ class Listener:
     ):
         self.engine = engine
         self.max_size = max_size
-        self._socket = socket.create_server((host, port), reuse_port=False, backlog=128)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._socket = socket.create_server((host, port), family=family, backlog=128)
         self.host, self.port = self._socket.getsockname()[:2]
         self._stopping = threading.Event()
         self._threads: set[threading.Thread] = set()
