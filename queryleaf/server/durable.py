@@ -177,6 +177,11 @@ class DurableStore:
             self.journal_bytes += len(data)
             return self._written
 
+    def appended(self) -> int:
+        """The ticket of everything appended so far."""
+        with self._cond:
+            return self._written
+
     def wait(self, ticket: int) -> None:
         """Return once the record with this ticket is on disk (group commit)."""
         with self._cond:

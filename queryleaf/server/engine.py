@@ -220,21 +220,24 @@ class Engine:
         session = _session_key(call.command) if spec.write else None
         ticket, visible = 0, 0
         with self.lock:
-            if session is not None:
-                previous = self.sessions.get(session[0])
-                if previous is not None and previous[0] == session[1]:
-                    return dict(previous[1])  # a retried write: answered, not run again
-            reply = self._run(spec, call)
-            changes = self.journal.take_pending()
-            kept = None
-            if session is not None and reply.get("ok", 1.0) == 1:
-                kept = {"id": session[0], "n": session[1], "r": reply}
-                self._keep_session(session[0], session[1], reply)
-            record = self._record(call, spec, reply, changes, kept)
-            if record is not None and self.store is not None:
-                ticket = self.store.append(record)
-            if changes:
-                visible = changes[-1].seq
+            previous = self.sessions.get(session[0]) if session is not None else None
+            if previous is not None and session is not None and previous[0] == session[1]:
+                # A retried write: answered, not run again, once the original is on disk (its
+                # thread may still be waiting for the fsync).
+                reply = dict(previous[1])
+                ticket = self.store.appended() if self.store is not None else 0
+            else:
+                reply = self._run(spec, call)
+                changes = self.journal.take_pending()
+                kept = None
+                if session is not None and reply.get("ok", 1.0) == 1:
+                    kept = {"id": session[0], "n": session[1], "r": reply}
+                    self._keep_session(session[0], session[1], reply)
+                record = self._record(call, spec, reply, changes, kept)
+                if record is not None and self.store is not None:
+                    ticket = self.store.append(record)
+                if changes:
+                    visible = changes[-1].seq
         if ticket:
             self.store.wait(ticket)  # type: ignore[union-attr]
         if visible:
