@@ -56,6 +56,7 @@ def parser() -> argparse.ArgumentParser:
         "--data",
         type=Path,
         default=None,
+        metavar="DIR",
         help=f"data directory (default {default_data_directory()})",
     )
     parse.add_argument(
@@ -63,9 +64,22 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep nothing on disk (a scratch server: its data ends with it)",
     )
-    parse.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
-    parse.add_argument("--bind", default="127.0.0.1", help="address to listen on")
-    parse.add_argument("--advertise", help="host name the server reports to drivers")
+    parse.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        metavar="N",
+        help=f"TCP port (default {DEFAULT_PORT}; 0 picks a free one)",
+    )
+    parse.add_argument(
+        "--bind",
+        default="127.0.0.1",
+        metavar="ADDR",
+        help="address to listen on (default 127.0.0.1; any other needs --auth)",
+    )
+    parse.add_argument(
+        "--advertise", metavar="HOST", help="host name the server reports to drivers"
+    )
     parse.add_argument("--auth", action="store_true", help="require SCRAM-SHA-256 users")
     parse.add_argument(
         "--add-user",
@@ -77,13 +91,15 @@ def parser() -> argparse.ArgumentParser:
         "--history-mb",
         type=float,
         default=256,
-        help="change-stream history kept for resuming, in MB (like the oplog size)",
+        metavar="MB",
+        help="change-stream history kept for resuming (default 256; like the oplog size)",
     )
     parse.add_argument(
         "--snapshot-mb",
         type=float,
         default=64,
-        help="journal size that triggers a snapshot, in MB",
+        metavar="MB",
+        help="journal size that triggers a snapshot (default 64)",
     )
     parse.add_argument("--quiet", action="store_true", help="log warnings and errors only")
     for front_end in FRONT_ENDS:
