@@ -1,6 +1,8 @@
 """The kill test: writer processes make acknowledged inserts and updates while the server is
 killed with SIGKILL at random moments, 20 times. Every acknowledged write is there after the
-restarts, nothing is applied twice, and a resume token taken before each kill resumes."""
+restarts, nothing is applied twice, a resume token taken before each kill resumes, and one
+pymongo change stream left open across all the kills (resuming by itself) sees every
+acknowledged insert exactly once."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import random
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -52,12 +55,74 @@ def start(data: Path, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("the server did not start")
 
 
+class Follower(threading.Thread):
+    """One change stream on the inserts, open from start to end: pymongo resumes it after
+    every kill from its last token."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(daemon=True)
+        self.uri = uri
+        self.seen: list[str] = []
+        self.reopened = 0
+        self.errors: list[BaseException] = []
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+
+    def run(self) -> None:
+        from pymongo.errors import ConnectionFailure
+
+        token = None
+        try:
+            with pymongo.MongoClient(self.uri, serverSelectionTimeoutMS=30_000) as client:
+                while not self.stop.is_set():
+                    stream = None
+                    try:
+                        stream = client.kill.docs.watch(
+                            [{"$match": {"operationType": "insert"}}],
+                            max_await_time_ms=200,
+                            resume_after=token,
+                        )
+                        self.ready.set()
+                        while not self.stop.is_set():
+                            event = stream.try_next()
+                            if event is not None:
+                                self.seen.append(event["documentKey"]["_id"])
+                            token = stream.resume_token
+                    except ConnectionFailure:
+                        # pymongo resumes once by itself; a server killed again during that
+                        # resume is reopened here from the last token, as the runtime does.
+                        self.reopened += 1
+                        time.sleep(0.1)
+                    finally:
+                        if stream is not None:
+                            stream.close()
+        except BaseException as error:
+            self.errors.append(error)
+        finally:
+            self.ready.set()
+
+    def start(self) -> None:
+        super().start()
+        assert self.ready.wait(30)
+
+    def wait_for(self, wanted: set[str], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not wanted <= set(self.seen) and time.monotonic() < deadline and self.is_alive():
+            time.sleep(0.1)
+        missing = wanted - set(self.seen)
+        assert not missing, (
+            f"the open stream missed {len(missing)} acknowledged inserts; errors: {self.errors}"
+        )
+
+
 @pytest.mark.timeout(300)
 def test_sigkill_loses_no_acknowledged_write_and_tokens_resume(tmp_path) -> None:
     rng = random.Random(14)
     data, port = tmp_path / "data", free_port()
     uri = f"mongodb://127.0.0.1:{port}/?directConnection=true"
     server = start(data, port)
+    follower = Follower(uri)
+    follower.start()
     outputs = [tmp_path / f"w{i}.out" for i in range(WRITERS)]
     stop = tmp_path / "stop"
     writers = [
@@ -103,6 +168,15 @@ def test_sigkill_loses_no_acknowledged_write_and_tokens_resume(tmp_path) -> None
     server = start(data, port)
     try:
         with pymongo.MongoClient(uri, serverSelectionTimeoutMS=10_000) as client:
+            acknowledged = set()
+            for i, out in enumerate(outputs):
+                lines = out.read_text().split()
+                acknowledged |= {
+                    f"w{i}-{n}" for op, n in zip(lines[::2], lines[1::2], strict=True) if op == "I"
+                }
+            follower.wait_for(acknowledged, timeout=60)
+            assert not follower.errors, follower.errors
+            assert len(follower.seen) == len(set(follower.seen)), "an event came twice"
             for i, out in enumerate(outputs):
                 name = f"w{i}"
                 lines = out.read_text().split()
@@ -121,5 +195,7 @@ def test_sigkill_loses_no_acknowledged_write_and_tokens_resume(tmp_path) -> None
                 assert set(updated) <= set(seen)
                 assert seen == sorted(seen)
     finally:
+        follower.stop.set()
+        follower.join(30)
         server.kill()
         server.wait()
