@@ -94,6 +94,17 @@ def test_updates_report_matches_modifications_and_upserted_ids(served) -> None:
     assert coll.find_one({"_id": 0}) == {"_id": 0, "x": -1}
 
 
+def test_engine_errors_keep_their_meaning(served) -> None:
+    coll = served.db.t
+    coll.insert_one({"_id": 1})
+    with pytest.raises(OperationFailure) as bad_operator:
+        coll.find_one({"$bad": 1})
+    with pytest.raises(OperationFailure) as immutable:
+        coll.update_one({"_id": 1}, {"$set": {"_id": 2}})
+    assert (bad_operator.value.code, immutable.value.code) == (2, 66)
+    assert "$bad" in str(bad_operator.value)
+
+
 def test_find_and_modify_shapes(served) -> None:
     coll = served.db.t
     coll.insert_one({"_id": 1, "n": 1})

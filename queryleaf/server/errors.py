@@ -74,6 +74,17 @@ def engine_error(error: BaseException) -> tuple[int, str, dict[str, Any]] | None
         message = details.get("errmsg") if isinstance(details, dict) else None
         text = message or _message(error)
         return code, text, details if isinstance(details, dict) else {}
+    from pymongo import errors as driver
+
+    if isinstance(error, driver.PyMongoError):  # mongomock-ng raises the driver's, often codeless
+        text = _message(error)
+        if isinstance(error, driver.InvalidName):
+            return 73, text, {}
+        if isinstance(error, driver.CollectionInvalid):
+            return 48, text, {}
+        if "immutable" in text:
+            return 66, text, {}
+        return 2, text, {}
     if isinstance(error, NotImplementedError):
         return 238, f"not implemented by queryleaf serve: {_message(error)}", {}
     if isinstance(error, TypeError):
