@@ -5,7 +5,9 @@
 
 Front ends besides the MongoDB listener register themselves in `FRONT_ENDS` (the PostgreSQL
 protocol will: `queryleaf serve --pg-port N`); each adds its own options and is started after
-the MongoDB listener, on the same engine, and stopped before it.
+the MongoDB listener and stopped before it. A front end reaches the data through
+`service.uri` (pymongo to the MongoDB listener), never through the engine's objects directly,
+so its writes are locked and journalled like every other client's.
 """
 
 from __future__ import annotations

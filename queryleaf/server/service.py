@@ -80,6 +80,15 @@ class Service:
         self.listener.start()
         self._spawn(self._maintain, "ql-maintenance")
 
+    @property
+    def uri(self) -> str:
+        """How a front end in this process reaches the engine: through the MongoDB listener,
+        so its writes take the same lock and journal as everyone's."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "localhost") else self.host
+        if ":" in host:
+            host = "[::1]" if host == "::" else f"[{host}]"
+        return f"mongodb://{host}:{self.port}/?directConnection=true"
+
     def _spawn(self, target: Any, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
