@@ -136,6 +136,19 @@ def test_cursors_batch_get_more_and_kill(served) -> None:
     assert served.db.command("count", "t", query={"_id": {"$gte": 200}})["n"] == 50
 
 
+def test_find_with_and_without_sort_or_projection_agree(served) -> None:
+    coll = served.db.t
+    coll.insert_many([{"_id": i, "g": i % 3, "s": f"v{i}"} for i in range(30)])
+    plain = list(coll.find({"g": 1}, skip=2, limit=4))  # read from the store directly
+    sorted_ = list(coll.find({"g": 1}, skip=2, limit=4, sort=[("_id", 1)]))
+    projected = list(coll.find({"g": 1}, {"s": 1}, skip=2, limit=4))
+    assert [d["_id"] for d in plain] == [d["_id"] for d in sorted_] == [7, 10, 13, 16]
+    assert plain == sorted_
+    assert projected == [{"_id": d["_id"], "s": d["s"]} for d in plain]
+    assert list(coll.find({"g": {"$gt": 5}})) == []
+    assert len(list(coll.find().batch_size(4))) == 30
+
+
 def test_views_and_indexes(served) -> None:
     db = served.db
     db.t.insert_many([{"_id": i, "g": i % 2} for i in range(6)])

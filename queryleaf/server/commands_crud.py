@@ -3,10 +3,11 @@ distinct and findAndModify, with MongoDB's reply shapes."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
-from .cursors import DEFAULT_FIRST_BATCH, QueryCursor
+from .cursors import DEFAULT_FIRST_BATCH, QueryCursor, encode
 from .engine import Call, Spec
 from .errors import CommandError, engine_error
 
@@ -180,6 +181,12 @@ def find(call: Call) -> dict[str, Any]:
         if command.get("projection"):
             pipeline.append({"$project": command["projection"]})
         documents = list(collection.aggregate(pipeline, let=command["let"]))
+    elif not command.get("projection") and not command.get("sort") and not _geo(query):
+        # The stored documents themselves, encoded now (under the engine lock, before any
+        # later write changes them): no copies, as the reply is BSON anyway.
+        stop = skip + limit if limit else None
+        found = itertools.islice(collection._iter_documents(query), skip, stop)
+        documents = [encode(document) for document in found]
     else:
         documents = list(
             collection.find(
@@ -194,6 +201,15 @@ def find(call: Call) -> dict[str, Any]:
     if single and limit:
         batch = limit
     return cursor_reply(call, call.namespace(), documents, batch, single)
+
+
+def _geo(value: Any) -> bool:
+    """Whether a filter uses $near/$nearSphere (which order results: left to find())."""
+    if isinstance(value, dict):
+        return any(k in ("$near", "$nearSphere") or _geo(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_geo(v) for v in value)
+    return False
 
 
 def count(call: Call) -> dict[str, Any]:

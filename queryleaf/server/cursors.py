@@ -24,6 +24,10 @@ BATCH_BYTES = 16 * 1024 * 1024  # a batch stops once it would pass this size
 DEFAULT_FIRST_BATCH = 101
 
 
+def encode(document: Any) -> RawBSONDocument:
+    return RawBSONDocument(bson.encode(document, codec_options=ENCODE_OPTIONS))
+
+
 @dataclass
 class QueryCursor:
     ns: str
@@ -39,9 +43,8 @@ class QueryCursor:
         total = 0
         limit = size or len(self.documents)
         while self.position < len(self.documents) and len(out) < limit:
-            raw = RawBSONDocument(
-                bson.encode(self.documents[self.position], codec_options=ENCODE_OPTIONS)
-            )
+            document = self.documents[self.position]
+            raw = document if isinstance(document, RawBSONDocument) else encode(document)
             if out and total + len(raw.raw) > BATCH_BYTES:
                 break
             out.append(raw)
