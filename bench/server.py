@@ -34,6 +34,23 @@ from queryleaf.engines.embedded import new_client
 from tests.server_pass import start_server, stop_server
 
 
+def fsync_cost(directory: str, count: int = 200) -> float:
+    """Seconds per fdatasync of a small append in `directory`: the floor of a durable write."""
+    import os
+
+    path = os.path.join(directory, "fsync-probe")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        began = time.perf_counter()
+        for _ in range(count):
+            os.write(fd, b"x" * 200)
+            os.fdatasync(fd)
+        return (time.perf_counter() - began) / count
+    finally:
+        os.close(fd)
+        os.unlink(path)
+
+
 def best(run: Callable[[], float], repeats: int) -> float:
     return min(run() for _ in range(repeats))
 
@@ -115,6 +132,7 @@ def main() -> None:
 
     local = new_client().bench
     with tempfile.TemporaryDirectory(prefix="queryleaf-bench-") as data:
+        disk = fsync_cost(data)
         process, port = start_server(data, "--quiet")
         uri = f"mongodb://127.0.0.1:{port}/?directConnection=true"
         try:
@@ -137,6 +155,7 @@ def main() -> None:
         finally:
             stop_server(process)
 
+    print(f"(disk) fdatasync of a small append here: {disk * 1e6:.0f} us")
     print(
         f"(a) insert_one: server {served_insert * 1e6:.0f} us, in-process "
         f"{local_insert * 1e6:.0f} us: ratio {served_insert / local_insert:.2f}x (goal <= 2x)"
