@@ -3,6 +3,7 @@ distinct and findAndModify, with MongoDB's reply shapes."""
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -228,7 +229,9 @@ def distinct(call: Call) -> dict[str, Any]:
     key = call.command.get("key")
     if not isinstance(key, str):
         raise CommandError(14, "BSON field 'distinct.key' is missing or is not a string")
-    return {"values": collection.distinct(key, call.command.get("query") or {})}
+    values = collection.distinct(key, call.command.get("query") or {})
+    # Copied under the lock: values may be the stored documents' own sub-documents.
+    return {"values": copy.deepcopy(values)}
 
 
 def find_and_modify(call: Call) -> dict[str, Any]:
