@@ -13,12 +13,26 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pymongo
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 MAX_SECONDS = 180.0
 GRACE = 60.0  # how long a write may keep failing (the server restarting) before giving up
+
+
+def was_pushed(counters: Any, name: str, n: int, give_up: float) -> bool | None:
+    """Whether `n` is in the writer's list, asked until the server answers (None: it never
+    did). An update is repeated only once it is known not to have happened."""
+    while time.monotonic() < give_up:
+        time.sleep(0.05)
+        try:
+            found = counters.find_one({"_id": name})
+        except PyMongoError:
+            continue
+        return found is not None and n in found.get("seen", [])
+    return None
 
 
 def main(uri: str, name: str, stop: Path) -> int:
@@ -45,15 +59,11 @@ def main(uri: str, name: str, stop: Path) -> int:
                 counters.update_one({"_id": name}, {"$push": {"seen": n}}, upsert=True)
                 break
             except PyMongoError:
-                if time.monotonic() > give_up:
+                applied = was_pushed(counters, name, n, give_up)
+                if applied is None:
                     return 1
-                time.sleep(0.05)
-                try:
-                    found = counters.find_one({"_id": name})
-                except PyMongoError:
-                    continue
-                if found is not None and n in found.get("seen", []):
-                    break
+                if applied:
+                    break  # an earlier attempt was applied, its reply lost
         print(f"U {n}", flush=True)
     return 0
 
