@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-sql demo-basics test lint format bench serve node-clients clean
+.PHONY: demo demo-sql demo-basics shell test test-clients lint format bench serve node-clients clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ demo-sql: $(STAMP)
 demo-basics: $(STAMP)
 	$(BIN)/queryleaf examples/demo.sql
 
+# The interactive shell on a fresh embedded engine (ARGS="--uri mongodb://..." for a server).
+shell: $(STAMP)
+	@$(BIN)/queryleaf $(ARGS)
+
 # The second pass runs the database-facing tests again through pymongo against `queryleaf serve`
 # (tests/server_pass.py starts the server on a free port and stops it).
 test: $(STAMP)
@@ -44,6 +48,12 @@ clients/node/node_modules/.installed: clients/node/package.json clients/node/pac
 serve: $(STAMP)
 	$(BIN)/queryleaf serve $(SERVE_ARGS)
 
+# pgjdbc and node-postgres against the PostgreSQL protocol (tests/clients). Needs Debian
+# default-jdk-headless and libpostgresql-jdbc-java; node's pg is installed into .clients/.
+test-clients: $(STAMP)
+	test -d .clients/node_modules/pg || npm install --silent --no-audit --no-fund --prefix .clients pg@8
+	QUERYLEAF_CLIENT_TESTS=1 $(BIN)/python -m pytest -q tests/clients
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -57,6 +67,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/execute.py
 	$(BIN)/python bench/runtime.py
 	$(BIN)/python bench/server.py
+	$(BIN)/python bench/pgwire.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache clients/node/node_modules

@@ -35,7 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import queryleaf
-from queryleaf.streams.runtime import Runtime
+from queryleaf.runtime.runtime import Runtime
 
 GOAL = 0.8
 REPEATS = 5

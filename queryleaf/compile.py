@@ -11,7 +11,7 @@ from queryleaf.errors import QueryLeafError, node_offset
 from queryleaf.parse import parse_sql
 from queryleaf.parse.extensions import is_extension, parse_extension
 from queryleaf.plan import ExplainPlan, Plan, plan_statement
-from queryleaf.streams.live import find_emit_changes
+from queryleaf.subscriptions.live import find_emit_changes
 
 EXPLAIN = re.compile(r"^\s*EXPLAIN\b\s*", re.IGNORECASE)
 
@@ -56,7 +56,7 @@ def _shift(error: QueryLeafError, amount: int) -> None:
 
 @lru_cache(maxsize=256)
 def _plan_extension(text: str) -> Any:
-    from queryleaf.streams.subscriptions import plan_extension
+    from queryleaf.subscriptions.statements import plan_extension
 
     return plan_extension(parse_extension(text), text)
 
@@ -67,7 +67,7 @@ def _plan_live(text: str, emit: tuple[int, int], dialect: str, params: Any) -> A
 
     from queryleaf.errors import SemanticError
     from queryleaf.plan.literals import Bindings
-    from queryleaf.streams.live import plan_live
+    from queryleaf.subscriptions.live import plan_live
 
     start, end = emit
     blanked = text[:start] + " " * (end - start) + text[end:]
@@ -84,3 +84,42 @@ def _plan_live(text: str, emit: tuple[int, int], dialect: str, params: Any) -> A
         _shift(error, body_start)
         raise
     return ExplainPlan(plan) if explain else plan  # type: ignore[arg-type]
+
+
+# --- read-only mode: the rule the shell and the PostgreSQL server share ---------------------
+
+READ_KEYWORDS = {"SELECT", "WITH", "EXPLAIN", "SHOW", "DESCRIBE", "DESC", "VALUES", "TABLE"}
+READ_PLAN_KINDS = {
+    "find",
+    "aggregate",
+    "explain",
+    "count",
+    "distinct",
+    "live",
+    "watch",
+    "listCollections",  # SHOW TABLES
+    "listIndexes",  # SHOW INDEXES
+}
+WRITE_STAGES = {"$out", "$merge"}
+
+
+def write_kind(keyword: str, plan: Any = None) -> str | None:
+    """The verb of a statement that changes data (INSERT, DROP, ...), None for a read, from
+    its first keyword (upper case) and its plan (None when it was not compiled). The keyword
+    decides, except that a read keyword whose plan writes (an aggregate ending in $merge or
+    $out) is a write too; unknown keywords count as writes, so a new statement kind is
+    refused until it is known to be harmless."""
+    if keyword not in READ_KEYWORDS:
+        return keyword or "statement"
+    if plan is None or keyword == "EXPLAIN":
+        return None
+    kind = getattr(plan, "kind", "")
+    if kind == "subscription" and keyword == "SHOW":
+        return None  # SHOW EVENT_SUBSCRIPTIONS only reads
+    if kind not in READ_PLAN_KINDS:
+        return str(kind).upper()
+    for stage in getattr(plan, "command", {}).get("pipeline") or []:
+        for name in stage:
+            if name in WRITE_STAGES:
+                return f"SELECT with {name}"
+    return None

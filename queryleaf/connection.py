@@ -7,7 +7,7 @@ from typing import Any
 
 from queryleaf.compile import compile_statement
 from queryleaf.errors import QueryLeafError, SemanticError
-from queryleaf.execute import run_plan
+from queryleaf.execute import run_guarded, run_plan
 from queryleaf.parse import split_statements
 from queryleaf.result import Result
 
@@ -79,15 +79,22 @@ class Connection:
     ) -> Iterator[Result]:
         """Run the statements of `sql` one by one, yielding each Result. The first error
         stops the script and is raised with its line, column and caret in `sql`."""
-        for statement in split_statements(sql, source_name=source_name):
+        statements = split_statements(sql, source_name=source_name)
+        start: dict[str, Any] | None = None  # the next live query's start, once known
+        for index, statement in enumerate(statements):
             try:
+                if start is None:
+                    start = self._live_start(statements[index:], params)
                 plan = compile_statement(statement.text, self.dialect, params)
-                replayed = self._run_replay(plan)
-                result = replayed if replayed is not None else run_plan(plan, self.db)
+                result = self._run_plan(plan, start.get("token"))
             except QueryLeafError as error:
                 error.locate(sql, statement.offset, source_name)
                 raise
-            self._control_runtime(plan)
+            if result.live is not None or getattr(plan, "action", None) == "drop_table":
+                # The statements after a live query belong to the next one; a stream started
+                # before a DROP TABLE would end at its invalidate: start after it instead.
+                start = None
+            self._control_runtime(plan, result)
             result.statement = statement.text
             yield result
 
@@ -103,13 +110,63 @@ class Connection:
             texts.append(plan.inner.to_json() if hasattr(plan, "inner") else plan.to_json())
         return "\n".join(texts)
 
-    # --- the subscription runtime (queryleaf.streams.runtime) -----------------------------------
+    def _live_start(self, statements: Sequence[Any], params: Params) -> dict[str, Any]:
+        """`{"token": ...}` when a live query follows the first of `statements`: its stream
+        position now, before that statement runs, so that it sees what the statements
+        before it write (see queryleaf.runtime.live_run). `{}` otherwise, and when the
+        position cannot be taken: the live query then reports its own errors."""
+        from pymongo.errors import ConnectionFailure, PyMongoError
+
+        from queryleaf.subscriptions.live import EMIT
+
+        if EMIT.search(statements[0].text):
+            return {}  # a live query first: it opens its stream when it runs
+        live = next((s for s in statements[1:] if EMIT.search(s.text)), None)
+        if live is None:
+            return {}
+        try:
+            plan = compile_statement(live.text, self.dialect, params)
+            if getattr(plan, "kind", None) != "live":
+                return {}
+            from queryleaf.runtime.live_run import starting_token
+
+            return {"token": starting_token(plan, self.db)}
+        except ConnectionFailure as error:
+            from queryleaf.engines.mongodb import unreachable_error
+
+            raise unreachable_error(error) or error from None
+        except (QueryLeafError, PyMongoError):
+            return {}
+
+    def _run_plan(self, plan: Any, start_after: dict[str, Any] | None = None) -> Result:
+        """Live queries and subscription statements go to their rooms (queryleaf.runtime,
+        queryleaf.subscriptions); every other plan to the executor."""
+        kind = getattr(plan, "kind", None)
+        if kind == "live":
+            from queryleaf.runtime.live_run import live_rows
+
+            db = self.db
+            return Result(
+                columns=[column.label for column in plan.columns],
+                plan=plan,
+                live=lambda timeout=None: live_rows(plan, db, timeout, start_after),
+            )
+        if kind == "subscription":
+            replayed = self._run_replay(plan)
+            if replayed is not None:
+                return replayed
+            from queryleaf.subscriptions.statements import run_subscription_plan
+
+            return run_guarded(plan, lambda: run_subscription_plan(plan, self.db))
+        return run_plan(plan, self.db)
+
+    # --- the subscription runtime (queryleaf.runtime.runtime) -----------------------------------
 
     @property
     def runtime(self) -> Any:
         """The in-process subscription runtime, created on first use."""
         if self._runtime is None:
-            from queryleaf.streams.runtime import Runtime
+            from queryleaf.runtime.runtime import Runtime
 
             self._runtime = Runtime(self)
         return self._runtime
@@ -133,17 +190,25 @@ class Connection:
         statement = getattr(plan, "statement", None)
         if getattr(statement, "action", None) != "REPLAY":
             return None
-        from queryleaf.streams.replay import replay
+        from queryleaf.runtime.replay import replay
 
         return replay(self, statement, plan)
 
-    def _control_runtime(self, plan: Any) -> None:
-        """START/RESUME run the subscription in this process; STOP/PAUSE/DROP stop it."""
+    def _control_runtime(self, plan: Any, result: Result) -> None:
+        """START/RESUME run the subscription in this process; STOP/PAUSE/DROP stop it; CREATE
+        starts it with auto_start = TRUE and otherwise says that it is not running."""
         if getattr(plan, "kind", None) != "subscription":
             return
-        from queryleaf.parse.extensions import ControlSubscription, DropSubscription
+        from queryleaf.parse.extensions import (
+            ControlSubscription,
+            CreateSubscription,
+            DropSubscription,
+        )
 
         statement = plan.statement
+        if isinstance(statement, CreateSubscription) and result.rowcount == 1:
+            result.notices.append(self._created(statement.name, statement.or_replace))
+            return
         if isinstance(statement, DropSubscription):
             self.stop_subscription(statement.name)
             return
@@ -154,6 +219,17 @@ class Connection:
             self.runtime.start(statement.name)
         else:
             self.stop_subscription(statement.name)
+
+    def _created(self, name: str, replaced: bool) -> str:
+        from queryleaf.system_collections import SUBSCRIPTIONS
+
+        verb = "replaced" if replaced else "created"
+        if self._runtime is not None and name in self._runtime.running():
+            return f"{name}: {verb}; running in this process with the new definition"
+        document = self.db[SUBSCRIPTIONS].find_one({"_id": name}, {"auto_start": 1}) or {}
+        if document.get("auto_start") and self.runtime.start(name):
+            return f"{name}: {verb} and started in this process (auto_start)"
+        return f"{name}: {verb}, not started (START EVENT_SUBSCRIPTION {name})"
 
     def close(self) -> None:
         if self._runtime is not None:
@@ -169,12 +245,18 @@ class Connection:
 
 
 def connect(
-    uri: str | None = None, database: str = "queryleaf", *, dialect: str = "mysql"
+    uri: str | None = None,
+    database: str = "queryleaf",
+    *,
+    dialect: str = "mysql",
+    connect_timeout: float | None = None,
 ) -> Connection:
-    """Connect to MongoDB at `uri`, or to a fresh embedded engine when `uri` is None."""
+    """Connect to MongoDB at `uri`, or to a fresh embedded engine when `uri` is None. A
+    server that does not answer within `connect_timeout` seconds (default 2) fails the first
+    statement with QL603 "cannot reach MongoDB at host:port: reason"."""
     from queryleaf.engines import open_database
 
-    client, db, backend = open_database(uri, database)
+    client, db, backend = open_database(uri, database, connect_timeout)
     return Connection(db, client=client, backend=backend, owns_client=True, dialect=dialect)
 
 

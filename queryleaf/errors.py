@@ -20,6 +20,7 @@ class QueryLeafError(Exception):
         node: Any = None,
         offset: int | None = None,
         code: str | None = None,
+        positional: bool = True,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -33,13 +34,16 @@ class QueryLeafError(Exception):
         self.column: int | None = None
         self.excerpt: str | None = None
         self.source_name: str | None = None
+        # False for errors the SQL text is not the cause of (a server that cannot be
+        # reached): they get no line, column or caret.
+        self.positional = positional
 
     def locate(self, text: str, base_offset: int = 0, source_name: str | None = None) -> None:
         """Fix line, column and excerpt from the script `text`; `base_offset` is where the
         statement starts in it. Positions already fixed are kept."""
         if self.source_name is None:
             self.source_name = source_name
-        if self.line is not None:
+        if self.line is not None or not self.positional:
             return
         offset = self.offset
         if offset is None and self.node is not None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from queryleaf.plan.plans import AnyPlan
+if TYPE_CHECKING:
+    from queryleaf.plan.plans import AnyPlan
 
 
 @dataclass
@@ -23,6 +24,8 @@ class Result:
     plan: AnyPlan | None = None
     statement: str = ""
     warnings: list[str] = field(default_factory=list)
+    # What happened, beyond the command tag (`s: created, not started (START ...)`).
+    notices: list[str] = field(default_factory=list)
     # Live queries (EMIT CHANGES): a function of the timeout giving rows as events happen.
     live: Callable[..., Iterator[dict[str, Any]]] | None = None
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bson import ObjectId
+from bson import ObjectId, Regex
 
 CASES = Path(__file__).parent / "cases"
 # The seed document's statements, verbatim, as the showcase runs them.
@@ -67,7 +67,7 @@ def load_datasets() -> dict[str, dict[str, list[dict[str, Any]]]]:
 
 
 def loads(text: str) -> Any:
-    """JSON with the Extended JSON forms our fixtures use ($oid, $date). Other `$` keys stay
+    """JSON with the Extended JSON forms our fixtures use ($oid, $date, $regularExpression). Other `$` keys stay
     as written: `{"$regex": ..., "$options": ...}` is a query operator here, not a regex."""
     return json.loads(text, object_hook=_extended)
 
@@ -75,6 +75,9 @@ def loads(text: str) -> Any:
 def _extended(document: dict[str, Any]) -> Any:
     if list(document) == ["$oid"]:
         return ObjectId(document["$oid"])
+    if list(document) == ["$regularExpression"]:
+        spec = document["$regularExpression"]
+        return Regex(spec["pattern"], spec["options"])
     if list(document) == ["$date"]:
         value = document["$date"]
         if isinstance(value, str):

@@ -82,7 +82,7 @@ def test_explain_text_api(conn) -> None:
     text = conn.explain("SELECT name FROM users WHERE name LIKE 'a%'")
     assert json.loads(text) == {
         "find": "users",
-        "filter": {"name": {"$regex": "^a", "$options": "s"}},
+        "filter": {"name": {"$regex": {"$regularExpression": {"pattern": "^a", "options": "s"}}}},
         "projection": {"name": 1, "_id": 0},
     }
 

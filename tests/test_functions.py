@@ -157,8 +157,8 @@ def test_json_object_keeps_missing_values_as_null():
 
 def test_arrow_inside_a_function_call_is_json_extract():
     # sqlglot reads `col->'$.a'` as a lambda there; MySQL has no lambdas.
-    assert projected("SELECT UPPER(data->'$.a') AS x FROM t") == {
-        "$cond": [{"$lte": ["$data.a", None]}, None, {"$toUpper": "$data.a"}]
+    assert projected("SELECT ABS(data->'$.a') AS x FROM t") == {
+        "$cond": [{"$lte": ["$data.a", None]}, None, {"$abs": "$data.a"}]
     }
 
 
@@ -263,11 +263,13 @@ def test_group_concat_plan():
     group = next(s["$group"] for s in plan.command["pipeline"] if "$group" in s)
     assert group["a0"] == {
         "$push": {
-            "v": {"$ifNull": [{"$toString": "$name"}, None]},
+            "v": {"$ifNull": ["$name", None]},
             "k0": {"$ifNull": ["$age", None]},
         }
     }
     assert '"$sortArray"' in plan.to_json() and '"k0": -1' in plan.to_json()
+    # Values are gathered as they are and become text only when joined, after sorting.
+    assert '"$map"' in plan.to_json() and '"$toString"' in plan.to_json()
 
 
 @needs_dispatch

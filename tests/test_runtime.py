@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from queryleaf.streams.runtime import Runtime
+from queryleaf.runtime.runtime import Runtime
 
 FAST = "max_retry_attempts = 2, retry_delay_ms = 10, exponential_backoff = FALSE"
 

@@ -10,9 +10,9 @@ import pytest
 from pymongo.errors import OperationFailure
 
 from queryleaf.engines.embedded.change_streams import configure_journal
-from queryleaf.streams import runner as runner_module
-from queryleaf.streams import shared_streams
-from queryleaf.streams.runtime import Runtime
+from queryleaf.runtime import runner as runner_module
+from queryleaf.runtime import shared_streams
+from queryleaf.runtime.runtime import Runtime
 from tests.case_files import SEED_DIR
 from tests.conftest import TEST_URI
 from tests.test_runtime import FAST, subscribe, subscription, wait_for
@@ -295,7 +295,7 @@ def test_drop_and_alter_reach_a_running_runner(conn) -> None:
 
 
 def test_a_redelivered_window_dead_letters_each_event_once(conn) -> None:
-    from queryleaf.streams.delivery import Outcome, dead_letter
+    from queryleaf.runtime.delivery import Outcome, dead_letter
 
     event = {"_id": {"_data": "abc"}, "operationType": "insert", "documentKey": {"_id": 1}}
     subscription_doc = {"subscription_id": "sid", "service_name": None}

@@ -10,12 +10,12 @@ import time
 import pytest
 
 from queryleaf.engines.embedded.change_streams import configure_journal
-from queryleaf.streams import runner as runner_module
-from queryleaf.streams import shared_streams
-from queryleaf.streams.compile_stream import compile_subscription
-from queryleaf.streams.event_routes import shareable
-from queryleaf.streams.options import OPTIONS
-from queryleaf.streams.runtime import Runtime
+from queryleaf.runtime import runner as runner_module
+from queryleaf.runtime import shared_streams
+from queryleaf.runtime.event_routes import shareable
+from queryleaf.runtime.runtime import Runtime
+from queryleaf.subscriptions.compile_stream import compile_subscription
+from queryleaf.subscriptions.options import OPTIONS
 from tests.conftest import TEST_URI
 from tests.test_runtime import subscribe, subscription, wait_for
 
@@ -230,7 +230,7 @@ def test_optional_pre_images_share_a_stream_and_only_those_who_asked_see_them(co
 def test_the_stream_survives_an_error_outside_reading(conn, monkeypatch) -> None:
     from pymongo.errors import AutoReconnect
 
-    from queryleaf.streams.active_streams import StreamRegistration
+    from queryleaf.runtime.active_streams import StreamRegistration
 
     monkeypatch.setattr(shared_streams, "REOPEN_SECONDS", 0.05)
     beat = StreamRegistration.beat

@@ -181,6 +181,9 @@ def test_the_dashboard_reads_the_metrics_view_and_replay_clears_the_dead_letters
     show.dashboard()
     assert show.outcome.dashboard_warnings == ["collection event_stream_metrics does not exist"]
     assert show.outcome.dashboard_before["service_health_summary"] is None
+    printed = show.print.out.getvalue()
+    assert "service_health_summary: NULL (event_stream_metrics is missing)" in printed
+    assert "service_health_summary: None" not in printed
     row = show.outcome.dashboard
     dead = expectations.dead_lettered(show.workload)
     assert row["active_subscriptions"] == len(SUBSCRIPTION_IDS)

@@ -17,10 +17,12 @@ from typing import Any
 import pytest
 
 from queryleaf.connection import Connection
+from queryleaf.errors import QueryLeafError
+from queryleaf.runtime.leases import Leases
+from queryleaf.runtime.metrics import serve_metrics
+from queryleaf.runtime.runtime import Runtime
+from queryleaf.runtime.worker import Worker
 from queryleaf.shell import cli
-from queryleaf.shell.worker import Worker, serve_metrics
-from queryleaf.streams.leases import Leases
-from queryleaf.streams.runtime import Runtime
 from tests.test_runtime import subscription
 from tests.test_runtime import wait_for as wait_until
 
@@ -197,7 +199,7 @@ def test_cli_dispatches_worker(capsys) -> None:
 
 
 def test_handlers_given_on_the_command_line(capsys) -> None:
-    from queryleaf.shell.worker import load_handler, main
+    from queryleaf.shell.worker_command import load_handler, main
 
     assert load_handler("fmt=json:dumps") == ("fmt", json.dumps)
     assert load_handler("p=os.path:join")[1] is os.path.join
@@ -291,3 +293,21 @@ def test_a_runner_never_commits_into_a_subscription_created_again(conn) -> None:
         time.sleep(0.5)  # the old runner's commit finds another definition
         stored = subscription(conn, "s")
     assert stored.get("events_delivered", 0) == 0 and stored.get("events_received", 0) == 0
+
+
+def test_the_worker_waits_longer_for_a_server_than_the_shell(monkeypatch) -> None:
+    # A service rides through an election; the shell's quick 2 s would fail deliveries.
+    from queryleaf.shell import worker_command
+
+    seen: list[float | None] = []
+
+    def fake_connect(uri, database, connect_timeout=None):
+        seen.append(connect_timeout)
+        raise QueryLeafError("stop here", code="QL603")
+
+    monkeypatch.setattr("queryleaf.connect", fake_connect)
+    assert worker_command.main(["--uri", "mongodb://127.0.0.1:1/"]) == 1
+    assert worker_command.main(["--uri", "mongodb://127.0.0.1:1/", "--connect-timeout", "5"]) == 1
+    assert seen == [worker_command.WORKER_CONNECT_TIMEOUT, 5.0]
+    assert worker_command.WORKER_CONNECT_TIMEOUT >= 10
+    assert worker_command.main(["--connect-timeout", "nan"]) == 2

@@ -7,13 +7,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from queryleaf.errors import QueryLeafError
-from queryleaf.shell import cli, render
+from queryleaf.shell import printer, render
 
 
 class Printer:
     def __init__(self, out: TextIO) -> None:
         self.out = out
-        self.settings = cli.table_settings(out)
+        self.settings = printer.table_settings(out)
 
     def heading(self, text: str) -> None:
         self.out.write(f"\n== {text}\n")
@@ -32,7 +32,7 @@ class Printer:
         self.out.write(render.render_table(["column", "value"], pairs, **self.settings))
 
     def error(self, error: QueryLeafError, name: str) -> None:
-        self.out.write(cli.format_error(error, name) + "\n")
+        self.out.write(printer.format_error(error, name) + "\n")
 
     def flush(self) -> None:
         self.out.flush()

@@ -12,24 +12,14 @@ from queryleaf.execute.rows import build_rows
 from queryleaf.plan.ddl import DDLPlan
 from queryleaf.plan.plans import ExplainPlan, Plan
 from queryleaf.result import Result
+from queryleaf.system_collections import SYSTEM_COLLECTIONS
 
-__all__ = ["run_plan"]
+__all__ = ["run_guarded", "run_plan"]
 
 
 def run_plan(plan: Any, db: Any) -> Result:
-    if plan.kind == "live":
-        from queryleaf.streams.live_run import live_rows
-
-        labels = [column.label for column in plan.columns]
-        return Result(
-            columns=labels,
-            plan=plan,
-            live=lambda timeout=None: live_rows(plan, db, timeout),
-        )
-    if plan.kind == "subscription":
-        from queryleaf.streams.subscriptions import run_subscription_plan
-
-        return _guarded(plan, lambda: run_subscription_plan(plan, db))
+    """Run a find, aggregate, write, DDL or EXPLAIN plan. Live queries and subscription
+    statements belong to the rooms above (queryleaf.connection dispatches them)."""
     if isinstance(plan, ExplainPlan):
         warnings = []
         if isinstance(plan.inner, Plan):
@@ -41,13 +31,19 @@ def run_plan(plan: Any, db: Any) -> Result:
             plan=plan,
             warnings=[*getattr(plan.inner, "warnings", []), *warnings],
         )
-    return _guarded(plan, lambda: _run(plan, db))
+    return run_guarded(plan, lambda: _run(plan, db))
 
 
-def _guarded(plan: Any, run: Any) -> Result:
+def run_guarded(plan: Any, run: Any) -> Result:
+    """`run()`, with MongoDB's refusals turned into QL501 errors naming the plan's command."""
     try:
         return run()
     except PyMongoError as error:
+        from queryleaf.engines.mongodb import unreachable_error
+
+        unreachable = unreachable_error(error)
+        if unreachable is not None:
+            raise unreachable from error
         raise ExecutionError(
             f"MongoDB refused the {plan.kind} command: {_describe(error)}",
             hint="run EXPLAIN on the statement to see the command",
@@ -74,11 +70,15 @@ def _run(plan: Plan, db: Any) -> Result:
         return _rows(plan, cursor)
     if kind == "aggregate":
         target = db if command["aggregate"] == 1 else db[command["aggregate"]]
+        count = -1
+        if plan.columns is None and plan.count_command is not None:
+            counted = list(target.aggregate(plan.count_command["pipeline"]))
+            count = int(counted[0]["n"]) if counted else 0
         cursor = target.aggregate(command["pipeline"])
         if plan.columns is None:
             for _ in cursor:
                 pass
-            return Result(rowcount=-1, plan=plan)
+            return Result(rowcount=count, plan=plan)
         return _rows(plan, cursor)
     if kind == "insert":
         documents = [dict(d) for d in command["documents"]]
@@ -141,8 +141,6 @@ def collections_read(command: dict[str, Any]) -> set[str]:
 def missing_collections(plan: Plan, db: Any) -> list[str]:
     """Notes for collections the plan reads that do not exist (not an error: a missing
     collection reads as empty, as in MongoDB)."""
-    from queryleaf.streams.event_columns import SYSTEM_COLLECTIONS
-
     # queryleaf's own collections appear when the runtime first writes them: no warning.
     wanted = collections_read(plan.command) - set(SYSTEM_COLLECTIONS)
     if not wanted:

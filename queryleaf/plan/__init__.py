@@ -33,10 +33,16 @@ def plan_statement(
 
     if isinstance(tree, DDL_NODES):
         return plan_ddl(tree, bindings)
+    if isinstance(tree, exp.TruncateTable):
+        from queryleaf.plan.truncate import plan_truncate
+
+        return plan_truncate(tree)
     kind = tree.key.upper() if hasattr(tree, "key") else type(tree).__name__
     raise UnsupportedError(
         f"{kind} statements are not supported",
         node=tree,
-        hint="queryleaf runs SELECT, INSERT, UPDATE, DELETE and EXPLAIN",
+        hint="queryleaf runs queries (SELECT, WITH, UNION ...), INSERT, UPDATE, DELETE, "
+        "TRUNCATE TABLE, CREATE/DROP TABLE, VIEW and INDEX, SHOW, DESCRIBE, EXPLAIN and the "
+        "EVENT_SUBSCRIPTION statements (docs/sql.md)",
         code="QL207",
     )

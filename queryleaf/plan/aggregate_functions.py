@@ -12,22 +12,13 @@ from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
 from queryleaf.plan import mql
+from queryleaf.plan.aggregate_calls import LIBRARY_CLASSES, LIBRARY_NAMES, contains_aggregate
+from queryleaf.plan.function_registry import as_string
 from queryleaf.plan.literals import NotConstant, constant_value
+from queryleaf.plan.value_text import text_of
 
 if TYPE_CHECKING:
     from queryleaf.plan.aggregates import Grouping
-
-
-def as_string(value: Any) -> Any:
-    from queryleaf.plan.functions import _as_string
-
-    return _as_string(value)
-
-
-def contains_aggregate(node: exp.Expression) -> bool:
-    from queryleaf.plan.expressions import contains_aggregate as contains
-
-    return contains(node)
 
 
 Builder = Callable[["Grouping", exp.Expression], Any]
@@ -150,10 +141,12 @@ def _group_concat(grouping: Grouping, node: exp.Expression) -> Any:
         raise UnsupportedError(
             "GROUP_CONCAT needs a constant string SEPARATOR", node=separator_node, code="QL201"
         )
+    # Values are gathered as they are (numbers sort as numbers, `1` and `1.0` are one
+    # DISTINCT value) and written as text, as MySQL prints them, only when joined.
     if len(parts) == 1:
-        value = as_string(grouping.pre.value(parts[0]))
+        value = grouping.pre.value(parts[0])
     else:  # GROUP_CONCAT(DISTINCT a, b): the CONCAT of the arguments
-        value = {"$concat": [as_string(grouping.pre.value(part)) for part in parts]}
+        value = {"$concat": [text_of(grouping.pre.value(part)) for part in parts]}
     present = {"$ne": ["$$qv", None]}
     if not order:
         operator = "$addToSet" if distinct else "$push"
@@ -182,6 +175,7 @@ def _group_concat(grouping: Grouping, node: exp.Expression) -> Any:
             values = _sorted_values(kept, order)
             if distinct:
                 values = _first_occurrences(values)
+    values = {"$map": {"input": values, "as": "qt", "in": text_of("$$qt")}}
     return {
         "$reduce": {
             "input": values,
@@ -278,10 +272,8 @@ BY_NAME.update(
 )
 
 
-def is_library_aggregate(node: exp.Expression) -> bool:
-    if type(node) in BY_CLASS:
-        return True
-    return isinstance(node, exp.Anonymous) and node.name.upper() in BY_NAME
+# aggregate_calls names the library's aggregates for the expression compiler.
+assert set(BY_CLASS) == LIBRARY_CLASSES and set(BY_NAME) == LIBRARY_NAMES
 
 
 def library_aggregate(grouping: Grouping, node: exp.Expression) -> Any:

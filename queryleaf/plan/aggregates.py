@@ -10,7 +10,9 @@ from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
 from queryleaf.plan import mql
-from queryleaf.plan.expressions import ExprCompiler, contains_aggregate
+from queryleaf.plan.aggregate_calls import contains_aggregate, is_library_aggregate
+from queryleaf.plan.aggregate_functions import library_aggregate
+from queryleaf.plan.expressions import ExprCompiler
 from queryleaf.plan.literals import Bindings, NotConstant, constant_value
 
 
@@ -129,8 +131,6 @@ class Grouping:
         return f"${name}"
 
     def _aggregate(self, node: exp.Expression) -> Any:
-        from queryleaf.plan.aggregate_functions import is_library_aggregate, library_aggregate
-
         if is_library_aggregate(node):
             return library_aggregate(self, node)
         inner = node.this

@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bson import Regex
 from sqlglot import exp
 
 from queryleaf.errors import SemanticError
-from queryleaf.plan.ddl import NO_DOCUMENTS_COLLECTION, DDLPlan, object_name, unsupported
+from queryleaf.plan.ddl_plan import NO_DOCUMENTS_COLLECTION, DDLPlan, object_name, unsupported
 from queryleaf.plan.plans import OutputColumn
 
 SAMPLE_SIZE = 1000
@@ -97,7 +98,7 @@ def _show_tables(tree: exp.Show) -> DDLPlan:
     if like is not None:
         if not isinstance(like, exp.Literal) or not like.is_string:
             raise SemanticError("SHOW TABLES LIKE takes a string pattern", node=like, code="QL345")
-        command["filter"] = {"name": {"$regex": like_regex(like.this)}}
+        command["filter"] = {"name": {"$regex": Regex(like_regex(like.this))}}
     return DDLPlan(
         command,
         columns=[OutputColumn(label, (label,)) for label in SHOW_TABLES_COLUMNS],

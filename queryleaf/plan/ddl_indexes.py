@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from queryleaf.errors import QueryLeafError, SemanticError, node_offset
 from queryleaf.plan import mql
-from queryleaf.plan.ddl import DDLPlan, object_name, unsupported
+from queryleaf.plan.ddl_plan import DDLPlan, object_name, unsupported
 from queryleaf.plan.expressions import ExprCompiler
 from queryleaf.plan.filters import FilterCompiler
 from queryleaf.plan.literals import Bindings, NotConstant, constant_value

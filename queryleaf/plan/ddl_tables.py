@@ -9,7 +9,7 @@ from bson import json_util
 from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
-from queryleaf.plan.ddl import DDLPlan, object_name, unsupported
+from queryleaf.plan.ddl_plan import DDLPlan, object_name, unsupported
 from queryleaf.plan.literals import Bindings, NotConstant, constant_value
 
 VALIDATION_LEVELS = ("off", "strict", "moderate")

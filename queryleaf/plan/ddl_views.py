@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
 from queryleaf.plan import mql
-from queryleaf.plan.ddl import NO_DOCUMENTS_COLLECTION, DDLPlan, object_name
+from queryleaf.plan.ddl_plan import NO_DOCUMENTS_COLLECTION, DDLPlan, object_name
 from queryleaf.plan.literals import Bindings
 from queryleaf.plan.paths import dotted, reference_parts
 from queryleaf.plan.plans import OutputColumn, Plan, StarColumns

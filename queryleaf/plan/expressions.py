@@ -16,6 +16,9 @@ from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
 from queryleaf.plan import mql
+from queryleaf.plan.aggregate_calls import is_aggregate
+from queryleaf.plan.decimal_literals import decimal_form, range_bound, with_decimal_forms
+from queryleaf.plan.functions import translate_function
 from queryleaf.plan.literals import Bindings, NotConstant, constant_value, is_object_id_text
 from queryleaf.plan.paths import reference_parts
 
@@ -34,7 +37,6 @@ COMPARISONS: dict[type, str] = {
 NEGATED = {"$eq": "$ne", "$ne": "$eq", "$gt": "$lte", "$gte": "$lt", "$lt": "$gte", "$lte": "$gt"}
 FLIPPED = {"$eq": "$eq", "$ne": "$ne", "$gt": "$lt", "$gte": "$lte", "$lt": "$gt", "$lte": "$gte"}
 
-AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max)
 
 PREDICATES = (
     exp.And,
@@ -124,8 +126,6 @@ class ExprCompiler:
             return self.aggregate(node)
         if isinstance(node, (*PREDICATES, exp.Boolean)):
             return self._predicate_value(node)
-        from queryleaf.plan.functions import translate_function
-
         return translate_function(self, node)
 
     def _predicate_value(self, node: exp.Expression) -> Any:
@@ -239,7 +239,7 @@ class ExprCompiler:
         constants = [mql.constant_of(i) for i in items if mql.is_constant(i)]
         others = [i for i in items if not mql.is_constant(i)]
         has_null = any(c is None for c in constants)
-        values = expand_object_ids([c for c in constants if c is not None])
+        values = with_decimal_forms(expand_object_ids([c for c in constants if c is not None]))
         if negate:
             if has_null:
                 return False
@@ -296,12 +296,19 @@ def compare_values(op: str, a: Any, b: Any) -> Any:
                 return member
             kinds = {"$in": [{"$type": a}, ["string", "objectId"]]}
             return mql.and_(kinds, {"$not": [member]})
+        written = decimal_form(constant)  # 19.99: also the decimal it was written as
+        if written is not None and op == "$eq":
+            return {"$in": [a, [constant, written]]}
+        if written is not None and op != "$ne":
+            b = range_bound(op, constant, written)
         if op == "$eq":
             return {op: [a, b]}  # a NULL or missing a never equals a non-NULL constant
         if isinstance(a, dict) and "$literal" not in a:
             # A computed operand is evaluated once, then tested and compared.
             return {"$let": {"vars": {"cmp": a}, "in": compare_values(op, "$$cmp", b)}}
         guard = mql.type_guard(a, constant)
+        if written is not None and op == "$ne":
+            return mql.and_(guard, {"$not": [{"$in": [a, [constant, written]]}]})
         if guard is True:
             return mql.and_(mql.not_null(a), {op: [a, b]})
         return mql.and_(guard, {op: [a, b]})  # the type test already excludes NULL
@@ -411,32 +418,6 @@ def _constant(node: exp.Expression, bindings: Bindings | None) -> Any:
         return constant_value(node, bindings)
     except NotConstant:
         return NotConstant
-
-
-def is_aggregate(node: exp.Expression) -> bool:
-    """A group aggregate: the built-in ones and those of the aggregate function library."""
-    if isinstance(node, AGGREGATES):
-        return True
-    from queryleaf.plan.aggregate_functions import is_library_aggregate
-
-    return is_library_aggregate(node)
-
-
-def contains_aggregate(node: exp.Expression) -> bool:
-    """True when `node` holds a group aggregate. The function of a window (SUM(x) OVER ...)
-    is not one, but its arguments, PARTITION BY and ORDER BY may hold some."""
-    if isinstance(node, exp.Window):
-        function = node.this
-        parts = [*function.iter_expressions()] if function is not None else []
-        parts += [p for p in node.args.get("partition_by") or []]
-        if node.args.get("order") is not None:
-            parts.append(node.args["order"])
-        return any(contains_aggregate(p) for p in parts)
-    if is_aggregate(node):
-        return True
-    if isinstance(node, exp.Subquery | exp.Select):
-        return False
-    return any(contains_aggregate(child) for child in node.iter_expressions())
 
 
 def contains_window(node: exp.Expression) -> bool:

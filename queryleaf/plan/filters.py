@@ -13,6 +13,7 @@ from bson import ObjectId, Regex
 from sqlglot import exp
 
 from queryleaf.plan import mql
+from queryleaf.plan.decimal_literals import decimal_form, range_bound, with_decimal_forms
 from queryleaf.plan.expressions import (
     COMPARISONS,
     FLIPPED,
@@ -114,10 +115,15 @@ class FilterCompiler:
             return dict(FALSE_FILTER)  # a comparison with NULL is never TRUE
         if not queryable(value):
             return None  # document equality and regex values: exact in $expr
+        written = decimal_form(value)  # 19.99: also the decimal it was written as
         if op == "$eq":
             if is_object_id_text(value):
                 return {path: {"$in": [ObjectId(value), value]}}
-            return {path: value}
+            return {path: {"$in": [value, written]}} if written is not None else {path: value}
+        if written is not None:
+            if op == "$ne":
+                return {path: {"$nin": [value, written], "$type": "number"}}
+            return {path: {op: range_bound(op, value, written)}}
         if op == "$ne":
             if is_object_id_text(value):
                 return {path: {"$nin": [ObjectId(value), value], "$type": ["string", "objectId"]}}
@@ -134,7 +140,7 @@ class FilterCompiler:
             return None
         if not all(queryable(v) for v in values):
             return None
-        present = expand_object_ids([v for v in values if v is not None])
+        present = with_decimal_forms(expand_object_ids([v for v in values if v is not None]))
         if not negate:
             return {path: {"$in": present}} if present else dict(FALSE_FILTER)
         if None in values:
@@ -168,7 +174,10 @@ class FilterCompiler:
         pattern = like_pattern(node, self.bindings)
         if like.args.get("negate"):
             negate = not negate
-        regex = {"$regex": pattern.regex, "$options": pattern.options}
+        # A BSON regex value, not {$regex: "...", $options: "..."}: Extended JSON readers
+        # (pymongo's json_util, mongosh's EJSON) read a string $regex beside other operators
+        # ($ne, $type) as a bare regex and drop the others, so EXPLAIN would not round-trip.
+        regex = {"$regex": Regex(pattern.regex, pattern.options)}
         if negate:
             return {path: {"$not": regex, "$type": "string"}}
         return {path: regex}

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
-from queryleaf.plan import functions, mql
-from queryleaf.plan.literals import NotConstant, constant_value
+from queryleaf.plan import function_registry as registry
+from queryleaf.plan import mql
+from queryleaf.plan.literals import NotConstant, constant_value, struct_pairs
 
 if TYPE_CHECKING:
     from queryleaf.plan.expressions import ExprCompiler
@@ -78,6 +79,13 @@ def _json_object(compiler: ExprCompiler, node: exp.Expression) -> Any:
             )
         # A repeated key keeps its first place and its last value, as $arrayToObject does.
         fields[key] = _present(compiler.value(pair.expression))
+    return document_expression(list(fields.items()))
+
+
+def _document_literal(compiler: ExprCompiler, node: exp.Expression) -> Any:
+    """`{"city": "Paris", "tags": [...]}` (QueryLeaf's document literal): as JSON_OBJECT."""
+    assert isinstance(node, exp.Struct)
+    fields = {key: _present(compiler.value(value)) for key, value in struct_pairs(node)}
     return document_expression(list(fields.items()))
 
 
@@ -215,7 +223,7 @@ def _scalar_step(value: Any, step: Step) -> Any:
         return _let("qj", value, _field("$$qj", name))
     index = step[1]
     # MySQL treats a value that is not an array as an array of one: [0] and [last] are it.
-    itself = "$$qj" if index in (0, -1) else None
+    itself = "$$qj" if index in (0, -1) else "$$REMOVE"  # nothing found: missing, not null
     element = {"$arrayElemAt": ["$$qj", index]}
     return _let("qj", value, {"$cond": [{"$isArray": "$$qj"}, element, itself]})
 
@@ -337,14 +345,17 @@ def _json_unquote(compiler: ExprCompiler, node: exp.Expression) -> Any:
     return _let("qu", value, unquoted)
 
 
-def _length_of(value: Any) -> Any:
+def _length_of(value: Any, at_path: bool = False) -> Any:
+    """JSON_LENGTH of a value; a JSON null found at a path is a scalar (1), a path that finds
+    nothing is NULL."""
+    absent = {"$eq": [{"$type": "$$ql"}, "missing"]} if at_path else {"$lte": ["$$ql", None]}
     return _let(
         "ql",
         value,
         {
             "$switch": {
                 "branches": [
-                    {"case": {"$lte": ["$$ql", None]}, "then": None},
+                    {"case": absent, "then": None},
                     {"case": {"$isArray": "$$ql"}, "then": {"$size": "$$ql"}},
                     {"case": _is_object("$$ql"), "then": {"$size": {"$objectToArray": "$$ql"}}},
                 ],
@@ -366,6 +377,7 @@ def _json_length(compiler: ExprCompiler, node: exp.Expression) -> Any:
                 "JSON_LENGTH does not take a path with wildcards", node=node, code="QL304"
             )
         value, _ = extract_path(value, steps)
+        return _length_of(value, at_path=True)
     return _length_of(value)
 
 
@@ -378,23 +390,25 @@ def _json_keys(compiler: ExprCompiler, node: exp.Expression) -> Any:
     return _let("qk", value, {"$cond": [_is_object("$$qk"), keys, None]})
 
 
-functions.TYPED.update(
+registry.TYPED.update(
     {
         exp.JSONObject: _json_object,
+        exp.Struct: _document_literal,
+        exp.Array: _json_array,
         exp.JSONExtract: json_extract,
         exp.JSONExtractScalar: json_extract,
         exp.JSONKeys: _json_keys,
         exp.Lambda: _arrow,
     }
 )
-functions.ANONYMOUS.update(
+registry.ANONYMOUS.update(
     {
         "JSON_ARRAY": _json_array,
         "JSON_UNQUOTE": _json_unquote,
         "JSON_LENGTH": _json_length,
     }
 )
-functions.KNOWN_NAMES.update(
+registry.KNOWN_NAMES.update(
     {"JSON_OBJECT", "JSON_ARRAY", "JSON_EXTRACT", "JSON_UNQUOTE", "JSON_LENGTH", "JSON_KEYS",
      # the aggregates of queryleaf/plan/aggregate_functions.py, for "did you mean" hints
      "GROUP_CONCAT", "STRING_AGG", "JSON_ARRAYAGG", "ARRAY_AGG", "JSON_AGG", "JSON_OBJECTAGG",

@@ -13,15 +13,13 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
-from queryleaf.plan import functions, mql
+from queryleaf.plan import function_registry as registry
+from queryleaf.plan import mql
 
 if TYPE_CHECKING:
     from queryleaf.plan.expressions import ExprCompiler
 
-as_string = functions._as_string
-
-# Characters 1-127 in code order: a character's index in this string is its code less 1.
-_ASCII_TABLE = "".join(chr(code) for code in range(1, 128))
+as_string = registry.as_string
 
 
 def _let(variables: dict[str, Any], body: Any) -> Any:
@@ -105,23 +103,6 @@ def _space(compiler: ExprCompiler, node: exp.Expression) -> Any:
     return _let({"qt": times}, mql.null_guard(["$$qt"], _repeat_text(" ", "$$qt")))
 
 
-def _ascii(compiler: ExprCompiler, node: exp.Expression) -> Any:
-    """ASCII(s): the code of the first character, 0 for ''. MongoDB has no operator that
-    gives a character's code, so this looks it up among the ASCII characters; a first
-    character beyond U+007F gives NULL."""
-    s = compiler.value(node.this)
-    first = {"$substrCP": ["$$qs", 0, 1]}
-    code = {"$indexOfCP": [_ASCII_TABLE, first]}
-    body = {
-        "$cond": [
-            {"$eq": ["$$qs", ""]},
-            0,
-            _let({"qc": code}, {"$cond": [{"$lt": ["$$qc", 0]}, None, {"$add": ["$$qc", 1]}]}),
-        ]
-    }
-    return _let({"qs": as_string(s)}, mql.null_guard(["$$qs"], body))
-
-
 def _strcmp(compiler: ExprCompiler, node: exp.Expression) -> Any:
     if len(node.expressions) != 2:
         raise SemanticError("STRCMP takes two arguments", node=node, code="QL304")
@@ -176,21 +157,20 @@ def _rand(compiler: ExprCompiler, node: exp.Expression) -> Any:
     )
 
 
-functions.TYPED.update(
+registry.TYPED.update(
     {
         exp.Pad: _pad,
         exp.StrPosition: _position,
         exp.Reverse: _reverse,
         exp.Repeat: _repeat,
         exp.Space: _space,
-        exp.Ascii: _ascii,
         exp.SubstringIndex: _substring_index,
         exp.Pi: _pi,
         exp.Rand: _rand,
     }
 )
-functions.ANONYMOUS.update({"STRCMP": _strcmp})
-functions.KNOWN_NAMES.update(
+registry.ANONYMOUS.update({"STRCMP": _strcmp})
+registry.KNOWN_NAMES.update(
     {
         "LPAD", "RPAD", "POSITION", "LOCATE", "INSTR", "STRPOS", "REVERSE", "REPEAT", "SPACE",
         "ASCII", "STRCMP", "SUBSTRING_INDEX", "PI", "LOG2", "CHARACTER_LENGTH",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bson import ObjectId
@@ -25,24 +25,41 @@ class Bindings:
 
     def __init__(self, statement: exp.Expression, params: Any, text: str = "") -> None:
         self._values: dict[int, Any] = {}
+        if params is not None and (
+            isinstance(params, str | bytes) or not isinstance(params, Mapping | Sequence)
+        ):
+            # A bare string is a sequence of characters: "abc" would bind '?' to 'a'.
+            raise ParameterError(
+                f"params must be a list of values or a mapping of names, not "
+                f"{type(params).__name__} {params!r:.40}",
+                hint="pass params=[value] for '?' placeholders, or params={'name': value} "
+                "for :name",
+                code="QL404",
+            )
         placeholders = placeholders_in_text_order(statement, text)
         if not placeholders:
             return
+        offsets = placeholder_offsets(text)
+
+        def where(rank: int) -> int | None:
+            """Where the rank-th placeholder (in text order) is written: the caret's place."""
+            return offsets[rank] if len(offsets) == len(placeholders) else None
+
         if params is None:
             raise ParameterError(
                 "the statement has placeholders but no parameters were given",
-                node=placeholders[0],
+                offset=where(0),
                 hint="pass params=... to run_sql, or --param name=value on the command line",
                 code="QL401",
             )
         position = 0
-        for node in placeholders:
+        for rank, node in enumerate(placeholders):
             name = node.name
             if name and name != "?" and not name.isdigit():
                 if not isinstance(params, Mapping) or name not in params:
                     raise ParameterError(
                         f"no value for parameter :{name}",
-                        node=node,
+                        offset=where(rank),
                         hint=f"pass params={{'{name}': ...}}",
                         code="QL402",
                     )
@@ -51,14 +68,14 @@ class Bindings:
                 if isinstance(params, Mapping):
                     raise ParameterError(
                         "positional '?' placeholders need a list of values, not a mapping",
-                        node=node,
+                        offset=where(rank),
                         hint="pass params=[...] in placeholder order",
                         code="QL403",
                     )
                 if position >= len(params):
                     raise ParameterError(
                         f"placeholder {position + 1} has no value ({len(params)} given)",
-                        node=node,
+                        offset=where(rank),
                         hint="pass one value per '?'",
                         code="QL402",
                     )
@@ -78,6 +95,31 @@ _CLAUSE_RANK = {
     "group": 5, "having": 6, "qualify": 7, "windows": 7, "order": 8, "limit": 9, "offset": 10,
 }  # fmt: skip
 _LIMIT_OFFSET_FIRST = re.compile(r"\bLIMIT\s+\?\s*,\s*\?", re.IGNORECASE)
+
+
+def placeholder_offsets(text: str) -> list[int]:
+    """The offsets of the `?` and `:name` placeholders of `text`, outside strings and
+    comments, in the order they are written."""
+    if not text or ("?" not in text and ":" not in text):
+        return []
+    from sqlglot.dialects.mysql import MySQL
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = MySQL().tokenize(text)
+    except Exception:  # the parser already accepted it; without tokens, no better caret
+        return []
+    offsets = []
+    for index, token in enumerate(tokens):
+        if token.token_type == TokenType.PLACEHOLDER or (
+            token.token_type == TokenType.COLON
+            and index + 1 < len(tokens)
+            and tokens[index + 1].start == token.end + 1
+            and tokens[index + 1].token_type in (TokenType.VAR, TokenType.NUMBER)
+            and (index == 0 or tokens[index - 1].token_type != TokenType.COLON)
+        ):
+            offsets.append(token.start)
+    return offsets
 
 
 def placeholders_in_text_order(statement: exp.Expression, text: str) -> list[exp.Placeholder]:
@@ -105,6 +147,25 @@ def placeholders_in_text_order(statement: exp.Expression, text: str) -> list[exp
     visit(statement, ())
     found.sort(key=lambda item: item[0])
     return [node for _, node in found]
+
+
+def struct_pairs(node: exp.Struct) -> list[tuple[str, exp.Expression]]:
+    """The keys and value nodes of a document literal `{"k": v, 'k2': v2, k3: v3}` (QueryLeaf's
+    syntax, read by sqlglot as a STRUCT); a repeated key keeps its last value."""
+    pairs: list[tuple[str, exp.Expression]] = []
+    for pair in node.expressions:
+        if isinstance(pair, exp.PropertyEQ | exp.Slice) and isinstance(
+            pair.this, exp.Identifier | exp.Literal | exp.Column
+        ):
+            pairs.append((pair.this.name, pair.expression))
+            continue
+        raise SemanticError(
+            'a document literal takes "key": value pairs',
+            node=pair,
+            hint='write {"city": "Paris", "tags": ["a", "b"]}',
+            code="QL304",
+        )
+    return pairs
 
 
 def constant_value(node: exp.Expression, bindings: Bindings | None = None) -> Any:
@@ -140,6 +201,8 @@ def constant_value(node: exp.Expression, bindings: Bindings | None = None) -> An
                 )
             document[key] = constant_value(pair.expression, bindings)
         return document
+    if isinstance(node, exp.Struct):  # a document literal: {"city": "Paris", "tags": [...]}
+        return {key: constant_value(value, bindings) for key, value in struct_pairs(node)}
     if isinstance(node, exp.Array | exp.JSONArray) or _is_function(node, "JSON_ARRAY"):
         return [constant_value(item, bindings) for item in node.expressions]
     if _is_function(node, "OBJECTID"):

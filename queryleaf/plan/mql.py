@@ -41,8 +41,8 @@ def literal(value: Any) -> Any:
 
 def projected(value: Any) -> Any:
     """A value for a $project field: bare numbers and booleans there mean include/exclude,
-    so constants are wrapped in $literal."""
-    if isinstance(value, bool | int | float) or value is None:
+    so constants are wrapped in $literal (and so is "", which engines read as falsy)."""
+    if isinstance(value, bool | int | float) or value is None or value == "":
         return {"$literal": value}
     return value
 

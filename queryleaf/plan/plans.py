@@ -49,6 +49,9 @@ class Plan:
     command: dict[str, Any]
     columns: list[Column] | None = None
     notes: list[str] = field(default_factory=list)
+    # For a write run as a pipeline (INSERT ... SELECT ending in $merge, which reports no
+    # count): an aggregate command that counts the rows it writes, run first.
+    count_command: dict[str, Any] | None = None
 
     @property
     def kind(self) -> str:

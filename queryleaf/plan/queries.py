@@ -10,6 +10,7 @@ from sqlglot import exp
 from queryleaf.errors import SemanticError, UnsupportedError
 from queryleaf.plan.context import QueryContext, QueryPipeline
 from queryleaf.plan.literals import Bindings
+from queryleaf.plan.null_order import nulls_first_wanted, sort_stages
 from queryleaf.plan.plans import OutputColumn, Plan
 from queryleaf.plan.select_items import count_of, position_of
 
@@ -154,10 +155,14 @@ def _order_and_limit(
     order = node.args.get("order")
     if order is not None:
         sort: dict[str, int] = {}
+        nulls: dict[str, bool] = {}
         for ordered in order.expressions:
             column = _column_named(ordered.this, columns, bindings)
             sort.setdefault(str(column.path[0]), -1 if ordered.args.get("desc") else 1)
-        stages.append({"$sort": sort})
+            if nulls_first_wanted(ordered) is not None:
+                nulls.setdefault(str(column.path[0]), bool(nulls_first_wanted(ordered)))
+        sorting, flags = sort_stages(sort, nulls)
+        stages += sorting
     offset = node.args.get("offset")
     if offset is not None:
         skip = count_of(offset.expression, bindings, "OFFSET")
@@ -167,6 +172,8 @@ def _order_and_limit(
     if limit is not None:
         count = count_of(limit.expression, bindings, "LIMIT")
         stages.append({"$limit": count} if count else {"$match": {"$expr": False}})
+    if order is not None and flags:
+        stages.append({"$unset": flags})
     return stages
 
 

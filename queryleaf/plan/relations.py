@@ -9,12 +9,11 @@ from queryleaf.plan.context import QueryContext, QueryPipeline
 from queryleaf.plan.joins import check_alias
 from queryleaf.plan.plans import OutputColumn, StarColumns
 from queryleaf.plan.scope import Relation
+from queryleaf.plan.table_sources import table_function
 
 
 def relation_of(node: exp.Expression, ctx: QueryContext) -> Relation:
     if isinstance(node, exp.Table) and isinstance(node.this, exp.Anonymous):
-        from queryleaf.streams.table_functions import table_function
-
         source = table_function(node.this, ctx.bindings)
         alias = node.alias or node.this.name.lower()
         relation = Relation(alias, source.collection, (), node, source.stages)

@@ -8,11 +8,13 @@ from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
 from queryleaf.plan import mql
+from queryleaf.plan.aggregate_calls import contains_aggregate
 from queryleaf.plan.aggregates import Grouping
 from queryleaf.plan.context import QueryContext, QueryPipeline
-from queryleaf.plan.expressions import ExprCompiler, contains_aggregate
+from queryleaf.plan.expressions import ExprCompiler
 from queryleaf.plan.filters import FilterCompiler
 from queryleaf.plan.joins import join_kind, lookup_stages, on_conjuncts
+from queryleaf.plan.null_order import nulls_first_wanted, sort_stages
 from queryleaf.plan.paths import dotted, reference_parts
 from queryleaf.plan.plans import Column, OutputColumn, Plan
 from queryleaf.plan.relations import relation_of
@@ -144,6 +146,8 @@ class SelectCompiler:
         return all(self._order_path(o) is not None for o in self._order())
 
     def _order_path(self, ordered: exp.Ordered) -> str | None:
+        if nulls_first_wanted(ordered) is not None:
+            return None  # NULLS FIRST/LAST other than $sort's: a pipeline sorts on a flag
         item = self._order_item(ordered.this)
         node = item.node if item is not None else ordered.this
         if node is None or not plain_path(node):
@@ -250,6 +254,7 @@ class SelectCompiler:
         stages: list[dict[str, Any]] = list(window_stages)
         sort_keys: dict[str, Any] = {}
         sort: dict[str, int] = {}
+        nulls: dict[str, bool] = {}
         for index, ordered in enumerate(self._order()):
             item = self._order_item(ordered.this)
             if item is not None and item.node is not None:
@@ -260,10 +265,12 @@ class SelectCompiler:
                 key = f"{JOINED_PREFIX}s{index}"
                 sort_keys[key] = compiler.value(ordered.this)
             sort.setdefault(key, -1 if ordered.args.get("desc") else 1)
+            if nulls_first_wanted(ordered) is not None:
+                nulls.setdefault(key, bool(nulls_first_wanted(ordered)))
         stages += self.subqueries.flush()
         if computed or sort_keys:
             stages.append({"$set": {**computed, **sort_keys}})
-        stages += self._sort_skip_limit(sort)
+        stages += self._sort_skip_limit(sort, nulls)
         if sort_keys:
             stages.append({"$unset": list(sort_keys)})
         if self.joins:
@@ -286,6 +293,7 @@ class SelectCompiler:
             projection[item.field] = mql.projected(compiler.value(item.node))
         sort: dict[str, int] = {}
         sort_keys: dict[str, Any] = {}
+        nulls: dict[str, bool] = {}
         for index, ordered in enumerate(self._order()):
             item = self._order_item(ordered.this)
             if item is None:
@@ -303,6 +311,8 @@ class SelectCompiler:
                 key = f"{JOINED_PREFIX}s{index}"
                 sort_keys[key] = mql.projected(compiler.value(ordered.this))
             sort.setdefault(key, -1 if ordered.args.get("desc") else 1)
+            if nulls_first_wanted(ordered) is not None:
+                nulls.setdefault(key, bool(nulls_first_wanted(ordered)))
         stages: list[dict[str, Any]] = self.subqueries.flush()
         if having is not None and having is not True:
             stages.append({"$match": {"$expr": having}})
@@ -314,7 +324,7 @@ class SelectCompiler:
             fields = {item.field: {"$ifNull": [f"${item.field}", None]} for item in self.items}
             stages.append({"$group": {"_id": fields}})
             stages.append({"$replaceWith": "$_id"})
-        stages += self._sort_skip_limit(sort)
+        stages += self._sort_skip_limit(sort, nulls)
         if sort_keys:
             stages.append({"$unset": list(sort_keys)})
         return stages
@@ -454,15 +464,17 @@ class SelectCompiler:
         skip = count_of(offset.expression, self.bindings, "OFFSET") if offset is not None else 0
         return skip, count
 
-    def _sort_skip_limit(self, sort: dict[str, int]) -> list[dict[str, Any]]:
-        stages: list[dict[str, Any]] = []
+    def _sort_skip_limit(
+        self, sort: dict[str, int], nulls: dict[str, bool] | None = None
+    ) -> list[dict[str, Any]]:
         skip, limit = self._skip_limit()
-        if sort:
-            stages.append({"$sort": sort})
+        stages, flags = sort_stages(sort, nulls or {})
         if skip:
             stages.append({"$skip": skip})
         if limit is not None:
             stages.append({"$limit": limit} if limit > 0 else {"$match": {"$expr": False}})
+        if flags:
+            stages.append({"$unset": flags})
         return stages
 
     def _columns(self) -> list[Column]:

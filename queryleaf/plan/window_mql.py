@@ -66,7 +66,26 @@ def peer_partition(partition: list[Any], keys: list[Any]) -> Any:
     return document
 
 
+# Window operators whose documented use needs sortBy (MongoDB's $setWindowFields rules), and
+# every output with a bounded `documents` window or a `range` window.
+SORT_REQUIRED = frozenset({"$rank", "$denseRank", "$documentNumber", "$shift", "$first", "$last",
+                           "$derivative", "$integral", "$expMovingAvg", "$linearFill"})  # fmt: skip
+
+
+def needs_sort_by(output: dict[str, Any]) -> bool:
+    """Whether any output of a $setWindowFields needs sortBy by MongoDB's documented rules."""
+    for spec in output.values():
+        if SORT_REQUIRED & set(spec):
+            return True
+        window = spec.get("window") or {}
+        if "range" in window or window.get("documents", ["unbounded"] * 2) != ["unbounded"] * 2:
+            return True
+    return False
+
+
 def set_window_fields(partition: Any, sort: dict[str, int], output: dict[str, Any]) -> dict:
+    if not sort and needs_sort_by(output):
+        sort = {"_id": 1}  # no ORDER BY: any order is SQL's, but the operator needs one
     spec: dict[str, Any] = {}
     if partition is not None:
         spec["partitionBy"] = partition

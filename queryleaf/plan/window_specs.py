@@ -10,8 +10,10 @@ from typing import Any
 from sqlglot import exp
 
 from queryleaf.errors import SemanticError, UnsupportedError
+from queryleaf.plan import mql
 from queryleaf.plan.expressions import ExprCompiler
 from queryleaf.plan.literals import NotConstant, constant_value
+from queryleaf.plan.null_order import nulls_first_wanted
 
 # A frame bound: None is UNBOUNDED (PRECEDING at the start, FOLLOWING at the end); a number is
 # a signed offset from the current row (n PRECEDING is -n, CURRENT ROW is 0).
@@ -64,15 +66,13 @@ def resolve_over(window: exp.Window, compiler: ExprCompiler) -> Over:
     order = []
     for ordered in order_nodes:
         desc = bool(ordered.args.get("desc"))
-        nulls_first = ordered.args.get("nulls_first")
-        if nulls_first is not None and bool(nulls_first) == desc:
-            raise UnsupportedError(
-                "NULLS FIRST/LAST in a window's ORDER BY is not supported",
-                node=ordered,
-                hint="NULLs sort first ascending and last descending, as in MySQL",
-                code="QL201",
-            )
-        order.append(OrderKey(compiler.value(ordered.this), desc, ordered.this))
+        value = compiler.value(ordered.this)
+        nulls_first = nulls_first_wanted(ordered)
+        if nulls_first is not None:
+            # NULLs placed other than sortBy puts them: a flag key (1 for NULL) sorts first.
+            flag = {"$cond": [mql.is_null(value), 1, 0]}
+            order.append(OrderKey(flag, nulls_first, ordered.this))
+        order.append(OrderKey(value, desc, ordered.this))
     frame = _frame(spec, order, compiler) if spec is not None else None
     if spec is None and order:
         frame = Frame(rows=False, start=None, end=0)  # RANGE UNBOUNDED PRECEDING..CURRENT ROW

@@ -4,6 +4,7 @@ no write ever runs with a filter wider than the SQL says."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlglot import exp
@@ -16,6 +17,8 @@ from queryleaf.plan.literals import Bindings, NotConstant, constant_value
 from queryleaf.plan.paths import check_field_names, dotted, reference_parts
 from queryleaf.plan.plans import OutputColumn, Path, Plan
 from queryleaf.plan.scope import Relation, Scope
+
+SIMPLE_LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 def _table(node: exp.Expression, statement: str) -> Relation:
@@ -131,6 +134,8 @@ def _plan_insert_select(
             hint="list the columns",
             code="QL201",
         )
+    if columns is None:
+        _check_labels(relation, outputs, source)  # type: ignore[arg-type]
     targets = columns or [(c.label,) for c in outputs]  # type: ignore[union-attr]
     if len(targets) != len(outputs):
         raise SemanticError(
@@ -157,12 +162,32 @@ def _plan_insert_select(
     ]
     target = inner.collection if inner.collection is not None else 1
     command = {"aggregate": target, "pipeline": pipeline, "cursor": {}}
+    count = {"aggregate": target, "pipeline": [*inner.stages, {"$count": "n"}], "cursor": {}}
     notes = [
         *inner.notes,
         "INSERT ... SELECT runs as one pipeline ending in $merge; MongoDB does not report "
-        "how many documents $merge inserted, so the row count is -1",
+        "how many documents $merge inserted, so the same SELECT is counted first ($count) "
+        "for the row count",
     ]
-    return Plan(command, columns=None, notes=notes)
+    return Plan(command, columns=None, notes=notes, count_command=count)
+
+
+def _check_labels(relation: Relation, outputs: list[OutputColumn], source: exp.Expression) -> None:
+    """Without a column list, each SELECT column lands in the field its label names: a plain
+    column or an alias. A computed column without an alias (`a + 10`) needs a column list
+    (its label is SQL text, not a field name; MySQL would map it by position onto the
+    table's declared columns, which a schemaless collection does not have)."""
+    for column in outputs:
+        label = column.label
+        if not SIMPLE_LABEL.match(label):
+            raise SemanticError(
+                f"INSERT INTO {relation.collection} ... SELECT: the column {label} has no name "
+                "to store it under",
+                node=source,
+                hint=f"list the target columns (INSERT INTO {relation.collection} (a, b) "
+                f"SELECT ...) or give it an alias ({label} AS name)",
+                code="QL304",
+            )
 
 
 def _where_filter(

@@ -13,16 +13,24 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
 from bson import json_util
 
 from queryleaf.shell import render
+from queryleaf.shell.arguments import seconds
+from queryleaf.shell.printer import (
+    BATCH_MAX_WIDTH,
+    Printer,
+    format_error,
+    isatty,
+    table_settings,
+)
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -124,10 +132,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         metavar="SECONDS",
         help="stop a live query (EMIT CHANGES) after this many seconds; without it a live "
         "query runs until its LIMIT or Ctrl-C",
+    )
+    parser.add_argument(
+        "--connect-timeout",
+        type=seconds,
+        default=None,
+        metavar="SECONDS",
+        help="how long to look for the MongoDB server of --uri before giving up (default: 2)",
+    )
+    parser.add_argument(
+        "--max-width",
+        type=int,
+        default=None,
+        metavar="CHARS",
+        help="cut table cells longer than this many characters, ending them with '…' "
+        f"(default: {BATCH_MAX_WIDTH}; 0 never cuts); csv, json and ndjson are never cut",
     )
     parser.add_argument("--version", action="version", version=f"{PROGRAM} {__version__}")
     return parser
@@ -181,7 +204,7 @@ def read_sources(args: argparse.Namespace, stdin: TextIO | None) -> list[Source]
             continue
         try:
             with open(path, encoding="utf-8") as handle:
-                sources.append(Source(path, handle.read()))
+                sources += _with_includes(path, handle.read(), None)
         except OSError as error:
             raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
         except UnicodeDecodeError as error:
@@ -190,7 +213,21 @@ def read_sources(args: argparse.Namespace, stdin: TextIO | None) -> list[Source]
         if stdin is None or stdin.isatty():
             raise UsageError(NO_REPL)
         sources.append(Source(STDIN, _read_stdin(stdin)))
-    return sources
+    expanded: list[Source] = []
+    for source in sources:  # \i and \ir in -e text and stdin: relative to the working directory
+        file = source.name not in (COMMAND_LINE, STDIN)
+        expanded += [source] if file else _with_includes(source.name, source.text, Path.cwd())
+    return expanded
+
+
+def _with_includes(name: str, text: str, base: Path | None) -> list[Source]:
+    """The script with its `\\i FILE` / `\\ir FILE` lines replaced by those scripts."""
+    from queryleaf.shell.script_includes import IncludeError, expand
+
+    try:
+        return [Source(part_name, part) for part_name, part in expand(name, text, base=base)]
+    except IncludeError as error:
+        raise UsageError(str(error)) from None
 
 
 def _read_stdin(stdin: TextIO | None) -> str:
@@ -200,119 +237,6 @@ def _read_stdin(stdin: TextIO | None) -> str:
         return stdin.read()
     except UnicodeDecodeError as error:
         raise UsageError(f"cannot read stdin: not UTF-8 text ({error.reason})") from None
-
-
-# --- output ----------------------------------------------------------------------------------
-
-
-class Printer:
-    """Writes each Result as it arrives, in one of render.FORMATS.
-
-    table: query results as tables followed by `(N rows)`, EXPLAIN as its pretty command
-    and notes, writes as psql-style tags (`INSERT 2`); a blank line between a table and
-    whatever is next to it. csv: one header-and-rows block per query result, blocks
-    separated by a blank line. json: one array per query result, each on its own line.
-    ndjson: one object per row. Writes print nothing in the last three."""
-
-    def __init__(
-        self,
-        fmt: str,
-        out: TextIO,
-        *,
-        width: int | None = None,
-        color: bool = False,
-        ascii_only: bool = False,
-    ) -> None:
-        self.format = fmt
-        self.out = out
-        self.width = width
-        self.color = color
-        self.ascii_only = ascii_only
-        self._written = False
-        self._last_was_block = False
-        self.timeout: float | None = None  # for live queries (EMIT CHANGES)
-
-    def result(self, result: Any) -> None:
-        if getattr(result, "live", None) is not None:
-            from queryleaf.shell.live_output import stream_live
-
-            if self._written:
-                self.out.write("\n")
-            stream_live(result, self.format, self.out, self.timeout)
-            self._written = self._last_was_block = True
-            return
-        has_rows = bool(result.is_query or result.columns)
-        if self.format != "table":
-            if has_rows:
-                text = render.RENDERERS[self.format](result.columns, result.rows)
-                self._emit(text, block=self.format == "csv")
-            return
-        if result.kind == "explain":
-            self._emit(render.render_explain(result.columns, result.rows), block=True)
-        elif has_rows:
-            table = render.render_table(
-                result.columns,
-                result.rows,
-                width=self.width,
-                color=self.color,
-                ascii_only=self.ascii_only,
-            )
-            self._emit(table + render.row_count(len(result.rows)) + "\n", block=True)
-        else:
-            self._emit(render.command_tag(result.tag, result.rowcount) + "\n", block=False)
-
-    def _emit(self, text: str, *, block: bool) -> None:
-        if not text:
-            return
-        if self._written and (block or self._last_was_block):
-            self.out.write("\n")
-        self.out.write(text)
-        self.out.flush()
-        self._written = True
-        self._last_was_block = block
-
-
-def table_settings(out: TextIO) -> dict[str, Any]:
-    """Width, colour and box characters for tables on `out`: a terminal gets its width and
-    colour (unless NO_COLOR is set or TERM=dumb); anything else gets no colour and
-    $COLUMNS or render.DEFAULT_WIDTH."""
-    tty = _isatty(out)
-    if tty:
-        width = shutil.get_terminal_size((render.DEFAULT_WIDTH, 24)).columns
-    else:
-        width = _int_env("COLUMNS") or render.DEFAULT_WIDTH
-    color = tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-    encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("-", "")
-    return {"width": width, "color": color, "ascii_only": not encoding.startswith("utf")}
-
-
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
-def _int_env(name: str) -> int | None:
-    try:
-        value = int(os.environ.get(name, ""))
-    except ValueError:
-        return None
-    return value if value > 0 else None
-
-
-def format_error(error: Any, name: str) -> str:
-    """`FILE:line:col: [CODE] message`, then the caret excerpt and the hint, from a
-    QueryLeafError; `name` stands in when the error has no source of its own."""
-    where = error.source_name or name
-    if error.line is not None:
-        where = f"{where}:{error.line}:{error.column}"
-    lines = [f"{where}: [{error.code}] {error.message}"]
-    if error.excerpt:
-        lines.append(error.excerpt)
-    if error.hint:
-        lines.append(f"hint: {error.hint}")
-    return "\n".join(lines)
 
 
 def _one_line(error: BaseException) -> str:
@@ -326,10 +250,14 @@ def _one_line(error: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status (the console script exits with it)."""
     args = sys.argv[1:] if argv is None else list(argv)
-    if args[:1] == ["worker"]:  # `queryleaf worker ...`: see queryleaf/shell/worker.py
-        from queryleaf.shell import worker
+    if args[:1] == ["worker"]:  # `queryleaf worker ...`: see queryleaf/shell/worker_command.py
+        from queryleaf.shell import worker_command as worker
 
         return worker.main(args[1:])
+    if args[:1] == ["serve"] and any(a.startswith("--pg-port") for a in args):
+        from queryleaf.pgwire import command  # PostgreSQL protocol: queryleaf/pgwire
+
+        return command.main(args[1:])
     if args[:1] == ["serve"]:  # `queryleaf serve ...`: see queryleaf/server/command.py
         from queryleaf.server import command
 
@@ -353,7 +281,7 @@ def _main(argv: list[str]) -> int:
         args = parser.parse_args(_quote_execute_values(argv))
     except SystemExit as exit_:  # --help, --version, usage errors: argparse printed them
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
-    if not args.commands and not args.files and _isatty(sys.stdin):
+    if not args.commands and not args.files and isatty(sys.stdin):
         from queryleaf.shell import repl
 
         return repl.main(args)
@@ -376,7 +304,8 @@ def _run(args: argparse.Namespace, sources: list[Source], out: TextIO, err: Text
     from queryleaf.shell.safety import run_script
 
     params = dict(args.params) or None
-    printer = Printer(args.format, out, **table_settings(out))
+    max_width = BATCH_MAX_WIDTH if args.max_width is None else args.max_width
+    printer = Printer(args.format, out, **table_settings(out, batch=True), max_width=max_width)
     printer.timeout = args.timeout
     current = PROGRAM
 
@@ -384,7 +313,9 @@ def _run(args: argparse.Namespace, sources: list[Source], out: TextIO, err: Text
         return text.replace(args.uri, redact_uri(args.uri)) if args.uri else text
 
     try:
-        with connect(args.uri, args.db or DEFAULT_DATABASE) as conn:
+        with connect(
+            args.uri, args.db or DEFAULT_DATABASE, connect_timeout=args.connect_timeout
+        ) as conn:
             for source in sources:
                 current = source.name
                 for result in run_script(
@@ -398,7 +329,13 @@ def _run(args: argparse.Namespace, sources: list[Source], out: TextIO, err: Text
         print(clean(format_error(error, current)), file=err)
         return EXIT_ERROR
     except PyMongoError as error:
+        from queryleaf.engines.mongodb import unreachable_error
+
         out.flush()
+        unreachable = unreachable_error(error)
+        if unreachable is not None:
+            print(clean(format_error(unreachable, current)), file=err)
+            return EXIT_ERROR
         print(clean(f"{current}: MongoDB error: {_one_line(error)}"), file=err)
         return EXIT_ERROR
     except (KeyboardInterrupt, BrokenPipeError):

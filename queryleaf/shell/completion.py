@@ -262,6 +262,13 @@ def _in_line_comment(token: Token) -> bool:
 # --- prompt-toolkit completer ----------------------------------------------------------------
 
 
+def quiet_spot(before: str) -> bool:
+    """True where the pop-up should not open by itself while typing: at the start of an
+    empty line (a new continuation line) and right after a statement's `;`."""
+    line = before.rsplit("\n", 1)[-1]
+    return not line.strip() or before.rstrip().endswith(";")
+
+
 class ShellCompleter(Completer):
     """Completions from `suggest()` and the names the schema cache has sampled.
 
@@ -284,6 +291,8 @@ class ShellCompleter(Completer):
         self._subscriptions = subscriptions
 
     def get_completions(self, document: Document, event: CompleteEvent) -> Iterator[Completion]:
+        if not event.completion_requested and quiet_spot(document.text_before_cursor):
+            return  # Tab still lists what fits there
         hint = suggest(document.text, document.cursor_position)
         yield from self.completions(hint)
 
@@ -321,7 +330,7 @@ class ShellCompleter(Completer):
                 if name.lower().startswith(word.lower()):
                     yield from emit(name, "subscription")
         if "option" in hint.kinds:
-            from queryleaf.streams.options import OPTIONS
+            from queryleaf.subscriptions.options import OPTIONS
 
             for name, spec in OPTIONS.items():
                 if name.startswith(word.lower()):

@@ -49,7 +49,8 @@ def index_rows(db: Any, name: str) -> list[dict[str, Any]]:
                 "collection": name,
                 "index": index.get("name"),
                 "keys": keys,
-                "unique": bool(index.get("unique")),
+                # MongoDB lists the _id index without `unique`, yet it always is.
+                "unique": bool(index.get("unique")) or index.get("name") == "_id_",
                 "options": options or None,
             }
         )

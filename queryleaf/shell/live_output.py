@@ -20,15 +20,20 @@ def stream_live(
     out: TextIO,
     timeout: float | None = None,
     on_row: Callable[[int], None] | None = None,
+    before_row: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Write each row of a live result as it arrives; json prints one array at the end
-    (it must be one document), the other formats stream. Returns the rows."""
+    (it must be one document), the other formats stream. `before_row` is called before
+    anything is written (a status line makes room), `on_row` after each row. Returns the
+    rows."""
     columns = list(result.columns)
     rows: list[dict[str, Any]] = []
     if fmt == "csv":
         out.write(render.render_csv(columns, []))
     for row in result.live(timeout):
         rows.append(row)
+        if before_row is not None:
+            before_row()
         if fmt == "table":
             out.write(row_line(columns, row) + "\n")
         elif fmt == "csv":
@@ -38,6 +43,8 @@ def stream_live(
         out.flush()
         if on_row is not None:
             on_row(len(rows))
+    if before_row is not None:
+        before_row()  # the closing lines take the status line's place too
     if fmt == "json":
         out.write(render.render_json(columns, rows))
     elif fmt == "table":

@@ -30,6 +30,8 @@ FORMATS = ("table", "csv", "json", "ndjson")
 EXTENDED_JSON = JSONOptions(json_mode=JSONMode.RELAXED, tz_aware=True)
 
 DEFAULT_WIDTH = 160  # table width when the output is not a terminal
+FLOAT_DIGITS = 15  # significant digits a double holds exactly (DBL_DIG)
+CUT_MARK = "…"  # ends a cell cut to --max-width ("..." with ASCII borders)
 UNBROKEN_WORD = 26  # a word up to this long is not folded (an ObjectId has 24 characters)
 
 Row = Mapping[str, Any]
@@ -71,16 +73,35 @@ def format_datetime(value: dt.datetime | dt.date | dt.time) -> str:
     return text
 
 
-def format_value(value: Any, null: str = "NULL") -> str:
+def format_float(value: float) -> str:
+    """A double as people read it: Python's shortest repr, unless FLOAT_DIGITS significant
+    digits say the same thing in clearly fewer characters, which drops the noise of binary
+    arithmetic (98.876875, not 98.87687500000001; 0.3, not 0.30000000000000004) and leaves a
+    value that needs every digit (1/3) as it is. Still marked as a float (`100.0`)."""
+    text = repr(value)
+    if "inf" in text or "nan" in text:
+        return text
+    short = format(value, f".{FLOAT_DIGITS}g")
+    if len(short) > len(text) - 3:
+        return text
+    if "e" not in short and "." not in short:
+        short += ".0"
+    return short
+
+
+def format_value(value: Any, null: str = "NULL", *, exact: bool = False) -> str:
     """One value as the text of a table or CSV cell: strings as they are, ObjectId as its
     hex, dates in ISO 8601, booleans as true/false, documents and arrays as compact
-    Extended JSON, None as `null`."""
+    Extended JSON, None as `null`. Floats have at most FLOAT_DIGITS significant digits
+    unless `exact` (CSV: every digit, so the value reads back the same)."""
     if value is None:
         return null
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and not exact:
+        return format_float(value)
     if isinstance(value, (int, float, decimal.Decimal)):
         return str(value)
     if isinstance(value, ObjectId):
@@ -210,6 +231,24 @@ def _cell(value: Any) -> Text:
     return Text(format_value(value))
 
 
+def cut(text: str, max_width: int, ascii_only: bool = False) -> str:
+    """`text` on one line of at most `max_width` characters, ending with CUT_MARK when
+    something was cut (a value on several lines keeps its first). 0 cuts nothing."""
+    if max_width <= 0 or (cell_len(text) <= max_width and "\n" not in text):
+        return text
+    mark = "..." if ascii_only else CUT_MARK
+    first = text.split("\n", 1)[0]
+    keep = max(1, max_width - cell_len(mark))
+    if cell_len(first) <= keep and first != text:
+        return first + mark
+    out = ""
+    for char in first:
+        if cell_len(out + char) > keep:
+            break
+        out += char
+    return out + mark
+
+
 def row_count(count: int) -> str:
     """psql's status line: `(1 row)`, `(3 rows)`."""
     return f"({count} row)" if count == 1 else f"({count} rows)"
@@ -296,7 +335,7 @@ def render_csv(columns: Sequence[str], rows: Iterable[Row]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([format_value(row.get(column), null="") for column in columns])
+        writer.writerow([format_value(row.get(column), null="", exact=True) for column in columns])
     return buffer.getvalue()
 
 

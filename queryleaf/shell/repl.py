@@ -23,15 +23,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from prompt_toolkit import PromptSession
+from prompt_toolkit.application import get_app
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
-from prompt_toolkit.filters import Condition, completion_is_selected
+from prompt_toolkit.enums import DEFAULT_BUFFER
+from prompt_toolkit.filters import Condition, completion_is_selected, has_focus
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.history import History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 from queryleaf.errors import QueryLeafError
 from queryleaf.parse import split_statements
-from queryleaf.shell import highlight, output, safety
+from queryleaf.shell import highlight, output, safety, script_includes, statement_notes
 from queryleaf.shell.completion import ShellCompleter, tables_in_scope
 from queryleaf.shell.config import BoundedFileHistory, Config, load_config
 from queryleaf.shell.describe import describe_backend
@@ -105,6 +107,7 @@ class Repl:
         self.screen = Screen(self.out, self.err, self.settings, self._clean)
         self._next_input = ""
         self._last_query = ""
+        self._noted_embedded = False  # the embedded engine's live-query note, once
         self._databases: dict[str, Any] = {}
         style, warning = highlight.style(config.color_scheme)
         if warning:
@@ -128,7 +131,7 @@ class Repl:
             history=history if history is not None else self._history(),
             auto_suggest=AutoSuggestFromHistory(),
             enable_history_search=False,  # Up walks history; Ctrl-R searches it
-            key_bindings=_key_bindings(),
+            key_bindings=_key_bindings(lambda text: self._complete(text)),
             input=input,
             output=output,
             color_depth=None,
@@ -221,6 +224,8 @@ class Repl:
                     continue
                 elapsed = time.perf_counter() - started
                 notes = self._missing_collections(statement.text) if result.is_query else []
+                if result.is_query and not notes:
+                    notes += self._unknown_columns(statement.text, result)
                 self.screen.show_result(result, elapsed, notes)
             return True
         except QueryLeafError as error:
@@ -234,29 +239,44 @@ class Repl:
 
     def _stream(self, result: Any) -> None:
         """A live query: rows print as events arrive, until LIMIT or Ctrl-C (which ends the
-        query, not the shell); the status line shows events seen and the rate."""
+        query, not the shell); the status line (queryleaf.shell.live_status) says what it
+        waits for from the first moment, then counts the events and their rate."""
         from queryleaf.shell.live_output import stream_live
+        from queryleaf.shell.live_status import LiveStatus, embedded_note, watched_text
+        from queryleaf.shell.printer import isatty
 
-        started = time.perf_counter()
-
-        def status(count: int) -> None:
-            elapsed = max(time.perf_counter() - started, 1e-9)
-            self.err.write(f"\r{count} events, {count / elapsed:.1f}/s, {elapsed:.1f} s ")
-            self.err.flush()
-
+        if getattr(self.conn, "backend", "") == "embedded" and not self._noted_embedded:
+            self._noted_embedded = True
+            self.warn(embedded_note())
+        status = LiveStatus(self.err, watched_text(result), isatty(self.err))
+        status.show()
         try:
-            stream_live(result, self.settings.format, self.out, on_row=status)
+            stream_live(
+                result,
+                self.settings.format,
+                self.out,
+                on_row=status.after_row,
+                before_row=status.before_row,
+            )
         except KeyboardInterrupt:
+            status.end()
             self.warn("live query stopped")
-        finally:
-            self.err.write("\n")
+        except BaseException:
+            status.before_row()  # erased: the error is printed on a line of its own
+            raise
+        else:
+            status.end()
         result.live = None
 
     def _missing_collections(self, statement: str) -> list[str]:
         """MongoDB reads a missing collection as an empty one, so a typo in FROM gives no
         rows (or a count of 0) silently; say so. The cache answers first, so the database
         is asked only about names it has not seen."""
-        names = dict.fromkeys(name for name, _ in tables_in_scope(code_tokens(statement)))
+        names = dict.fromkeys(
+            name
+            for name, _ in tables_in_scope(code_tokens(statement))
+            if not statement_notes.is_table_function(name, statement)
+        )
         unseen = [name for name in names if name not in self.cache.collections()]
         if not unseen:
             return []
@@ -271,6 +291,16 @@ class Repl:
                 notes.append(f"there is no collection {name} in database {db.name}{hint}")
         return notes
 
+    def _unknown_columns(self, statement: str, result: Any) -> list[str]:
+        """A selected column that is NULL in every row and in no sampled document: say so,
+        with the closest field names (a typo in a column reads as NULL in MongoDB)."""
+
+        def fields_of(name: str) -> list[str] | None:
+            with self.lock:
+                return statement_notes.sampled_fields(self.conn.db, name, self.cache.fields(name))
+
+        return statement_notes.unknown_column_notes(statement, self.conn.dialect, result, fields_of)
+
     def run_file(self, path: str) -> None:
         try:
             text = Path(path).expanduser().read_text(encoding="utf-8")
@@ -278,7 +308,13 @@ class Repl:
             raise CommandError(
                 f"cannot read {path}: {getattr(error, 'strerror', None) or error}"
             ) from None
-        self.run_sql(text, source_name=path)
+        try:  # its own \\i and \\ir lines run the scripts they name
+            parts = script_includes.expand(path, text)
+        except script_includes.IncludeError as error:
+            raise CommandError(str(error)) from None
+        for name, part in parts:
+            if not self.run_sql(part, source_name=name):
+                return
 
     def confirm(self, question: str) -> bool:
         session: PromptSession[str] = PromptSession(input=self._input, output=self._output)
@@ -392,13 +428,23 @@ def _explained(text: str) -> str:
     )
 
 
-def _key_bindings() -> KeyBindings:
+def _key_bindings(complete: Any) -> KeyBindings:
     bindings = KeyBindings()
 
     @bindings.add("enter", filter=completion_is_selected)
     def _close_menu(event: KeyPressEvent) -> None:
         # Enter takes the highlighted completion instead of running the statement (pgcli).
         event.current_buffer.complete_state = None
+
+    unfinished = Condition(lambda: not complete(get_app().current_buffer.text))
+    # Only in the statement itself: Enter in the Ctrl-R search field accepts the search.
+    editing = has_focus(DEFAULT_BUFFER)
+
+    @bindings.add("enter", filter=~completion_is_selected & editing & unfinished)
+    def _new_line(event: KeyPressEvent) -> None:
+        # A new line of an unfinished statement starts at the margin: prompt-toolkit would
+        # copy the line's indentation, and typed or pasted indentation then piles up.
+        event.current_buffer.newline(copy_margin=False)
 
     return bindings
 
@@ -417,7 +463,7 @@ def main(args: argparse.Namespace) -> int:
     if args.format != "table":
         config.format = args.format
     try:
-        conn = connect(uri, database)
+        conn = connect(uri, database, connect_timeout=getattr(args, "connect_timeout", None))
     except QueryLeafError as error:
         print(f"queryleaf: {error}", file=sys.stderr)
         return 1
@@ -425,9 +471,14 @@ def main(args: argparse.Namespace) -> int:
         params = dict(args.params) or None
         repl = Repl(conn, config, uri=uri, read_only=args.read_only, params=params)
         try:
-            with Spinner(sys.stderr):  # a real server answers `hello` here, or times out
+            # A real server answers `hello` here, or is not reached within --connect-timeout.
+            with Spinner(sys.stderr, label="connecting" if uri else "running"):
                 banner = repl.banner()
         except PyMongoError as error:
-            print(f"queryleaf: cannot use the database: {repl._clean(str(error))}", file=sys.stderr)
+            from queryleaf.engines.mongodb import unreachable_error
+
+            unreachable = unreachable_error(error)
+            text = str(unreachable) if unreachable else f"cannot use the database: {error}"
+            print(f"queryleaf: {repl._clean(text)}", file=sys.stderr)
             return 1
         return repl.run(banner)

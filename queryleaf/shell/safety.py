@@ -11,15 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from queryleaf.compile import compile_statement
+from queryleaf.compile import READ_KEYWORDS, compile_statement
+from queryleaf.compile import write_kind as plan_write_kind
 from queryleaf.errors import QueryLeafError
 from queryleaf.parse import Statement, split_statements
 from queryleaf.result import Result
 from queryleaf.shell.sqltext import first_keyword
-
-READ_KEYWORDS = {"SELECT", "WITH", "EXPLAIN", "SHOW", "DESCRIBE", "DESC", "VALUES", "TABLE"}
-READ_PLAN_KINDS = {"find", "aggregate", "explain", "count", "distinct", "live", "watch"}
-WRITE_STAGES = {"$out", "$merge"}
 
 
 class ReadOnlyError(QueryLeafError):
@@ -64,26 +61,9 @@ def try_plan(conn: Any, statement: Statement, params: Any) -> Any:
 
 
 def write_kind(statement: str, plan: Any = None) -> str | None:
-    """The verb of a statement that changes data (INSERT, DROP, ...), None for a read.
-    The first keyword decides, except that a read keyword whose plan writes (an
-    aggregate ending in $merge or $out) is a write too; unknown keywords count as writes,
-    so a new statement kind is refused until it is known to be harmless."""
-    keyword = first_keyword(statement)
-    if keyword not in READ_KEYWORDS:
-        return keyword or "statement"
-    if plan is None or keyword == "EXPLAIN":
-        return None
-    kind = getattr(plan, "kind", "")
-    if kind == "subscription" and keyword == "SHOW":
-        return None  # SHOW EVENT_SUBSCRIPTIONS only reads
-    if kind not in READ_PLAN_KINDS:
-        return kind.upper()
-    pipeline = getattr(plan, "command", {}).get("pipeline") or []
-    for stage in pipeline:
-        for name in stage:
-            if name in WRITE_STAGES:
-                return f"SELECT with {name}"
-    return None
+    """The verb of a statement that changes data (INSERT, DROP, ...), None for a read: the
+    rule of queryleaf.compile.write_kind, which the PostgreSQL server applies too."""
+    return plan_write_kind(first_keyword(statement), plan)
 
 
 def refuse_write(
@@ -106,9 +86,11 @@ def refuse_write(
 
 def destructive_reason(conn: Any, statement: Statement, params: Any, kinds: Any) -> str | None:
     """Why the statement needs confirmation, or None. `kinds` is the config's list:
-    delete/update count only when they change every document (no WHERE, no LIMIT 1);
-    other kinds (drop, truncate, ...) always count. A statement that does not compile
-    needs no confirmation: it fails before it touches anything."""
+    delete/update count only when they change every document of a non-empty collection
+    (no WHERE, or a WHERE that every document matches: the shell counts first; LIMIT 1
+    never); other kinds (drop, truncate, ...) always count, except a statement on a
+    subscription that does not exist, which fails on its own. A statement that does not
+    compile needs no confirmation: it fails before it touches anything."""
     keyword = first_keyword(statement.text).lower()
     if keyword not in kinds:
         return None
@@ -116,19 +98,52 @@ def destructive_reason(conn: Any, statement: Statement, params: Any, kinds: Any)
     if plan is None or getattr(plan, "kind", "") == "explain":
         return None
     command = getattr(plan, "command", {})
-    if keyword == "delete":
-        everything = any(
-            not entry.get("q") and entry.get("limit", 0) == 0
-            for entry in command.get("deletes", [])
-        )
-        if everything:
-            return f"DELETE without WHERE deletes every document in {command.get('delete')}."
-        return None
-    if keyword == "update":
-        everything = any(
-            not entry.get("q") and entry.get("multi") for entry in command.get("updates", [])
-        )
-        if everything:
-            return f"UPDATE without WHERE changes every document in {command.get('update')}."
-        return None
+    if keyword in ("delete", "update"):
+        return _every_document(conn, keyword, command)
+    if getattr(plan, "kind", "") == "subscription" and not _subscription_exists(conn, plan):
+        return None  # QL322 "does not exist" (or IF EXISTS: nothing to do) comes next
     return f"{keyword.upper()} cannot be undone."
+
+
+def _every_document(conn: Any, keyword: str, command: dict[str, Any]) -> str | None:
+    collection = command.get(keyword)
+    entries = command.get("deletes" if keyword == "delete" else "updates", [])
+    for entry in entries:
+        everywhere = entry.get("limit", 0) == 0 if keyword == "delete" else entry.get("multi")
+        if not everywhere:
+            continue
+        query = entry.get("q") or {}
+        verb = "deletes" if keyword == "delete" else "changes"
+        if not query:
+            return f"{keyword.upper()} without WHERE {verb} every document in {collection}."
+        total, matched = _counts(conn, collection, query)
+        if total and matched >= total:
+            return (
+                f"{keyword.upper()} {verb} every document in {collection}: all {total} match "
+                "its WHERE."
+            )
+    return None
+
+
+def _counts(conn: Any, collection: str, query: dict[str, Any]) -> tuple[int, int]:
+    """(documents in the collection, documents the filter matches); (0, 0) when MongoDB
+    cannot count them (the statement then reports its own error)."""
+    from pymongo.errors import PyMongoError
+
+    target = conn.db[collection]
+    try:
+        total = target.estimated_document_count()
+        if not total:
+            return 0, 0
+        return total, target.count_documents(query, limit=total)
+    except PyMongoError:
+        return 0, 0
+
+
+def _subscription_exists(conn: Any, plan: Any) -> bool:
+    from queryleaf.system_collections import SUBSCRIPTIONS
+
+    name = getattr(getattr(plan, "statement", None), "name", None)
+    if not isinstance(name, str):
+        return True
+    return conn.db[SUBSCRIPTIONS].count_documents({"_id": name}, limit=1) > 0

@@ -259,7 +259,7 @@ class SchemaCache:
 
 
 def _subscription_names(db: Any, names: list[tuple[str, str]]) -> list[str]:
-    from queryleaf.streams.event_columns import SUBSCRIPTIONS
+    from queryleaf.subscriptions.event_columns import SUBSCRIPTIONS
 
     if not any(name == SUBSCRIPTIONS for name, _ in names):
         return []

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from queryleaf.errors import QueryLeafError
 from queryleaf.shell import output, render
-from queryleaf.shell.cli import Printer, format_error, table_settings
+from queryleaf.shell.printer import Printer, format_error, table_settings
 
 
 class OutputError(Exception):
@@ -61,6 +61,7 @@ class Screen:
         else:
             self.emit(rendered.body)
         lines = [status] if status else []
+        lines.extend(getattr(result, "notices", None) or [])
         if self.settings.timing:
             lines.append(output.format_elapsed(elapsed))
         self.out.write("".join(line + "\n" for line in lines))
@@ -120,6 +121,12 @@ class Screen:
         where = f"{source_name}: " if source_name else ""
         first = (str(error).strip().splitlines() or [""])[0]
         if isinstance(error, PyMongoError):
+            from queryleaf.engines.mongodb import unreachable_error
+
+            unreachable = unreachable_error(error)
+            if unreachable is not None:
+                self.warn(f"{where}error: {unreachable}")
+                return
             self.warn(f"{where}MongoDB error: {type(error).__name__}: {first}")
             return
         self.warn(f"{where}internal error: {type(error).__name__}: {first}")

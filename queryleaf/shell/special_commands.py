@@ -168,12 +168,13 @@ def _list_views(shell: Shell, argument: str) -> None:
     "\\ds",
     args="[NAME]",
     arg_kind="subscription",
-    help="list event subscriptions with status and lag",
+    help="list event subscriptions: declared status, whether and where they run, lag",
 )
 def _list_subscriptions(shell: Shell, argument: str) -> None:
     # The same table function a user can query: one source of truth for the listing.
     sql = (
-        "SELECT name, service_name, status, status_reason, resume_token_lag_seconds AS lag_seconds, "
+        "SELECT name, service_name, status, running, running_on, status_reason, "
+        "resume_token_lag_seconds AS lag_seconds, "
         "events_received, events_delivered, events_dead_lettered FROM EVENT_SUBSCRIPTIONS()"
     )
     params = None

@@ -18,16 +18,19 @@ from rich.text import Text
 class _Elapsed:
     """Re-rendered on each spinner frame, so the seconds count up."""
 
-    def __init__(self, started: float) -> None:
+    def __init__(self, started: float, label: str = "running") -> None:
         self.started = started
+        self.label = label
 
     def __rich__(self) -> Text:
-        return Text(f"running... {time.perf_counter() - self.started:.1f} s  (Ctrl-C cancels)")
+        elapsed = time.perf_counter() - self.started
+        return Text(f"{self.label}... {elapsed:.1f} s  (Ctrl-C cancels)")
 
 
 class Spinner:
-    def __init__(self, stream: TextIO, delay: float = 1.0) -> None:
+    def __init__(self, stream: TextIO, delay: float = 1.0, label: str = "running") -> None:
         self.stream = stream
+        self.label = label
         self.delay = delay
         self.enabled = delay >= 0 and _isatty(stream)
         self._lock = threading.Lock()
@@ -48,7 +51,7 @@ class Spinner:
             if self._stopped:
                 return
             console = Console(file=self.stream, stderr=True)
-            self._status = Status(_Elapsed(started), console=console, spinner="dots")
+            self._status = Status(_Elapsed(started, self.label), console=console, spinner="dots")
             self._status.start()
 
     def __exit__(self, *exc: Any) -> None:

@@ -1,15 +1,7 @@
-"""MongoDB views and the DDL commands in the embedded engine.
+"""The DDL commands in the embedded engine (mongomock-ng's `Database.command` runs only ping,
+isMaster and collMod), and the installation of views (`views`). Here:
 
-mongomock-ng has no views and its `Database.command` runs only ping, isMaster and collMod.
-Here:
-
-- a view is a collection store whose options are `{viewOn, pipeline}` (so it is listed,
-  and its name is taken, like on the server). Reading it (`find`, `aggregate`, counts,
-  `distinct`, `$lookup`/`$unionWith` from it) runs its pipeline over the collection or view it
-  is defined on first. Writes fail as on the server: inserts, updates and deletes with write
-  error 166 (CommandNotSupportedOnView), index commands and findAndModify with command error
-  166. `drop` removes the definition. Creating or modifying a view checks for cycles and the
-  depth limit of 20, as the server's view graph does;
+- `drop` removes a view's definition, `create` makes one (checked as in `views`);
 - `listCollections` reports views with type "view", their options and `readOnly: true`,
   and filters on any field of the entries (type, options...);
 - `Database.command` also runs create (collections and views), drop, collMod (a view's viewOn
@@ -23,211 +15,37 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from mongomock_ng import aggregate, filtering
-from mongomock_ng.collection import Collection
+from mongomock_ng import filtering
 from mongomock_ng.command_cursor import CommandCursor
 from mongomock_ng.database import Database
-from pymongo.errors import BulkWriteError, CollectionInvalid, OperationFailure, WriteError
+from pymongo.errors import CollectionInvalid, OperationFailure
 
-from .client import read_documents
+from .views import (
+    COMMAND_NOT_SUPPORTED_ON_VIEW,
+    INVALID_OPTIONS,
+    NAMESPACE_EXISTS,
+    NAMESPACE_NOT_FOUND,
+    check_view,
+    create_view,
+    drop_view,
+    install_view_guards,
+    namespace_of,
+    not_on_view,
+    view_definition,
+)
 
-NAMESPACE_NOT_FOUND = 26
 INDEX_NOT_FOUND = 27
-INVALID_OPTIONS = 72
-INVALID_NAMESPACE = 73
 INDEX_OPTIONS_CONFLICT = 85
 INDEX_KEY_SPECS_CONFLICT = 86
-NAMESPACE_EXISTS = 48
-GRAPH_CONTAINS_CYCLE = 93
-VIEW_DEPTH_LIMIT_EXCEEDED = 149
-OPTION_NOT_SUPPORTED_ON_VIEW = 157
-COMMAND_NOT_SUPPORTED_ON_VIEW = 166
-
-MAX_VIEW_DEPTH = 20
 
 # Arguments any command may carry; they are not options of the command.
 _GENERIC = {"writeConcern", "comment", "lsid", "$db", "txnNumber", "maxTimeMS", "$readPreference"}
 _INDEX_OPTIONS = {"unique", "sparse", "expireAfterSeconds", "partialFilterExpression", "hidden"}
 
 _state = threading.local()
-
-
-# -- views ----------------------------------------------------------------------------------
-
-
-def view_definition(db: Database, name: str) -> dict[str, Any] | None:
-    """{viewOn, pipeline} when `name` is a view of `db`."""
-    stores = db._store._collections
-    store = stores.get(name)
-    if store is None or not store.is_created or "viewOn" not in store.options:
-        return None
-    return store.options
-
-
-def _namespace(db: Database, name: str) -> str:
-    return f"{db.name}.{name}"
-
-
-def _not_on_view(collection: Collection) -> OperationFailure:
-    namespace = _namespace(collection.database, collection.name)
-    return OperationFailure(
-        f"Namespace {namespace} is a view, not a collection", code=COMMAND_NOT_SUPPORTED_ON_VIEW
-    )
-
-
-def _write_error(collection: Collection) -> WriteError:
-    message = (
-        f"Namespace {_namespace(collection.database, collection.name)} is a view, not a collection"
-    )
-    details = {"index": 0, "code": COMMAND_NOT_SUPPORTED_ON_VIEW, "errmsg": message}
-    return WriteError(message, COMMAND_NOT_SUPPORTED_ON_VIEW, details)
-
-
-def _view_documents(collection: Collection, definition: dict[str, Any]) -> list[dict]:
-    """The view's documents: its pipeline over the documents of what it is defined on."""
-    depth = getattr(_state, "depth", 0)
-    if depth >= MAX_VIEW_DEPTH:
-        raise OperationFailure(
-            f"View depth too deep or view cycle detected. Maximum depth is {MAX_VIEW_DEPTH}",
-            code=VIEW_DEPTH_LIMIT_EXCEEDED,
-        )
-    _state.depth = depth + 1
-    try:
-        database = collection.database
-        source = read_documents(database.get_collection(definition["viewOn"]))
-        pipeline = copy.deepcopy(definition.get("pipeline") or [])
-        return list(aggregate.process_pipeline(source, database, pipeline, None))
-    finally:
-        _state.depth = depth
-
-
-def _references(value: Any) -> Iterator[str]:
-    """Collections and views a pipeline reads besides its source ($lookup, $unionWith,
-    $graphLookup), at any depth ($facet, sub-pipelines)."""
-    if isinstance(value, list):
-        for item in value:
-            yield from _references(item)
-    elif isinstance(value, dict):
-        for key, argument in value.items():
-            if key in ("$lookup", "$graphLookup") and isinstance(argument, dict):
-                if isinstance(argument.get("from"), str):
-                    yield argument["from"]
-            elif key == "$unionWith":
-                if isinstance(argument, str):
-                    yield argument
-                elif isinstance(argument, dict) and isinstance(argument.get("coll"), str):
-                    yield argument["coll"]
-            yield from _references(argument)
-
-
-def _check_view(db: Database, name: str, view_on: Any, pipeline: Any) -> list[dict]:
-    """Validate a view definition as the server does; the pipeline to store."""
-    if not isinstance(view_on, str):
-        raise OperationFailure("'viewOn' option must be a string", code=INVALID_OPTIONS)
-    if not view_on:
-        raise OperationFailure("'viewOn' option must not be empty", code=INVALID_OPTIONS)
-    if pipeline is None:
-        pipeline = []
-    if not isinstance(pipeline, list) or not all(isinstance(s, Mapping) for s in pipeline):
-        raise OperationFailure("'pipeline' option must be an array", code=INVALID_OPTIONS)
-    if name.startswith("system.") or view_on.startswith("system."):
-        raise OperationFailure(
-            f"Cannot create a view called '{_namespace(db, name)}' on '{_namespace(db, view_on)}'",
-            code=INVALID_NAMESPACE,
-        )
-    for stage in _stages(pipeline):
-        for writer in ("$out", "$merge"):
-            if writer in stage:
-                raise OperationFailure(
-                    f"{writer} cannot be used in a view definition",
-                    code=OPTION_NOT_SUPPORTED_ON_VIEW,
-                )
-    _check_graph(db, name, [view_on, *_references(pipeline)])
-    return copy.deepcopy(list(pipeline))
-
-
-def _stages(value: Any) -> Iterator[Mapping]:
-    if isinstance(value, list):
-        for item in value:
-            if isinstance(item, Mapping):
-                yield item
-                yield from _stages(list(item.values()))
-            elif isinstance(item, list):
-                yield from _stages(item)
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _stages(item if isinstance(item, list) else [item])
-
-
-def _check_graph(db: Database, name: str, children: list[str]) -> None:
-    """The server's view graph check for the view `name` reading `children`: no cycle
-    through it, and at most 20 views on any path through it."""
-
-    def refs(view: str) -> list[str]:
-        if view == name:
-            return children
-        definition = view_definition(db, view)
-        if definition is None:
-            return []
-        return [definition["viewOn"], *_references(definition.get("pipeline") or [])]
-
-    def too_deep() -> OperationFailure:
-        return OperationFailure(
-            f"View depth limit exceeded; maximum depth is {MAX_VIEW_DEPTH}",
-            code=VIEW_DEPTH_LIMIT_EXCEEDED,
-        )
-
-    def height_below(view: str, trail: list[str]) -> int:
-        """Nodes on the longest path down from `view` to a collection, both included."""
-        if len(trail) - 1 > MAX_VIEW_DEPTH:
-            raise too_deep()
-        height = 0
-        for child in refs(view):
-            if child == name:
-                path = [*trail, child]
-                shown = " => ".join(_namespace(db, v) for v in [path[-1], *reversed(path)])
-                raise OperationFailure(f"View cycle detected: {shown}", code=GRAPH_CONTAINS_CYCLE)
-            height = max(height, height_below(child, [*trail, child]))
-        return height + 1
-
-    views = [n for n in db._store._collections if view_definition(db, n) is not None]
-
-    def height_above(view: str, depth: int) -> int:
-        """Views on the longest path up from `view` (the views reading it), itself included."""
-        if depth > MAX_VIEW_DEPTH:
-            raise too_deep()
-        parents = [v for v in views if v != view and view in refs(v)]
-        return 1 + max((height_above(p, depth + 1) for p in parents), default=0)
-
-    # The children's height includes the collection at the bottom; the view counts once.
-    below = height_below(name, [name])  # cycles first, as the server checks
-    diameter = height_above(name, 0) + below - 2
-    if diameter > MAX_VIEW_DEPTH:
-        raise too_deep()
-
-
-def create_view(db: Database, name: str, view_on: Any, pipeline: Any) -> None:
-    db._ensure_valid_collection_name(name)
-    if name in db._store:
-        raise OperationFailure(
-            f"Collection already exists. NS: {_namespace(db, name)}", code=NAMESPACE_EXISTS
-        )
-    stored = _check_view(db, name, view_on, pipeline)
-    store = db._store[name]
-    store.options = {"viewOn": view_on, "pipeline": stored}
-    store._is_force_created = True
-
-
-def _drop_view(db: Database, name: str) -> None:
-    # No change event: the server records a view's drop in system.views, which change
-    # streams do not report.
-    del db._store._collections[name]
-
-
-# -- Database.command -----------------------------------------------------------------------
 
 
 def _reply_cursor(namespace: str, documents: list[dict]) -> dict[str, Any]:
@@ -252,7 +70,7 @@ def _command_create(db: Database, command: dict[str, Any]) -> dict[str, Any]:
         return {"ok": 1.0}
     if name in db._store:
         raise OperationFailure(
-            f"Collection already exists. NS: {_namespace(db, name)}", code=NAMESPACE_EXISTS
+            f"Collection already exists. NS: {namespace_of(db, name)}", code=NAMESPACE_EXISTS
         )
     db.create_collection(name, **options)
     return {"ok": 1.0}
@@ -260,11 +78,11 @@ def _command_create(db: Database, command: dict[str, Any]) -> dict[str, Any]:
 
 def _command_drop(db: Database, command: dict[str, Any]) -> dict[str, Any]:
     name = command["drop"]
-    namespace = _namespace(db, name)
+    namespace = namespace_of(db, name)
     if name not in db._store:
         raise OperationFailure("ns not found", code=NAMESPACE_NOT_FOUND)
     if view_definition(db, name) is not None:
-        _drop_view(db, name)
+        drop_view(db, name)
         return {"ns": namespace, "ok": 1.0}
     indexes = len(list(db[name].list_indexes()))
     db.drop_collection(name)
@@ -291,7 +109,7 @@ def _command_collmod(
             )
     view_on = options.get("viewOn", definition["viewOn"])
     pipeline = options.get("pipeline", definition.get("pipeline"))
-    stored = _check_view(db, name, view_on, pipeline)
+    stored = check_view(db, name, view_on, pipeline)
     db._store[name].options = {"viewOn": view_on, "pipeline": stored}
     return {"ok": 1.0}
 
@@ -304,7 +122,7 @@ def _command_create_indexes(db: Database, command: dict[str, Any]) -> dict[str, 
     name = command["createIndexes"]
     collection = db[name]
     if view_definition(db, name) is not None:
-        raise _not_on_view(collection)
+        raise not_on_view(collection)
     specs = command.get("indexes")
     if not isinstance(specs, list) or not specs:
         raise OperationFailure("Must specify at least one index to create", code=2)
@@ -370,7 +188,7 @@ def _command_drop_indexes(db: Database, command: dict[str, Any]) -> dict[str, An
     if name not in db._store:
         raise OperationFailure("ns not found", code=NAMESPACE_NOT_FOUND)
     if view_definition(db, name) is not None:
-        raise _not_on_view(collection)
+        raise not_on_view(collection)
     indexes = {index["name"]: index for index in collection.list_indexes()}
     was = len(indexes)
     target = command.get("index")
@@ -408,9 +226,9 @@ def _command_list_indexes(db: Database, command: dict[str, Any]) -> dict[str, An
     name = command["listIndexes"]
     if name not in db._store:
         raise OperationFailure(
-            f"ns does not exist: {_namespace(db, name)}", code=NAMESPACE_NOT_FOUND
+            f"ns does not exist: {namespace_of(db, name)}", code=NAMESPACE_NOT_FOUND
         )
-    return _reply_cursor(_namespace(db, name), list(db[name].list_indexes()))
+    return _reply_cursor(namespace_of(db, name), list(db[name].list_indexes()))
 
 
 # -- installation ---------------------------------------------------------------------------
@@ -418,7 +236,7 @@ def _command_list_indexes(db: Database, command: dict[str, Any]) -> dict[str, An
 
 def _install() -> None:
     _patch_database()
-    _patch_collection()
+    install_view_guards()
 
 
 def _patch_database() -> None:
@@ -460,7 +278,7 @@ def _patch_database() -> None:
     def drop_collection_(self: Database, name_or_collection: Any, *args: Any, **kwargs: Any) -> Any:
         name = getattr(name_or_collection, "name", name_or_collection)
         if isinstance(name, str) and view_definition(self, name) is not None:
-            _drop_view(self, name)
+            drop_view(self, name)
             return None
         result = drop_collection(self, name_or_collection, *args, **kwargs)
         # mongomock-ng kept a dropped collection's options (its validator went on checking
@@ -513,7 +331,7 @@ def _patch_database() -> None:
     ) -> Any:
         if view_definition(self, name) is not None:
             raise OperationFailure(
-                f"cannot rename view: {_namespace(self, name)}",
+                f"cannot rename view: {namespace_of(self, name)}",
                 code=COMMAND_NOT_SUPPORTED_ON_VIEW,
             )
         return rename_collection(self, name, new_name, *args, **kwargs)
@@ -524,80 +342,6 @@ def _patch_database() -> None:
     Database.list_collections = list_collections_
     Database.rename_collection = rename_collection_
     Database.list_collection_names = list_collection_names_
-
-
-def _patch_collection() -> None:
-    iter_documents = Collection._iter_documents
-    insert, update, delete = Collection._insert, Collection._update, Collection._delete
-    find_and_modify = Collection._find_and_modify
-
-    def iter_documents_(self: Collection, filter: Any) -> Any:
-        definition = view_definition(self.database, self.name)
-        if definition is None:
-            return iter_documents(self, filter)
-        documents = _view_documents(self, definition)
-        return (d for d in documents if filtering.filter_applies(filter or {}, d))
-
-    def insert_(self: Collection, data: Any, *args: Any, **kwargs: Any) -> Any:
-        if view_definition(self.database, self.name) is None:
-            return insert(self, data, *args, **kwargs)
-        if isinstance(data, Mapping):
-            raise _write_error(self)
-        # insert_many: pymongo reports the server's write errors as a BulkWriteError; an
-        # ordered insert stops at the first document.
-        documents = list(data)
-        ordered = kwargs.get("ordered", args[1] if len(args) > 1 else True)
-        errors = []
-        for index, document in enumerate(documents[:1] if ordered else documents):
-            error = dict(_write_error(self).details or {}, index=index, op=document)
-            errors.append(error)
-        raise BulkWriteError(
-            {
-                "writeErrors": errors,
-                "writeConcernErrors": [],
-                "nInserted": 0,
-                "nUpserted": 0,
-                "nMatched": 0,
-                "nModified": 0,
-                "nRemoved": 0,
-                "upserted": [],
-            }
-        )
-
-    def guarded(method: Callable[..., Any], error: Callable[[Collection], Exception]) -> Any:
-        def run(self: Collection, *args: Any, **kwargs: Any) -> Any:
-            if view_definition(self.database, self.name) is not None:
-                raise error(self)
-            return method(self, *args, **kwargs)
-
-        run.__name__ = method.__name__
-        run.__doc__ = method.__doc__
-        return run
-
-    Collection._iter_documents = iter_documents_
-    Collection._insert = insert_
-    Collection._update = guarded(update, _write_error)
-    Collection._delete = guarded(delete, _write_error)
-    Collection._find_and_modify = guarded(find_and_modify, _not_on_view)
-    for name in ("create_indexes", "drop_index", "drop_indexes"):
-        setattr(Collection, name, guarded(getattr(Collection, name), _not_on_view))
-    create_index = guarded(Collection.create_index, _not_on_view)
-
-    def create_index_(self: Collection, *args: Any, **kwargs: Any) -> Any:
-        name = create_index(self, *args, **kwargs)
-        # createIndexes creates a missing collection, which stays when the index is dropped.
-        self._store._is_force_created = True
-        return name
-
-    Collection.create_index = create_index_
-    list_indexes = Collection.list_indexes
-
-    def list_indexes_(self: Collection, *args: Any, **kwargs: Any) -> Any:
-        if view_definition(self.database, self.name) is not None:
-            raise _not_on_view(self)
-        return list_indexes(self, *args, **kwargs)
-
-    Collection.list_indexes = list_indexes_
 
 
 _COMMANDS: dict[str, Callable[[Database, dict[str, Any]], dict[str, Any]]] = {

@@ -67,7 +67,7 @@ def install() -> None:
         ids = _ids(filter)
         if ids is None:
             return iter_documents(self, filter)
-        from queryleaf.engines.embedded.commands import view_definition
+        from queryleaf.engines.embedded.views import view_definition
 
         if view_definition(self.database, self.name) is not None:
             return iter_documents(self, filter)

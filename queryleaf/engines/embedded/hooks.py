@@ -30,6 +30,7 @@ def install() -> None:
         group,
         operators_arith,
         operators_array,
+        operators_bitwise,
         operators_compare,
         operators_convert,
         operators_date,

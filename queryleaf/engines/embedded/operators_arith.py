@@ -168,6 +168,8 @@ def _pow(scope: Scope, argument: Any) -> Any:
     if to_double(base) == 0 and to_double(exponent) < 0:
         fail("$pow cannot take a base of 0 and a negative exponent", code=28764)
     if kind == "decimal":
+        if to_decimal(exponent) == 0:
+            return make_decimal(decimal.Decimal(1))  # IEEE 754 pow: anything to the 0 is 1
         with decimal.localcontext(DECIMAL_CONTEXT):
             return make_decimal(to_decimal(base) ** to_decimal(exponent))
     if kind == "double" or int(exponent) < 0:

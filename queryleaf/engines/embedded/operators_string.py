@@ -281,3 +281,20 @@ def _regex_match(scope: Scope, argument: Any) -> bool:
     if not isinstance(text, str):
         fail("$regexMatch needs 'input' to be of type string", code=51104)
     return compile_regex("$regexMatch", pattern, options).search(text) is not None
+
+
+@operator("$regexFind")
+def _regex_find(scope: Scope, argument: Any) -> Any:
+    """The first match as {match, idx, captures} (idx in code points), null when none."""
+    spec = scope.named("$regexFind", argument, ("input", "regex"), ("options",))
+    text = scope.eval(spec["input"])
+    pattern = scope.eval(spec["regex"])
+    options = scope.eval(spec["options"]) if "options" in spec else None
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        fail("$regexFind needs 'input' to be of type string", code=51104)
+    found = compile_regex("$regexFind", pattern, options).search(text)
+    if found is None:
+        return None
+    return {"match": found.group(0), "idx": found.start(), "captures": list(found.groups())}
