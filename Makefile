@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-sql demo-basics shell test test-clients lint format bench clean
+.PHONY: demo demo-sql demo-basics shell test test-clients lint format bench serve node-clients clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,9 +29,24 @@ demo-basics: $(STAMP)
 shell: $(STAMP)
 	@$(BIN)/queryleaf $(ARGS)
 
+# The second pass runs the database-facing tests again through pymongo against `queryleaf serve`
+# (tests/server_pass.py starts the server on a free port and stops it).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+	$(BIN)/python -m tests.server_pass
+
+# Independent clients for the server's tests: the node `mongodb` driver and mongosh, installed
+# into clients/node (tests/test_server_node.py skips without them, and fails under CI=true).
+node-clients: clients/node/node_modules/.installed
+
+clients/node/node_modules/.installed: clients/node/package.json clients/node/package-lock.json
+	cd clients/node && npm ci --no-audit --no-fund
+	touch $@
+
+# The local server (MongoDB wire protocol, durable on disk); see docs/server.md.
+serve: $(STAMP)
+	$(BIN)/queryleaf serve $(SERVE_ARGS)
 
 # pgjdbc and node-postgres against the PostgreSQL protocol (tests/clients). Needs Debian
 # default-jdk-headless and libpostgresql-jdbc-java; node's pg is installed into .clients/.
@@ -51,8 +66,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/translate.py
 	$(BIN)/python bench/execute.py
 	$(BIN)/python bench/runtime.py
+	$(BIN)/python bench/server.py
 	$(BIN)/python bench/pgwire.py
 	$(BIN)/python bench/showcase_queries.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache clients/node/node_modules

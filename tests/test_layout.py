@@ -16,6 +16,7 @@ ORDER = [
     "__main__",
     "shell",
     "pgwire",
+    "server",
     "dbapi",
     "connection",
     "runtime",

@@ -16,7 +16,17 @@ SERVE = "from queryleaf.shell.cli import main; raise SystemExit(main(sys.argv[1:
 def test_serve_pg_port_answers_psycopg_and_stops_on_sigterm(tmp_path: pathlib.Path) -> None:
     errors = (tmp_path / "stderr.txt").open("w")  # a file: a full pipe would block the server
     process = subprocess.Popen(
-        [sys.executable, "-c", "import sys; " + SERVE, "serve", "--pg-port", "0"],
+        [
+            sys.executable,
+            "-c",
+            "import sys; " + SERVE,
+            "serve",
+            "--memory",
+            "--port",
+            "0",
+            "--pg-port",
+            "0",
+        ],
         stdout=subprocess.PIPE,
         stderr=errors,
         text=True,
@@ -41,8 +51,27 @@ def test_serve_pg_port_answers_psycopg_and_stops_on_sigterm(tmp_path: pathlib.Pa
 
 def test_serve_refuses_a_public_bind_without_users() -> None:
     done = subprocess.run(
-        [sys.executable, "-c", "import sys; " + SERVE, "serve", "--pg-port", "0", "--pg-bind", "0.0.0.0"],
+        [sys.executable, "-c", "import sys; " + SERVE, "serve", "--memory", "--port", "0", "--pg-port", "0", "--pg-bind", "0.0.0.0"],
         capture_output=True, text=True, timeout=30, check=False,
     )  # fmt: skip
     assert done.returncode == 2
     assert "without authentication" in done.stderr
+
+
+def test_serve_with_a_uri_needs_a_pg_port() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; " + SERVE, "serve", "--uri", "mongodb://127.0.0.1:1/"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "give --pg-port too" in done.stderr
+
+
+def test_serve_refuses_pg_beside_an_auth_server(tmp_path: pathlib.Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; " + SERVE, "serve", "--data", str(tmp_path),
+         "--port", "0", "--auth", "--pg-port", "0", "--quiet"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "--auth server is not supported" in done.stderr

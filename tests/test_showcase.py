@@ -22,6 +22,7 @@ from examples.microservices.services import fails
 from examples.microservices.showcase import NOTIFIER, Showcase
 from examples.microservices.subscriptions import SUBSCRIPTION_IDS
 from queryleaf.shell import cli
+from tests.conftest import TEST_URI
 
 SERVICES = {  # subscription_id -> service_name, as the subscriptions declare them
     "user_lifecycle_events": "user_service",
@@ -209,7 +210,15 @@ def test_the_sql_walkthrough_runs_as_a_script(capsys, tmp_path, monkeypatch) -> 
     script = Path(__file__).parents[1] / "examples" / "microservices" / "showcase.sql"
     monkeypatch.setenv("QUERYLEAF_LOG_DIR", str(tmp_path))  # its log:FILE targets
     # --timeout only bounds the script's pause (a live query that ends by itself).
-    assert cli.main([str(script), "--timeout", "15"]) == 0
+    server = ["--uri", TEST_URI, "--db", "showcase_walkthrough"] if TEST_URI else []
+    try:
+        assert cli.main([str(script), "--timeout", "15", *server]) == 0
+    finally:
+        if TEST_URI:
+            import pymongo
+
+            with pymongo.MongoClient(TEST_URI) as client:
+                client.drop_database("showcase_walkthrough")
     out = capsys.readouterr().out
     # The dead letters the live query saw arrive are the ones REPLAY delivers.
     arrived = re.findall(r"^order_id: (\S+)  attempts: 2  error: URLError", out, re.M)

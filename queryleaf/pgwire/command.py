@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from queryleaf.errors import QueryLeafError
 
@@ -87,6 +88,15 @@ def build_server(args: argparse.Namespace):
     )
 
 
+def describe(args: argparse.Namespace, server: Any) -> str:
+    """The line that says where PostgreSQL clients connect."""
+    return (
+        f"queryleaf: PostgreSQL protocol on {args.pg_bind}:{server.port} "
+        f"({'SCRAM-SHA-256' if args.pg_user else 'trust, loopback only'}"
+        f"{', TLS' if args.tls_cert else ''}{', read-only' if args.read_only else ''})"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="queryleaf serve", description="Serve queryleaf over PostgreSQL's wire protocol."
@@ -108,12 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    print(
-        f"queryleaf: PostgreSQL protocol on {args.pg_bind}:{server.port} "
-        f"({'SCRAM-SHA-256' if args.pg_user else 'trust, loopback only'}"
-        f"{', TLS' if args.tls_cert else ''}{', read-only' if args.read_only else ''})",
-        flush=True,
-    )
+    print(describe(args, server), flush=True)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

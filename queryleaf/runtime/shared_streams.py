@@ -17,13 +17,14 @@ never holds up the others for long."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
 from typing import Any
 
 from bson import json_util
-from pymongo.errors import OperationFailure
+from pymongo.errors import OperationFailure, PyMongoError
 
 from queryleaf.runtime.active_streams import StreamRegistration
 from queryleaf.runtime.event_routes import Route
@@ -214,7 +215,9 @@ class SharedStream:
             if cursor is not None:
                 cursor.close()
             if registration is not None:
-                registration.close()
+                # The client may have been closed at shutdown before this thread ended.
+                with contextlib.suppress(PyMongoError):
+                    registration.close()
 
     def _open(self, members: list[Member]) -> tuple[Any, StreamRegistration]:
         conditions: dict[str, dict[str, Any]] = {}  # by their Extended JSON: order matters

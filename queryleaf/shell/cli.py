@@ -254,10 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from queryleaf.shell import worker_command as worker
 
         return worker.main(args[1:])
-    if args[:1] == ["serve"] and any(a.startswith("--pg-port") for a in args):
-        from queryleaf.pgwire import command  # PostgreSQL protocol: queryleaf/pgwire
+    if args[:1] == ["serve"]:  # `queryleaf serve ...`: see queryleaf/shell/serve_command.py
+        from queryleaf.shell import serve_command
 
-        return command.main(args[1:])
+        return serve_command.main(args[1:])
     try:
         return _main(args)
     except KeyboardInterrupt:

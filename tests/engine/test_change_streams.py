@@ -424,6 +424,17 @@ def test_drop_invalidates_a_collection_stream_only(client):
     assert database_stream.alive
 
 
+def test_an_emptied_collection_still_exists_and_its_drop_is_an_event(client):
+    db = client.csdb
+    stream = db.e.watch(max_await_time_ms=AWAIT_MS)
+    db.e.insert_one({"_id": 1})
+    db.e.delete_one({"_id": 1})
+    assert "e" in db.list_collection_names()  # as on the server: emptied, not gone
+    db.e.drop()
+    assert kinds(drain(stream, 4)) == ["insert", "delete", "drop", "invalidate"]
+    assert "e" not in db.list_collection_names()
+
+
 def test_drop_of_a_missing_collection_emits_nothing(client):
     stream = client.csdb.watch(max_await_time_ms=AWAIT_MS)
     client.csdb.never.drop()

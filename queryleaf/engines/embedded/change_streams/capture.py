@@ -154,6 +154,9 @@ def _patch_collection_store() -> None:
     original_set, original_del, original_drop = cls.__setitem__, cls.__delitem__, cls.drop
 
     def __setitem__(self: Any, key: Any, value: dict) -> None:
+        # A written collection exists until dropped, emptied or not (mongomock-ng forgot a
+        # collection once its last document was deleted: no drop event, not listed).
+        self._is_force_created = True
         where = _where(self)
         if where is None:
             return original_set(self, key, value)
