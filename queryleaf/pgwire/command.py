@@ -97,6 +97,22 @@ def describe(args: argparse.Namespace, server: Any) -> str:
     )
 
 
+def start_or_report(args: argparse.Namespace) -> Any:
+    """The started server, or None after saying on stderr why it could not start."""
+    try:
+        return build_server(args).start()
+    except QueryLeafError as error:
+        print(f"queryleaf serve: [{error.code}] {error.message}", file=sys.stderr)
+        if error.hint:
+            print(f"hint: {error.hint}", file=sys.stderr)
+    except OSError as error:
+        print(
+            f"queryleaf serve: cannot listen on {args.pg_bind}:{args.pg_port}: {error}",
+            file=sys.stderr,
+        )
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="queryleaf serve", description="Serve queryleaf over PostgreSQL's wire protocol."
@@ -105,18 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.pg_port is None:
         parser.error("--pg-port is required")
-    try:
-        server = build_server(args).start()
-    except QueryLeafError as error:
-        print(f"queryleaf serve: [{error.code}] {error.message}", file=sys.stderr)
-        if error.hint:
-            print(f"hint: {error.hint}", file=sys.stderr)
-        return 2
-    except OSError as error:
-        print(
-            f"queryleaf serve: cannot listen on {args.pg_bind}:{args.pg_port}: {error}",
-            file=sys.stderr,
-        )
+    server = start_or_report(args)
+    if server is None:
         return 2
     print(describe(args, server), flush=True)
     stop = threading.Event()

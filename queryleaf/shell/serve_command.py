@@ -16,8 +16,6 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from queryleaf.errors import QueryLeafError
-
 PROGRAM = "queryleaf serve"
 
 
@@ -34,20 +32,12 @@ class PostgresFrontEnd:
     def start(self, args: argparse.Namespace, service: Any) -> Callable[[], None] | None:
         if args.pg_port is None:
             return None
-        from queryleaf.pgwire.command import build_server, describe
+        from queryleaf.pgwire.command import describe, start_or_report
 
         args.uri = service.uri
-        try:
-            server = build_server(args).start()
-        except QueryLeafError as error:
-            print(f"{PROGRAM}: [{error.code}] {error.message}", file=sys.stderr)
-            if error.hint:
-                print(f"hint: {error.hint}", file=sys.stderr)
-            raise SystemExit(2) from None
-        except OSError as error:
-            print(f"{PROGRAM}: cannot listen on {args.pg_bind}:{args.pg_port}: {error}",
-                  file=sys.stderr)  # fmt: skip
-            raise SystemExit(2) from None
+        server = start_or_report(args)
+        if server is None:
+            raise SystemExit(2)
         print(describe(args, server), flush=True)
         return server.stop
 
