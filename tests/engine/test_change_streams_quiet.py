@@ -1,7 +1,9 @@
 """queryleaf's bookkeeping collections (the event log, subscriptions, dead letters, ...) are
-recorded for change streams only while a stream could see them; a stream that resumes from
-before an unrecorded write it would have seen fails with ChangeStreamHistoryLost (code 286),
-never misses it silently. Other collections are unaffected."""
+recorded in full by default, as MongoDB's oplog records them: a stream resuming across their
+writes replays them. With `record_bookkeeping=False` they are recorded only while a stream
+could see them; a stream that resumes from before an unrecorded write it would have seen then
+fails with ChangeStreamHistoryLost (code 286), never misses it silently. Other collections are
+unaffected."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from change_stream_support import AWAIT_MS, drain, kinds
 from pymongo.errors import OperationFailure
 
 from queryleaf.engines.embedded import new_client
+from queryleaf.engines.embedded.change_streams.install import configure_journal
 from queryleaf.system_collections import EVENT_LOG, SUBSCRIPTIONS, SYSTEM_COLLECTIONS
 
 LEAVE_OUT = [{"$match": {"ns.coll": {"$nin": SYSTEM_COLLECTIONS}}}]
@@ -19,7 +22,28 @@ LEAVE_OUT = [{"$match": {"ns.coll": {"$nin": SYSTEM_COLLECTIONS}}}]
 
 @pytest.fixture
 def db() -> Any:
-    return new_client().quietdb
+    client = new_client()
+    configure_journal(client, record_bookkeeping=False)
+    return client.quietdb
+
+
+def test_by_default_a_resume_replays_bookkeeping_writes() -> None:
+    # A subscription on the event log, paused while the runtime's own (filtered) stream ran,
+    # resumes and sees every write, as on MongoDB.
+    db = new_client().fulldb
+    stream = db.watch(LEAVE_OUT, max_await_time_ms=AWAIT_MS)
+    db.orders.insert_one({"_id": 1})
+    token = drain(stream, 1)[0]["_id"]
+    stream.close()
+    db[EVENT_LOG].insert_one({"_id": 1})
+    db.orders.insert_one({"_id": 2})
+    everything = db.watch(resume_after=token, max_await_time_ms=AWAIT_MS)
+    events = drain(everything, 2)
+    assert [(e["ns"]["coll"], e["documentKey"]["_id"]) for e in events] == [
+        (EVENT_LOG, 1),
+        ("orders", 2),
+    ]
+    everything.close()
 
 
 def test_a_stream_on_the_event_log_sees_every_write(db: Any) -> None:

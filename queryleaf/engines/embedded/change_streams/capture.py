@@ -113,7 +113,7 @@ def _emit(journal: Journal, change: Change) -> None:
 def _unseen(journal: Journal, db: str, coll: str) -> bool:
     """A write to one of queryleaf's bookkeeping collections that no open stream could see
     (recorded as a placeholder: see Journal.skip_unseen)."""
-    if coll not in QUIET_COLLECTIONS:
+    if journal.record_bookkeeping or coll not in QUIET_COLLECTIONS:
         return False
     session = _state.session
     if session is not None and session.in_transaction:

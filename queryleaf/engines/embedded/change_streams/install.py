@@ -34,7 +34,11 @@ def install() -> None:
 
 
 def configure_journal(
-    client: MongoClient, *, history_size: int | None = None, record_unwatched: bool | None = None
+    client: MongoClient,
+    *,
+    history_size: int | None = None,
+    record_unwatched: bool | None = None,
+    record_bookkeeping: bool | None = None,
 ) -> None:
     """Tune a client's journal (shared by clients sharing its store).
 
@@ -43,12 +47,17 @@ def configure_journal(
     record_unwatched: record writes made while no stream is open (default True, as the oplog
         does). False makes unwatched writes cheaper; resuming from before one of them then
         fails with ChangeStreamHistoryLost.
+    record_bookkeeping: record writes to queryleaf's own collections in full (default True).
+        False records them only while an open stream could see them (see journal.py): cheaper,
+        for a process that knows nobody watches those collections.
     """
     journal = capture.journal_of(client._store)
     if history_size is not None:
         journal.resize(history_size)
     if record_unwatched is not None:
         journal.record_unwatched = record_unwatched
+    if record_bookkeeping is not None:
+        journal.record_bookkeeping = record_bookkeeping
 
 
 def _watcher(target: Callable[[Any], tuple[MongoClient, Scope, Database]]) -> Callable[..., Any]:

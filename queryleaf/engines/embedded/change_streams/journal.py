@@ -10,12 +10,15 @@ With `record_unwatched` off, writes made while no stream is open are not recorde
 cheapest setting); each such write counts as history lost, so resuming from before it fails
 with ChangeStreamHistoryLost instead of silently missing it.
 
-Writes to queryleaf's own bookkeeping collections (the event log, subscriptions, dead letters,
-leases, active streams) are recorded in full only while an open stream could see them: a
-stream on that collection, or a database stream whose `$match` does not leave it out (the
-runtime's streams leave them out). Otherwise the journal keeps a placeholder (`skip_unseen`):
-no document, no wake-up; a stream that resumes from before it and could see that collection
-fails with ChangeStreamHistoryLost, as when an oplog has rolled over, instead of missing it.
+With `record_bookkeeping` off (it is on by default), writes to queryleaf's own bookkeeping
+collections (the event log, subscriptions, dead letters, leases, active streams) are recorded in
+full only while an open stream could see them: a stream on that collection, or a database
+stream whose `$match` does not leave it out (the runtime's streams leave them out). Otherwise
+the journal keeps a placeholder (`skip_unseen`): no document, no wake-up; a stream that resumes
+from before it and could see that collection fails with ChangeStreamHistoryLost instead of
+missing it. That is cheaper, but a subscription that watches those collections and is paused,
+restarted or joined to a shared stream would resume across placeholders and fail, where MongoDB
+replays: so it is only for a process that knows nobody watches them (benchmarks).
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class Journal:
         self._watchers: weakref.WeakSet[Any] = weakref.WeakSet()  # open streams
         self.capacity = max(1, capacity)
         self.record_unwatched = True
+        self.record_bookkeeping = True
 
     # --- writing -------------------------------------------------------------------------------
 
