@@ -117,9 +117,9 @@ def _correlated(subquery: exp.Subquery, outer_names: set[str]) -> bool:
     """Whether the subquery names a relation of the outer query that it does not define."""
     inner: set[str] = set()
     for table in subquery.find_all(exp.Table):
-        inner.add(table.name)
-        if table.alias:
-            inner.add(table.alias)
+        # An aliased table is known only by its alias there: `FROM t t2 WHERE t2.k = t.k`
+        # names the outer t.
+        inner.add(table.alias or table.name)
     for alias in subquery.find_all(exp.TableAlias):
         inner.add(alias.name)
     for column in subquery.find_all(exp.Column):
