@@ -110,6 +110,9 @@ def _relation_names(tree: exp.Expression, stop_at: list[exp.Subquery]) -> set[st
         names.add(table.name)
         if table.alias:
             names.add(table.alias)
+    for alias in tree.find_all(exp.TableAlias):  # derived tables and CTEs too
+        if alias.name and not any(_inside(alias, subquery) for subquery in stop_at):
+            names.add(alias.name)
     return names
 
 
