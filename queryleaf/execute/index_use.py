@@ -9,6 +9,7 @@ index but select little; `$expr` and other expressions are evaluated per documen
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from queryleaf.plan.plans import Plan
@@ -127,6 +128,9 @@ def _describe(query: dict[str, Any], keys: list[tuple[str, list[str]]] | None) -
         if _regex_unanchored(condition):
             lines.append(f"{label}: scans the whole index (the pattern has no fixed prefix)")
             continue
+        if _regex_case_insensitive(condition):
+            lines.append(f"{label}: scans the whole index (a case-insensitive pattern)")
+            continue
         index = _serving(field, keys, equalities - {field})
         weak = " but selects little" if set(operators) & _WEAK else ""
         if index:
@@ -182,6 +186,17 @@ def _regex_unanchored(condition: Any) -> bool:
     if not _is_operator_document(condition) or "$regex" not in condition:
         return False
     pattern = condition["$regex"]
-    options = condition.get("$options", "")
     text = pattern if isinstance(pattern, str) else getattr(pattern, "pattern", "")
-    return not text.startswith("^") or "i" in options
+    return not text.startswith("^")
+
+
+def _regex_case_insensitive(condition: Any) -> bool:
+    """A case-insensitive pattern (`$options: 'i'`, or the flags of a regex value, as ILIKE
+    gives) has no bounded index range, prefix or not."""
+    if not _is_operator_document(condition) or "$regex" not in condition:
+        return False
+    options = condition.get("$options", "")
+    flags = getattr(condition["$regex"], "flags", 0)
+    if isinstance(flags, str):
+        return "i" in flags or "i" in str(options)
+    return bool(flags & re.IGNORECASE) or "i" in str(options)
