@@ -91,14 +91,20 @@ def _lookups(pipeline: list[Any], found: list[tuple[str, dict[str, Any], str]]) 
                         _lookups(branch, found)
 
 
-def _index_keys(db: Any, collection: str) -> list[tuple[str, list[str]]] | None:
+Keys = list[tuple[str, list[tuple[str, Any]]]]  # (index name, [(field, 1 | -1 | "hashed" ...)])
+
+
+def _index_keys(db: Any, collection: str) -> Keys | None:
     try:
-        return [(index["name"], list(index["key"])) for index in db[collection].list_indexes()]
+        return [
+            (index["name"], list(dict(index["key"]).items()))
+            for index in db[collection].list_indexes()
+        ]
     except Exception:  # a view, a refusal: no index list
         return None
 
 
-def _describe(query: dict[str, Any], keys: list[tuple[str, list[str]]] | None) -> list[str]:
+def _describe(query: dict[str, Any], keys: Keys | None) -> list[str]:
     equalities = {field for field, condition in query.items() if _is_equality(condition)}
     lines = []
     for field, condition in query.items():
@@ -111,7 +117,11 @@ def _describe(query: dict[str, Any], keys: list[tuple[str, list[str]]] | None) -
             branches = [_usable(part) for part in condition if isinstance(part, dict)]
             fields = sorted({f for part in condition if isinstance(part, dict) for f in part})
             if all(fields_ok for fields_ok, _ in branches):
-                served = [_serving(f, keys, set()) for f in fields if not f.startswith("$")]
+                served = [
+                    _serving(f, keys, set(), _equal_in_every(f, condition))
+                    for f in fields
+                    if not f.startswith("$")
+                ]
                 lines.append(
                     f"OR on {', '.join(fields)}: can use indexes when every branch has one"
                     + ("" if all(served) else f" ({_missing(fields, served)})")
@@ -131,7 +141,7 @@ def _describe(query: dict[str, Any], keys: list[tuple[str, list[str]]] | None) -
         if _regex_case_insensitive(condition):
             lines.append(f"{label}: scans the whole index (a case-insensitive pattern)")
             continue
-        index = _serving(field, keys, equalities - {field})
+        index = _serving(field, keys, equalities - {field}, field in equalities)
         weak = " but selects little" if set(operators) & _WEAK else ""
         if index:
             lines.append(f"{label}: index-usable{weak}, served by index {index}")
@@ -154,18 +164,24 @@ def _usable(query: dict[str, Any]) -> tuple[bool, list[str]]:
     return True, list(query)
 
 
-def _serving(
-    field: str, keys: list[tuple[str, list[str]]] | None, equalities: set[str]
-) -> str | None:
+def _serving(field: str, keys: Keys | None, equalities: set[str], equality: bool) -> str | None:
     """The name of an index whose keys start with `field`, or with equality-matched fields
-    and then `field`."""
+    and then `field`. A hashed key serves only equality; text and geo keys serve neither."""
     for index_name, key in keys or []:
-        for name in key:
+        for name, kind in key:
+            usable = kind in (1, -1) or (kind == "hashed" and (equality or name != field))
+            if not usable:
+                break
             if name == field:
                 return index_name
             if name not in equalities:
                 break
     return None
+
+
+def _equal_in_every(field: str, branches: list[Any]) -> bool:
+    conditions = [b[field] for b in branches if isinstance(b, dict) and field in b]
+    return bool(conditions) and all(_is_equality(c) for c in conditions)
 
 
 def _is_operator_document(condition: Any) -> bool:
