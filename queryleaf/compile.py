@@ -75,8 +75,10 @@ def _plan(text: str, dialect: str, params: Any) -> Plan:
         plan = _cold(text, dialect, params, now)
         if isinstance(plan, StepsPlan):
             PLANS.put(key, NOT_TEMPLATE)  # its steps' values are planned in at execution
-        elif entry is None and params is not None:
-            PLANS.put(key, SEEN)  # a template is made when the values' shape comes back
+        elif entry is None:
+            # A template (two more plannings) is made when the text and shape come back: a
+            # script's one-off statements cost one planning each.
+            PLANS.put(key, SEEN)
         else:
             PLANS.put(key, _template(text, dialect, params, plan, now))
         return plan
