@@ -5,6 +5,7 @@ execution, so one plan serves every execution of a parameterized statement."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from functools import lru_cache
@@ -70,19 +71,37 @@ def _plan(text: str, dialect: str, params: Any) -> Plan:
     except Unshaped:
         return _cold(text, dialect, params, statement_now())
     entry = PLANS.get(key)
+    if isinstance(entry, _SeenPlan):
+        # A statement without parameters comes back: its first plan is the template's
+        # reference (no third planning), and the plan itself when nothing lands in it.
+        template = _template(text, dialect, None, entry.plan, entry.now)
+        PLANS.put(key, template)
+        if isinstance(template, Template):
+            return template.fill((), statement_now() if template.uses_now else None)
+        entry = NOT_TEMPLATE
     if entry is None or entry is SEEN:
         now = statement_now()
         plan = _cold(text, dialect, params, now)
         if isinstance(plan, StepsPlan):
             PLANS.put(key, NOT_TEMPLATE)  # its steps' values are planned in at execution
-        elif entry is None and params is not None:
-            PLANS.put(key, SEEN)  # a template is made when the values' shape comes back
+        elif entry is None:
+            # A template (two more plannings) is made when the text and shape come back: a
+            # script's one-off statements cost one planning each.
+            PLANS.put(key, SEEN if params is not None else _SeenPlan(plan, now))
         else:
             PLANS.put(key, _template(text, dialect, params, plan, now))
         return plan
     if isinstance(entry, Template):
         return entry.fill(flat_values(params), statement_now() if entry.uses_now else None)
     return _cold(text, dialect, params, statement_now())
+
+
+@dataclasses.dataclass(frozen=True)
+class _SeenPlan:
+    """A statement without parameters planned once, and the NOW() it was planned with."""
+
+    plan: Plan
+    now: dt.datetime
 
 
 def _cold(text: str, dialect: str, params: Any, now: dt.datetime) -> Plan:

@@ -53,3 +53,19 @@ def test_folded_date_arithmetic_keeps_the_rows(conn) -> None:
     conn.db.t.insert_many([{"a": i, "d": d} for i, d in enumerate(days)] + [{"a": 9, "d": "x"}])
     sql = "SELECT a FROM t WHERE d >= DATE_ADD('2024-01-31', INTERVAL 1 MONTH) - INTERVAL 1 DAY"
     assert conn.run_sql(sql).rows == [{"a": 1}, {"a": 2}]
+
+
+def test_a_hashed_index_serves_equality_only(conn) -> None:
+    conn.db.h.create_index([("x", "hashed")], name="h_x")
+    conn.db.h.insert_one({"x": 1})
+
+    def notes(sql: str) -> list[str]:
+        text = conn.run_sql("EXPLAIN " + sql).rows[0]["notes"] or ""
+        return [line for line in text.splitlines() if line.startswith("index use on ")]
+
+    assert notes("SELECT a FROM h WHERE x = 5") == [
+        "index use on h: x ($eq): index-usable, served by index h_x"
+    ]
+    assert notes("SELECT a FROM h WHERE x > 5") == [
+        "index use on h: x ($gt): index-usable, no index on x"
+    ]

@@ -211,3 +211,24 @@ def test_random_values_get_the_plan_planning_gives(monkeypatch, sql: str) -> Non
             assert raised.value.code == error.code
             continue
         assert _same(compile_statement(sql, params=params), cold), (sql, params)
+
+
+def test_a_one_off_statement_without_parameters_is_planned_once(monkeypatch) -> None:
+    PLANS.clear()
+    calls = []
+    original = compile_module.plan_statement
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(compile_module, "plan_statement", counting)
+    sql = "SELECT name FROM users WHERE age > 30 ORDER BY name"
+    compile_statement(sql)
+    assert len(calls) == 1
+    compile_statement(sql)
+    (entry,) = PLANS._entries.values()
+    assert isinstance(entry, Template)
+    calls.clear()
+    assert compile_statement(sql).command["filter"] == {"age": {"$gt": 30}}
+    assert calls == []

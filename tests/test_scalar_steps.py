@@ -45,3 +45,27 @@ def test_explain_says_the_statement_runs_in_two_steps(conn) -> None:
     assert "runs in 2 steps" in row["notes"]
     assert "index use on t: x ($eq): index-usable" in row["notes"]
     assert row["command"].lstrip().startswith("[")
+
+
+def test_an_outer_table_named_like_an_aliased_inner_one_is_a_correlation(conn) -> None:
+    conn.db.t.insert_many(
+        [{"a": 1, "x": 10, "k": 1}, {"a": 2, "x": 20, "k": 2}, {"a": 3, "x": 5, "k": 1}]
+    )
+    sql = "SELECT a FROM t WHERE x = (SELECT MAX(x) FROM t t2 WHERE t2.k = t.k) ORDER BY a"
+    result = conn.run_sql(sql)
+    assert not isinstance(result.plan, StepsPlan)
+    assert result.rows == [{"a": 1}, {"a": 2}]
+
+
+def test_a_reference_to_an_outer_derived_table_is_a_correlation(conn) -> None:
+    conn.db.t.insert_many(
+        [{"a": 1, "x": 10, "k": 1}, {"a": 2, "x": 20, "k": 2}, {"a": 3, "x": 5, "k": 1}]
+    )
+    conn.db.s.insert_many([{"y": 10, "k": 1}, {"y": 20, "k": 2}, {"y": 7, "k": 1}])
+    sql = (
+        "SELECT a FROM (SELECT * FROM t) d "
+        "WHERE x = (SELECT MAX(y) FROM s WHERE s.k = d.k) ORDER BY a"
+    )
+    result = conn.run_sql(sql)
+    assert not isinstance(result.plan, StepsPlan)
+    assert result.rows == [{"a": 1}, {"a": 2}]

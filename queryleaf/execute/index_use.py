@@ -9,6 +9,7 @@ index but select little; `$expr` and other expressions are evaluated per documen
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from queryleaf.plan.plans import Plan
@@ -90,14 +91,20 @@ def _lookups(pipeline: list[Any], found: list[tuple[str, dict[str, Any], str]]) 
                         _lookups(branch, found)
 
 
-def _index_keys(db: Any, collection: str) -> list[tuple[str, list[str]]] | None:
+Keys = list[tuple[str, list[tuple[str, Any]]]]  # (index name, [(field, 1 | -1 | "hashed" ...)])
+
+
+def _index_keys(db: Any, collection: str) -> Keys | None:
     try:
-        return [(index["name"], list(index["key"])) for index in db[collection].list_indexes()]
+        return [
+            (index["name"], list(dict(index["key"]).items()))
+            for index in db[collection].list_indexes()
+        ]
     except Exception:  # a view, a refusal: no index list
         return None
 
 
-def _describe(query: dict[str, Any], keys: list[tuple[str, list[str]]] | None) -> list[str]:
+def _describe(query: dict[str, Any], keys: Keys | None) -> list[str]:
     equalities = {field for field, condition in query.items() if _is_equality(condition)}
     lines = []
     for field, condition in query.items():
@@ -110,7 +117,11 @@ def _describe(query: dict[str, Any], keys: list[tuple[str, list[str]]] | None) -
             branches = [_usable(part) for part in condition if isinstance(part, dict)]
             fields = sorted({f for part in condition if isinstance(part, dict) for f in part})
             if all(fields_ok for fields_ok, _ in branches):
-                served = [_serving(f, keys, set()) for f in fields if not f.startswith("$")]
+                served = [
+                    _serving(f, keys, set(), _equal_in_every(f, condition))
+                    for f in fields
+                    if not f.startswith("$")
+                ]
                 lines.append(
                     f"OR on {', '.join(fields)}: can use indexes when every branch has one"
                     + ("" if all(served) else f" ({_missing(fields, served)})")
@@ -127,7 +138,10 @@ def _describe(query: dict[str, Any], keys: list[tuple[str, list[str]]] | None) -
         if _regex_unanchored(condition):
             lines.append(f"{label}: scans the whole index (the pattern has no fixed prefix)")
             continue
-        index = _serving(field, keys, equalities - {field})
+        if _regex_case_insensitive(condition):
+            lines.append(f"{label}: scans the whole index (a case-insensitive pattern)")
+            continue
+        index = _serving(field, keys, equalities - {field}, field in equalities)
         weak = " but selects little" if set(operators) & _WEAK else ""
         if index:
             lines.append(f"{label}: index-usable{weak}, served by index {index}")
@@ -150,18 +164,24 @@ def _usable(query: dict[str, Any]) -> tuple[bool, list[str]]:
     return True, list(query)
 
 
-def _serving(
-    field: str, keys: list[tuple[str, list[str]]] | None, equalities: set[str]
-) -> str | None:
+def _serving(field: str, keys: Keys | None, equalities: set[str], equality: bool) -> str | None:
     """The name of an index whose keys start with `field`, or with equality-matched fields
-    and then `field`."""
+    and then `field`. A hashed key serves only equality; text and geo keys serve neither."""
     for index_name, key in keys or []:
-        for name in key:
+        for name, kind in key:
+            usable = kind in (1, -1) or (kind == "hashed" and (equality or name != field))
+            if not usable:
+                break
             if name == field:
                 return index_name
             if name not in equalities:
                 break
     return None
+
+
+def _equal_in_every(field: str, branches: list[Any]) -> bool:
+    conditions = [b[field] for b in branches if isinstance(b, dict) and field in b]
+    return bool(conditions) and all(_is_equality(c) for c in conditions)
 
 
 def _is_operator_document(condition: Any) -> bool:
@@ -182,6 +202,17 @@ def _regex_unanchored(condition: Any) -> bool:
     if not _is_operator_document(condition) or "$regex" not in condition:
         return False
     pattern = condition["$regex"]
-    options = condition.get("$options", "")
     text = pattern if isinstance(pattern, str) else getattr(pattern, "pattern", "")
-    return not text.startswith("^") or "i" in options
+    return not text.startswith("^")
+
+
+def _regex_case_insensitive(condition: Any) -> bool:
+    """A case-insensitive pattern (`$options: 'i'`, or the flags of a regex value, as ILIKE
+    gives) has no bounded index range, prefix or not."""
+    if not _is_operator_document(condition) or "$regex" not in condition:
+        return False
+    options = condition.get("$options", "")
+    flags = getattr(condition["$regex"], "flags", 0)
+    if isinstance(flags, str):
+        return "i" in flags or "i" in str(options)
+    return bool(flags & re.IGNORECASE) or "i" in str(options)

@@ -110,6 +110,9 @@ def _relation_names(tree: exp.Expression, stop_at: list[exp.Subquery]) -> set[st
         names.add(table.name)
         if table.alias:
             names.add(table.alias)
+    for alias in tree.find_all(exp.TableAlias):  # derived tables and CTEs too
+        if alias.name and not any(_inside(alias, subquery) for subquery in stop_at):
+            names.add(alias.name)
     return names
 
 
@@ -117,9 +120,9 @@ def _correlated(subquery: exp.Subquery, outer_names: set[str]) -> bool:
     """Whether the subquery names a relation of the outer query that it does not define."""
     inner: set[str] = set()
     for table in subquery.find_all(exp.Table):
-        inner.add(table.name)
-        if table.alias:
-            inner.add(table.alias)
+        # An aliased table is known only by its alias there: `FROM t t2 WHERE t2.k = t.k`
+        # names the outer t.
+        inner.add(table.alias or table.name)
     for alias in subquery.find_all(exp.TableAlias):
         inner.add(alias.name)
     for column in subquery.find_all(exp.Column):

@@ -81,3 +81,13 @@ def test_constant_parts_fold_without_changing_errors_or_laziness(db):
     ) == [{"n": 2}]
     with pytest.raises(OperationFailure):
         list(db.t.aggregate([{"$project": {"y": {"$divide": [1, 0]}}}]))
+
+
+def test_get_field_without_input_reads_the_document(db):
+    db.t.insert_many([{"_id": 1, "a": 5}, {"_id": 2}])
+    for get in ({"$getField": "a"}, {"$getField": {"field": "a"}}):
+        value = {"$ifNull": [get, 0]}
+        rows = list(db.t.aggregate([{"$project": {"v": value}}, {"$sort": {"_id": 1}}]))
+        assert rows == [{"_id": 1, "v": 5}, {"_id": 2, "v": 0}]
+        matched = list(db.t.aggregate([{"$match": {"$expr": {"$eq": [value, 5]}}}]))
+        assert [row["_id"] for row in matched] == [1]

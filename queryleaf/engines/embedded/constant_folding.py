@@ -85,8 +85,10 @@ class _Folder:
             return all(self._independent(item) for item in expression)
         if isinstance(expression, dict):
             for key, value in expression.items():
-                if key in _NONDETERMINISTIC:
+                if key in _NONDETERMINISTIC or key == "$meta":
                     return False
+                if key == "$getField" and not (isinstance(value, dict) and "input" in value):
+                    return False  # without `input` it reads $$CURRENT
                 if key == "$literal":
                     continue
                 if not self._independent(value):
