@@ -192,3 +192,16 @@ def test_a_token_older_than_the_kept_history_is_history_lost(tmp_path) -> None:
         with pytest.raises(OperationFailure) as raised, stale.watch(resume_after=old_token) as s:
             s.try_next()
         assert raised.value.code == 286
+
+
+def test_the_data_stays_private_to_its_owner(tmp_path) -> None:
+    data = tmp_path / "data"
+    with running(data) as service, client(service) as connection:
+        connection.db.c.insert_one({"_id": 1, "secret": "s"})
+        service.snapshot()
+        connection.db.c.insert_one({"_id": 2})
+    files = [p for p in data.iterdir() if p.suffix in (".qls", ".qlj")]
+    assert {p.suffix for p in files} == {".qls", ".qlj"}
+    for path in files:
+        assert path.stat().st_mode & 0o077 == 0, path.name
+    assert data.stat().st_mode & 0o077 == 0

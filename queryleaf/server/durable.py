@@ -103,7 +103,7 @@ class DurableStore:
     # --- opening -------------------------------------------------------------------------------
 
     def lock(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # the owner's alone
         handle = open(self.directory / "LOCK", "a+")  # noqa: SIM115 - held while serving
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -220,7 +220,8 @@ class DurableStore:
         final = self.directory / f"snapshot-{index:06d}.qls"
         temporary = final.with_suffix(".tmp")
         size = 0
-        with open(temporary, "wb") as handle:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # as journals
+        with os.fdopen(fd, "wb") as handle:
             for record in records:
                 handle.write(record)
                 size += len(record)
