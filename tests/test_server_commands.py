@@ -270,6 +270,20 @@ def test_the_legacy_op_query_handshake_over_a_socket(tmp_path) -> None:
     assert reply["ismaster"] is True
 
 
+def test_a_fire_and_forget_write_gets_no_reply(tmp_path) -> None:
+    import struct
+
+    with running(None) as service, client(service) as connection:
+        insert = {"insert": "c", "documents": [{"_id": 1}], "writeConcern": {"w": 0}, "$db": "db"}
+        with socket.create_connection(("127.0.0.1", service.port), timeout=5) as sock:
+            sock.sendall(wire.encode_request(1, insert, flags=wire.MORE_TO_COME))
+            sock.sendall(wire.encode_request(2, {"ping": 1, "$db": "admin"}))
+            header = sock.recv(16, socket.MSG_PEEK | socket.MSG_WAITALL)
+            assert struct.unpack("<iiii", header)[2] == 2  # the first reply answers the ping
+            assert _read_reply(sock)["ok"] == 1.0
+        assert connection.db.c.find_one() == {"_id": 1}
+
+
 def _read_reply(sock: socket.socket) -> dict:
     import struct
 
