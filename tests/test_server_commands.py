@@ -295,3 +295,27 @@ def _read_reply(sock: socket.socket) -> dict:
     while len(data) < length:
         data += sock.recv(length - len(data))
     return wire.decode_reply(data)
+
+
+def test_get_cmd_line_opts_hides_passwords(served, monkeypatch) -> None:
+    import sys
+
+    argv = [
+        "queryleaf",
+        "serve",
+        "--pg-port",
+        "5433",
+        "--pg-user",
+        "ada:pg-secret-1",
+        "--pg-user=bob:pg-secret-2",
+        "--pg-user",
+        "cy:env:CY_PASSWORD",
+        "--uri=mongodb://eve:uri-secret@db.example:27017/",
+    ]
+    monkeypatch.setattr(sys, "argv", argv)
+    shown = served.admin.command("getCmdLineOpts")["argv"]
+    assert not any("secret" in part for part in shown), shown
+    assert shown[:4] == argv[:4]
+    assert "ada:<password>" in shown and "--pg-user=bob:<password>" in shown
+    assert "cy:env:CY_PASSWORD" in shown  # a variable's name is no secret
+    assert "--uri=mongodb://eve:<password>@db.example:27017/" in shown
