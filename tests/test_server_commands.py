@@ -319,3 +319,27 @@ def test_get_cmd_line_opts_hides_passwords(served, monkeypatch) -> None:
     assert "ada:<password>" in shown and "--pg-user=bob:<password>" in shown
     assert "cy:env:CY_PASSWORD" in shown  # a variable's name is no secret
     assert "--uri=mongodb://eve:<password>@db.example:27017/" in shown
+
+
+def test_a_write_older_than_its_session_s_last_is_refused_not_applied(tmp_path) -> None:
+    import uuid
+
+    with running(None) as service, client(service) as connection:
+        connection.db.c.insert_one({"_id": 1, "n": 0})
+        command = {
+            "update": "c",
+            "updates": [{"q": {"_id": 1}, "u": {"$inc": {"n": 1}}}],
+            "lsid": {"id": uuid.uuid4()},
+            "txnNumber": 8,
+            "$db": "db",
+        }
+        with socket.create_connection(("127.0.0.1", service.port), timeout=5) as sock:
+            sock.sendall(wire.encode_request(1, command))
+            first = _read_reply(sock)
+            command["txnNumber"] = 7  # a late copy of an earlier write
+            sock.sendall(wire.encode_request(2, command))
+            late = _read_reply(sock)
+        assert first["nModified"] == 1
+        assert late["ok"] == 0.0 and late["code"] == 225
+        assert late["codeName"] == "TransactionTooOld"
+        assert connection.db.c.find_one({"_id": 1})["n"] == 1

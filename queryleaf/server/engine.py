@@ -231,6 +231,13 @@ class Engine:
                 # thread may still be waiting for the fsync).
                 reply = dict(previous[1])
                 ticket = self.store.appended() if self.store is not None else 0
+            elif previous is not None and session is not None and session[1] < previous[0]:
+                # A late copy of an earlier write on this session: never applied again.
+                reply = error_reply(
+                    225,
+                    f"Cannot start transaction {session[1]} on session because a newer "
+                    f"transaction {previous[0]} has already started",
+                )
             else:
                 reply = self._run(spec, call)
                 changes = self.journal.take_pending()
