@@ -60,3 +60,50 @@ def test_a_non_loopback_bind_needs_auth(capsys) -> None:
 def test_auth_without_users_is_a_clear_error(tmp_path, capsys) -> None:
     assert command.main(["--data", str(tmp_path), "--auth", "--port", "0"]) == 1
     assert "no users" in capsys.readouterr().err
+
+
+def test_the_sasl_exchange_does_not_tell_whether_a_user_exists(tmp_path, monkeypatch) -> None:
+    import base64
+    import socket
+
+    from bson import Binary
+
+    from queryleaf.server import wire
+
+    data = tmp_path / "data"
+    monkeypatch.setenv(command.PASSWORD_VARIABLE, "correct horse")
+    assert command.main(["--data", str(data), "--add-user", "ada"]) == 0
+
+    def exchange(sock: socket.socket, request_id: int, document: dict) -> dict:
+        sock.sendall(wire.encode_request(request_id, {**document, "$db": "admin"}))
+        decoder = wire.Decoder()
+        while True:
+            decoder.feed(sock.recv(65536))
+            reply = decoder.next()
+            if reply is not None:
+                return reply.command
+
+    def start(sock: socket.socket, name: str) -> dict:
+        payload = f"n,,n={name},r=clientnonce".encode()
+        return exchange(
+            sock, 1, {"saslStart": 1, "mechanism": "SCRAM-SHA-256", "payload": Binary(payload)}
+        )
+
+    with (
+        running(data, auth=True) as service,
+        socket.create_connection(("127.0.0.1", service.port), timeout=10) as sock,
+    ):
+        known = start(sock, "ada")
+        unknown = start(sock, "nobody")
+        again = start(sock, "nobody")
+        nonce = unknown["payload"].decode().split(",")[0]
+        final = f"c=biws,{nonce},p={base64.b64encode(b'x' * 32).decode()}"
+        refused = exchange(
+            sock, 2, {"saslContinue": 1, "conversationId": 1, "payload": Binary(final.encode())}
+        )
+    assert known["ok"] == unknown["ok"] == 1.0
+    shape = [part[:2] for part in known["payload"].decode().split(",")]
+    assert [part[:2] for part in unknown["payload"].decode().split(",")] == shape
+    assert unknown["payload"].decode().split(",")[2] == known["payload"].decode().split(",")[2]
+    assert unknown["payload"].decode().split(",")[1] == again["payload"].decode().split(",")[1]
+    assert refused["ok"] == 0.0 and refused["code"] == 18

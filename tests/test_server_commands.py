@@ -209,14 +209,15 @@ def test_get_more_waits_for_max_time_ms_and_wakes_on_a_write(served) -> None:
         assert stream.try_next() is None
         waited = time.monotonic() - began
         assert 0.25 <= waited < 3
+    with coll.watch(max_await_time_ms=5000) as long_wait:
         timer = threading.Timer(0.2, lambda: coll.insert_one({"_id": "late"}))
         timer.start()
-        with coll.watch(max_await_time_ms=5000) as long_wait:
-            timer.join()
-            began = time.monotonic()
-            event = long_wait.try_next() or long_wait.try_next()
-        timer.cancel()
-    assert event is None or event["documentKey"] == {"_id": "late"}
+        began = time.monotonic()
+        event = long_wait.try_next()  # one getMore: it waits, and the insert wakes it
+        woke = time.monotonic() - began
+        timer.join()
+    assert event is not None and event["documentKey"] == {"_id": "late"}
+    assert woke < 4  # well before its 5 s maxTimeMS
 
 
 def test_pre_and_post_images_over_the_wire(served) -> None:
@@ -269,6 +270,20 @@ def test_the_legacy_op_query_handshake_over_a_socket(tmp_path) -> None:
     assert reply["ismaster"] is True
 
 
+def test_a_fire_and_forget_write_gets_no_reply(tmp_path) -> None:
+    import struct
+
+    with running(None) as service, client(service) as connection:
+        insert = {"insert": "c", "documents": [{"_id": 1}], "writeConcern": {"w": 0}, "$db": "db"}
+        with socket.create_connection(("127.0.0.1", service.port), timeout=5) as sock:
+            sock.sendall(wire.encode_request(1, insert, flags=wire.MORE_TO_COME))
+            sock.sendall(wire.encode_request(2, {"ping": 1, "$db": "admin"}))
+            header = sock.recv(16, socket.MSG_PEEK | socket.MSG_WAITALL)
+            assert struct.unpack("<iiii", header)[2] == 2  # the first reply answers the ping
+            assert _read_reply(sock)["ok"] == 1.0
+        assert connection.db.c.find_one() == {"_id": 1}
+
+
 def _read_reply(sock: socket.socket) -> dict:
     import struct
 
@@ -280,3 +295,51 @@ def _read_reply(sock: socket.socket) -> dict:
     while len(data) < length:
         data += sock.recv(length - len(data))
     return wire.decode_reply(data)
+
+
+def test_get_cmd_line_opts_hides_passwords(served, monkeypatch) -> None:
+    import sys
+
+    argv = [
+        "queryleaf",
+        "serve",
+        "--pg-port",
+        "5433",
+        "--pg-user",
+        "ada:pg-secret-1",
+        "--pg-user=bob:pg-secret-2",
+        "--pg-user",
+        "cy:env:CY_PASSWORD",
+        "--uri=mongodb://eve:uri-secret@db.example:27017/",
+    ]
+    monkeypatch.setattr(sys, "argv", argv)
+    shown = served.admin.command("getCmdLineOpts")["argv"]
+    assert not any("secret" in part for part in shown), shown
+    assert shown[:4] == argv[:4]
+    assert "ada:<password>" in shown and "--pg-user=bob:<password>" in shown
+    assert "cy:env:CY_PASSWORD" in shown  # a variable's name is no secret
+    assert "--uri=mongodb://eve:<password>@db.example:27017/" in shown
+
+
+def test_a_write_older_than_its_session_s_last_is_refused_not_applied(tmp_path) -> None:
+    import uuid
+
+    with running(None) as service, client(service) as connection:
+        connection.db.c.insert_one({"_id": 1, "n": 0})
+        command = {
+            "update": "c",
+            "updates": [{"q": {"_id": 1}, "u": {"$inc": {"n": 1}}}],
+            "lsid": {"id": uuid.uuid4()},
+            "txnNumber": 8,
+            "$db": "db",
+        }
+        with socket.create_connection(("127.0.0.1", service.port), timeout=5) as sock:
+            sock.sendall(wire.encode_request(1, command))
+            first = _read_reply(sock)
+            command["txnNumber"] = 7  # a late copy of an earlier write
+            sock.sendall(wire.encode_request(2, command))
+            late = _read_reply(sock)
+        assert first["nModified"] == 1
+        assert late["ok"] == 0.0 and late["code"] == 225
+        assert late["codeName"] == "TransactionTooOld"
+        assert connection.db.c.find_one({"_id": 1})["n"] == 1

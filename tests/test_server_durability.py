@@ -192,3 +192,76 @@ def test_a_token_older_than_the_kept_history_is_history_lost(tmp_path) -> None:
         with pytest.raises(OperationFailure) as raised, stale.watch(resume_after=old_token) as s:
             s.try_next()
         assert raised.value.code == 286
+
+
+def test_the_data_stays_private_to_its_owner(tmp_path) -> None:
+    data = tmp_path / "data"
+    with running(data) as service, client(service) as connection:
+        connection.db.c.insert_one({"_id": 1, "secret": "s"})
+        service.snapshot()
+        connection.db.c.insert_one({"_id": 2})
+    files = [p for p in data.iterdir() if p.suffix in (".qls", ".qlj")]
+    assert {p.suffix for p in files} == {".qls", ".qlj"}
+    for path in files:
+        assert path.stat().st_mode & 0o077 == 0, path.name
+    assert data.stat().st_mode & 0o077 == 0
+
+
+def test_a_failed_journal_write_stops_acknowledging(tmp_path, monkeypatch) -> None:
+    """A record half-written (disk full) would hide every later record from recovery behind
+    its torn frame: after it, nothing more is acknowledged, and recovery keeps what was."""
+    import errno
+    import os
+
+    from queryleaf.server import durable
+    from queryleaf.server.durable import DurableStore
+
+    data = tmp_path / "data"
+    store = DurableStore(data)
+    store.lock()
+    store.recover()
+    store.start()
+    store.wait(store.append({"i": 1}))
+    real = os.write
+
+    def disk_full(fd: int, chunk) -> int:
+        real(fd, bytes(chunk[:5]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(durable.os, "write", disk_full)
+    with pytest.raises(OSError):
+        store.append({"i": 2})
+    monkeypatch.setattr(durable.os, "write", real)
+    with pytest.raises(OSError):  # the space came back, but the journal is not to be trusted
+        store.wait(store.append({"i": 3}))
+    store.close()
+    again = DurableStore(data)
+    again.lock()
+    _snapshot, journal = again.recover()
+    assert [r["i"] for r in journal] == [1]
+    again.close()
+
+
+def test_a_failed_fsync_stops_acknowledging(tmp_path, monkeypatch) -> None:
+    import errno
+    import os
+
+    from queryleaf.server import durable
+    from queryleaf.server.durable import DurableStore
+
+    store = DurableStore(tmp_path / "data")
+    store.lock()
+    store.recover()
+    store.start()
+    real = os.fdatasync
+
+    def broken(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(durable.os, "fdatasync", broken)
+    with pytest.raises(OSError):
+        store.wait(store.append({"i": 1}))
+    monkeypatch.setattr(durable.os, "fdatasync", real)
+    with pytest.raises(OSError):  # a retried fsync may "succeed" over lost pages
+        store.wait(store.append({"i": 2}))
+    store.close()

@@ -22,6 +22,9 @@ from .errors import CommandError
 MECHANISM = "SCRAM-SHA-256"
 ITERATIONS = 15_000
 _FAILED = "Authentication failed."
+# Salts answered for names that are not users, stable per name while the server runs, so the
+# first step of the exchange looks the same whether a user exists or not.
+_DECOY_KEY = secrets.token_bytes(32)
 
 
 def _prepare(password: str) -> bytes:
@@ -110,9 +113,9 @@ def sasl_start(call: Any) -> dict[str, Any]:
     fields = _fields(bare)
     name = fields.get("n", "").replace("=2C", ",").replace("=3D", "=")
     client_nonce = fields.get("r", "")
-    user = users.get(name)
-    if user is None or not client_nonce:
+    if not client_nonce:
         raise CommandError(18, _FAILED)
+    user = users.get(name) or _decoy(name)
     nonce = client_nonce + base64.b64encode(secrets.token_bytes(24)).decode()
     server_first = f"r={nonce},s={user['salt']},i={user['iterations']}"
     call.conn.conversation = {
@@ -125,6 +128,12 @@ def sasl_start(call: Any) -> dict[str, Any]:
         "skip": bool((call.command.get("options") or {}).get("skipEmptyExchange")),
     }
     return {"conversationId": 1, "done": False, "payload": server_first.encode()}
+
+
+def _decoy(name: str) -> dict[str, Any]:
+    """What saslStart answers for a name that is no user (its proof can never match)."""
+    salt = _hmac(_DECOY_KEY, name.encode("utf-8"))[:28]
+    return {"salt": base64.b64encode(salt).decode(), "iterations": ITERATIONS}
 
 
 def sasl_continue(call: Any) -> dict[str, Any]:

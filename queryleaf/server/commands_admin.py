@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 from typing import Any
 
@@ -187,7 +188,26 @@ def host_info(call: Call) -> dict[str, Any]:
 
 
 def get_cmd_line_opts(call: Call) -> dict[str, Any]:
-    return {"argv": list(sys.argv), "parsed": {}}
+    return {"argv": _redacted(sys.argv), "parsed": {}}
+
+
+_URI_PASSWORD = re.compile(r"(://[^:/@\s]*):[^@/\s]*@")
+
+
+def _redacted(argv: list[str]) -> list[str]:
+    """The command line with passwords replaced (`--pg-user NAME:PASSWORD`, URIs' credentials),
+    as mongod hides its own password options."""
+    shown = []
+    for index, part in enumerate(argv):
+        value, prefix = part, ""
+        if part.startswith("--pg-user="):
+            prefix, value = "--pg-user=", part[len("--pg-user=") :]
+        if prefix or (index and argv[index - 1] == "--pg-user"):
+            name, sep, password = value.partition(":")
+            if sep and not password.startswith("env:"):
+                value = f"{name}:<password>"
+        shown.append(prefix + _URI_PASSWORD.sub(r"\1:<password>@", value))
+    return shown
 
 
 def db_stats(call: Call) -> dict[str, Any]:

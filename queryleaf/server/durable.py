@@ -99,11 +99,15 @@ class DurableStore:
         self._synced = 0
         self._syncing = False
         self.journal_bytes = 0  # in the current journal file
+        # A journal write or fsync that failed: the journal may end in a torn record that
+        # recovery would cut (with everything after it), and an fsync error may have dropped
+        # data; nothing more is acknowledged.
+        self._failure: OSError | None = None
 
     # --- opening -------------------------------------------------------------------------------
 
     def lock(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # the owner's alone
         handle = open(self.directory / "LOCK", "a+")  # noqa: SIM115 - held while serving
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -169,10 +173,15 @@ class DurableStore:
         """Write a record (the caller serialises appends); returns its ticket for wait()."""
         data = frame(document)
         with self._cond:
+            self._check()
             view = memoryview(data)
-            while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
+            try:
+                while view:
+                    written = os.write(self._fd, view)
+                    view = view[written:]
+            except OSError as error:
+                self._fail(error)
+                raise
             self._written += len(data)
             self.journal_bytes += len(data)
             return self._written
@@ -186,19 +195,44 @@ class DurableStore:
         """Return once the record with this ticket is on disk (group commit)."""
         with self._cond:
             while self._synced < ticket:
+                self._check()
                 if self._syncing:
                     self._cond.wait()
                     continue
                 self._syncing = True
                 target, fd = self._written, self._fd
                 self._cond.release()
+                failure = None
                 try:
                     os.fdatasync(fd)
+                except OSError as error:
+                    failure = error
+                    raise
                 finally:
                     self._cond.acquire()
+                    if failure is not None:
+                        self._fail(failure)
                     self._syncing = False
                     self._cond.notify_all()
                 self._synced = max(self._synced, target)
+
+    def _fail(self, error: OSError) -> None:
+        """(with _cond held) Stop acknowledging: the journal can no longer be trusted."""
+        if self._failure is None:
+            self._failure = error
+            log.error(
+                "journal %d could not be written (%s): no further write is acknowledged; "
+                "restart the server once the disk is fixed",
+                self._index,
+                error,
+            )
+
+    def _check(self) -> None:
+        if self._failure is not None:
+            raise OSError(
+                self._failure.errno,
+                f"the journal failed earlier ({self._failure}); restart the server",
+            )
 
     def rotate(self) -> int:
         """Sync and close the current journal and open the next; returns the new number. Called
@@ -206,7 +240,12 @@ class DurableStore:
         with self._cond:
             while self._syncing:
                 self._cond.wait()
-            os.fdatasync(self._fd)
+            self._check()
+            try:
+                os.fdatasync(self._fd)
+            except OSError as error:
+                self._fail(error)
+                raise
             self._synced = self._written
             os.close(self._fd)
             self._open(self._index + 1)
@@ -220,7 +259,8 @@ class DurableStore:
         final = self.directory / f"snapshot-{index:06d}.qls"
         temporary = final.with_suffix(".tmp")
         size = 0
-        with open(temporary, "wb") as handle:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # as journals
+        with os.fdopen(fd, "wb") as handle:
             for record in records:
                 handle.write(record)
                 size += len(record)

@@ -30,6 +30,7 @@ from .cursors import CursorRegistry
 from .durable import DurableStore, frame
 from .errors import CommandError, engine_error, error_reply
 from .history import DurableJournal, decode_change, encode_change
+from .javascript import refuse_javascript
 
 log = logging.getLogger("queryleaf.server")
 
@@ -187,6 +188,10 @@ class Engine:
         self.counters[name] = self.counters.get(name, 0) + 1
         if _asks_collation(command):
             return self._stamp(error_reply(238, "collation is not supported by queryleaf serve"))
+        try:
+            refuse_javascript(name, command)
+        except CommandError as error:
+            return self._stamp(error.reply())
         call = Call(self, conn, database, command, name)
         reply = self._locked(call, spec) if spec.locked else self._run(spec, call)
         return self._stamp(reply)
@@ -226,6 +231,13 @@ class Engine:
                 # thread may still be waiting for the fsync).
                 reply = dict(previous[1])
                 ticket = self.store.appended() if self.store is not None else 0
+            elif previous is not None and session is not None and session[1] < previous[0]:
+                # A late copy of an earlier write on this session: never applied again.
+                reply = error_reply(
+                    225,
+                    f"Cannot start transaction {session[1]} on session because a newer "
+                    f"transaction {previous[0]} has already started",
+                )
             else:
                 reply = self._run(spec, call)
                 changes = self.journal.take_pending()

@@ -34,6 +34,7 @@ CODE_NAMES = {
     115: "CommandNotSupported",
     121: "DocumentValidationFailure",
     166: "CommandNotSupportedOnView",
+    225: "TransactionTooOld",
     238: "NotImplemented",
     251: "NoSuchTransaction",
     260: "InvalidResumeToken",

@@ -1,0 +1,34 @@
+"""No server-side JavaScript: `$where`, `$function` and `$accumulator` are refused in every
+command before it runs (the embedded engine would evaluate `$where` as Python), as a mongod
+started with `--noscripting` refuses them: BadValue (2). Documents being inserted are data,
+not operators, and are not scanned; neither are values inside `$literal`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from queryleaf.plan.server_javascript import SERVER_JAVASCRIPT
+
+from .errors import CommandError
+
+
+def refuse_javascript(name: str, command: dict[str, Any]) -> None:
+    """Raise BadValue (2) if the command holds a JavaScript operator at any depth."""
+    stack: list[Any] = [
+        value for key, value in command.items() if not (name == "insert" and key == "documents")
+    ]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            for key, inner in current.items():
+                if key in SERVER_JAVASCRIPT:
+                    raise CommandError(
+                        2,
+                        f"{key} runs JavaScript, which queryleaf serve never executes "
+                        "(server-side scripting is disabled); express it with query or "
+                        "aggregation operators",
+                    )
+                if key != "$literal":
+                    stack.append(inner)
+        elif isinstance(current, list | tuple):
+            stack.extend(current)
