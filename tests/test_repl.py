@@ -251,11 +251,16 @@ def _complete_in(shell, pipe, thread) -> None:
 def test_the_cache_learns_new_collections_after_a_write(conn):
     with create_pipe_input() as pipe:
         running = start(conn, pipe)
-        pipe.send_text("INSERT INTO orders (total, `item.sku`) VALUES (5, 'x');\n\\q\n")
+        pipe.send_text("INSERT INTO orders (total, `item.sku`) VALUES (5, 'x');\n")
         running.thread.start()
+        shell = running.shell
+        # \q closes the cache, which may cut a refresh short: quit once this one is done.
+        deadline = time.monotonic() + TIMEOUT
+        while "orders" not in shell.cache.collections() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert shell.cache.wait(TIMEOUT)
+        pipe.send_text("\\q\n")
         running.thread.join(TIMEOUT)
-    shell = running.shell
-    assert shell.cache.wait(TIMEOUT)
     assert "orders" in shell.cache.collections()
     assert "item.sku" in shell.cache.fields("orders")
 

@@ -28,6 +28,7 @@ POLL_MS = 100  # longest wait for an event before the loop checks whether it sho
 IDLE_SAVE_SECONDS = 1.0  # idle polls persist the (moving) resume token at most this often
 REOPEN_SECONDS = 1.0  # first wait before reopening a stream that failed
 REOPEN_MAX_SECONDS = 30.0
+JOIN_WAIT_SECONDS = 5.0  # how long START waits for a shared stream to take a new member in
 STATUS_CHECK_SECONDS = 1.0  # how often a runner rereads its subscription's status
 # Errors no reopen can fix: the subscription's status says so (never skipped silently).
 FATAL_CODES = {
@@ -217,7 +218,12 @@ class SubscriptionRunner(WindowCommits):
             token = given or self._starting_token(plan)
         if share and token:
             assert self.streams is not None
-            return self.streams.join(self.name, plan, token)
+            member = self.streams.join(self.name, plan, token)
+            deadline = time.monotonic() + JOIN_WAIT_SECONDS
+            while not member.opened.wait(0.05) and not self.stop_event.is_set():
+                if time.monotonic() >= deadline:
+                    break  # it goes on in the background; only the registration is late
+            return member
         kwargs = plan.watch_kwargs()
         if token:
             for key in ("start_at_operation_time", "resume_after", "start_after"):

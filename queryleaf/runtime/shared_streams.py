@@ -55,6 +55,9 @@ class Member:
         self._events = 0
         self._ready = threading.Condition()
         self.closed = False
+        # Set once a stream that includes this member is open and registered (or failed), so
+        # START returns when ACTIVE_CHANGE_STREAMS() and EVENT_SUBSCRIPTIONS() show it running.
+        self.opened = threading.Event()
 
     # --- the stream's side ---------------------------------------------------------------------
 
@@ -189,6 +192,8 @@ class SharedStream:
                             registration = None
                         cursor, registration = self._open(members)
                         opening = False
+                        for member in members:
+                            member.opened.set()
                     event = cursor.try_next()
                     if event is None:
                         registration.beat()
@@ -201,12 +206,16 @@ class SharedStream:
                     failures = 0
                 except OperationFailure as error:
                     cursor = None
+                    for member in members:
+                        member.opened.set()  # its runner hears of the failure from its queue
                     if error.code in FATAL_CODES:
                         self._fail(members, error, opening)
                         continue
                     failures = self._back_off(members, error, failures)
                 except Exception as error:  # network or server trouble: reopen from positions
                     cursor = None
+                    for member in members:
+                        member.opened.set()
                     failures = self._back_off(members, error, failures)
         finally:
             with self._lock:
