@@ -97,6 +97,12 @@ def test_bad_targets_are_refused_at_create_and_alter(conn, deliver_to: str, frag
         ("fe80::1", True),
         ("fd00::1", True),
         ("224.0.0.1", True),
+        ("100.100.100.200", True),  # shared address space: a cloud's metadata service
+        ("100.64.0.1", True),
+        ("2002:7f00:1::", True),  # 6to4 for 127.0.0.1
+        ("2002:a9fe:a9fe::1", True),  # 6to4 for 169.254.169.254
+        ("2002:808:808::1", False),  # 6to4 for 8.8.8.8
+        ("::ffff:8.8.8.8", False),
         ("8.8.8.8", False),
         ("2606:4700:4700::1111", False),
     ],

@@ -38,6 +38,10 @@ def plan_statement(
                 code="QL201",
             )
         return plan_query(tree, bindings)
+    if isinstance(tree, exp.Insert | exp.Update | exp.Delete):
+        from queryleaf.plan.write_clauses import refuse_dropped_clauses
+
+        refuse_dropped_clauses(tree)
     if isinstance(tree, exp.Insert):
         return plan_insert(tree, bindings)
     if isinstance(tree, exp.Update):

@@ -42,6 +42,23 @@ def _repeat_text(text: str, times: str) -> Any:
     return {"$cond": [{"$lte": [times, 0]}, "", {"$substrCP": [doubled, 0, size]}]}
 
 
+def _whole(count: Any) -> Any:
+    """A count rounded to an integer, half away from zero, as MySQL converts a fractional
+    count (REPEAT('ab', 1.5) is 'abab', SPACE(2.5) three spaces); constants are rounded here."""
+    if isinstance(count, int):
+        return count
+    if isinstance(count, float) and math.isfinite(count):
+        return math.floor(count + 0.5) if count >= 0 else math.ceil(count - 0.5)
+    rounded = {
+        "$cond": [
+            {"$gte": ["$$qw", 0]},
+            {"$floor": {"$add": ["$$qw", 0.5]}},
+            {"$ceil": {"$subtract": ["$$qw", 0.5]}},
+        ]
+    }
+    return _let({"qw": count}, rounded)
+
+
 def _pad(compiler: ExprCompiler, node: exp.Expression) -> Any:
     """LPAD/RPAD(s, n, pad): s cut or padded to n characters; NULL when n < 0, or when
     padding is needed and pad is ''."""
@@ -65,7 +82,7 @@ def _pad(compiler: ExprCompiler, node: exp.Expression) -> Any:
             "default": {"$concat": joined},
         }
     }
-    variables = {"qs": as_string(s), "qn": n, "qp": as_string(pad)}
+    variables = {"qs": as_string(s), "qn": _whole(n), "qp": as_string(pad)}
     return _let(variables, mql.null_guard(["$$qs", "$$qn", "$$qp"], body))
 
 
@@ -100,12 +117,13 @@ def _repeat(compiler: ExprCompiler, node: exp.Expression) -> Any:
     s = compiler.value(node.this)
     times = compiler.value(node.args["times"])
     body = _repeat_text("$$qs", "$$qt")
-    return _let({"qs": as_string(s), "qt": times}, mql.null_guard(["$$qs", "$$qt"], body))
+    variables = {"qs": as_string(s), "qt": _whole(times)}
+    return _let(variables, mql.null_guard(["$$qs", "$$qt"], body))
 
 
 def _space(compiler: ExprCompiler, node: exp.Expression) -> Any:
     times = compiler.value(node.this)
-    return _let({"qt": times}, mql.null_guard(["$$qt"], _repeat_text(" ", "$$qt")))
+    return _let({"qt": _whole(times)}, mql.null_guard(["$$qt"], _repeat_text(" ", "$$qt")))
 
 
 def _strcmp(compiler: ExprCompiler, node: exp.Expression) -> Any:

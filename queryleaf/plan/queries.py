@@ -3,6 +3,7 @@ INTERSECT and EXCEPT with ORDER BY/LIMIT over the whole."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlglot import exp
@@ -87,8 +88,22 @@ def _rename(query: QueryPipeline, names: list[str], node: exp.Expression) -> Que
             node=node,
             code="QL304",
         )
+    if all(_PLAIN_NAME.match(n) for n in names) and len(set(names)) == len(names):
+        # The fields take the new names too, so `SELECT *` from the CTE shows them.
+        from queryleaf.plan import mql
+
+        mapping: dict[str, Any] = {} if "_id" in names else {"_id": 0}
+        for name, c in zip(names, outputs, strict=True):
+            mapping[name] = mql.path_expr(c.path)
+        columns = [OutputColumn(name, (name,)) for name in names]
+        return QueryPipeline(
+            query.collection, [*query.stages, {"$project": mapping}], columns, query.notes
+        )
     columns = [OutputColumn(name, c.path) for name, c in zip(names, outputs, strict=True)]
     return QueryPipeline(query.collection, query.stages, columns, query.notes)
+
+
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _set_operation(node: exp.Expression, ctx: QueryContext) -> QueryPipeline:

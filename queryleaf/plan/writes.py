@@ -143,11 +143,10 @@ def _plan_insert_select(
             node=source,
             code="QL304",
         )
-    mapping: dict[str, Any] = {"_id": 0}
+    # `_id` is left out unless a target column sets it (then it is the selected value).
+    mapping: dict[str, Any] = {} if ("_id",) in targets else {"_id": 0}
     for path, column in zip(targets, outputs, strict=True):
         mapping[dotted(path)] = mql.path_expr(column.path)  # type: ignore[union-attr]
-    if ("_id",) in targets:
-        del mapping["_id"]
     pipeline = [
         *inner.stages,
         {"$project": mapping},

@@ -24,10 +24,12 @@ class BlockedAddress(OSError):
 
 def is_private(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv4 address carried in IPv6 (mapped, or 6to4's 2002::/16) is judged as IPv4.
+        ip = ip.ipv4_mapped or ip.sixtofour or ip
     return (
-        ip.is_private
+        not ip.is_global  # shared address space (100.64.0.0/10: a cloud metadata service), ...
+        or ip.is_private
         or ip.is_loopback
         or ip.is_link_local
         or ip.is_multicast

@@ -7,28 +7,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from queryleaf.plan.server_javascript import SERVER_JAVASCRIPT
+from queryleaf.plan.server_javascript import find_server_javascript
 
 from .errors import CommandError
 
 
 def refuse_javascript(name: str, command: dict[str, Any]) -> None:
     """Raise BadValue (2) if the command holds a JavaScript operator at any depth."""
-    stack: list[Any] = [
-        value for key, value in command.items() if not (name == "insert" and key == "documents")
-    ]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, dict):
-            for key, inner in current.items():
-                if key in SERVER_JAVASCRIPT:
-                    raise CommandError(
-                        2,
-                        f"{key} runs JavaScript, which queryleaf serve never executes "
-                        "(server-side scripting is disabled); express it with query or "
-                        "aggregation operators",
-                    )
-                if key != "$literal":
-                    stack.append(inner)
-        elif isinstance(current, list | tuple):
-            stack.extend(current)
+    found = find_server_javascript(
+        [value for key, value in command.items() if not (name == "insert" and key == "documents")],
+        code_values=False,
+    )
+    if found is not None:
+        raise CommandError(
+            2,
+            f"{found} runs JavaScript, which queryleaf serve never executes "
+            "(server-side scripting is disabled); express it with query or "
+            "aggregation operators",
+        )

@@ -13,7 +13,7 @@ import mongomock_ng
 from mongomock_ng import aggregate, helpers
 from mongomock_ng.aggregate import _Parser
 
-from . import filters, registry
+from . import filters, no_javascript, registry
 from .constant_folding import fold_pipeline
 from .values import MISSING, fail, utc_now
 
@@ -43,6 +43,7 @@ def install() -> None:
 
     _patch_parser()
     _patch_pipeline()
+    no_javascript.install()  # first: the filter patches below call through it
     filters.install()
     client.patch_entry_points()
     from . import collection_locks, fast_paths, projection_arrays
