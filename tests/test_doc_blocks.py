@@ -28,6 +28,7 @@ from tests.doc_blocks import (
     normalise,
     shell_inputs,
 )
+from tests.shell_env import isolate
 
 BIN = Path(sys.executable).parent  # .venv/bin under `make test`: where `queryleaf` is
 BLOCKS = all_blocks()
@@ -145,9 +146,7 @@ def test_shell_transcript(block, monkeypatch, tmp_path):
     prompt-toolkit application, through its pipe input) on a fresh embedded engine, print
     what the transcript shows."""
     _runnable(block)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("COLUMNS", "100")
+    isolate(tmp_path, monkeypatch)
     keys, expected = shell_inputs(block)
     out, err = io.StringIO(), io.StringIO()
     with queryleaf.connect() as conn, create_pipe_input() as pipe:

@@ -22,6 +22,7 @@ from prompt_toolkit.document import Document
 import queryleaf
 from queryleaf.shell.cli import main
 from queryleaf.shell.completion import ShellCompleter
+from tests.shell_env import isolate
 from tests.test_repl import USERS, names, session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,11 +31,7 @@ LIVE = "SELECT event_type, document_key FROM CHANGE_STREAM_EVENTS('orders') EMIT
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("COLUMNS", "100")
-    for name in ("NO_COLOR", "QUERYLEAF_DEBUG", "PAGER", "EDITOR", "VISUAL"):
-        monkeypatch.delenv(name, raising=False)
+    isolate(tmp_path, monkeypatch)
 
 
 @pytest.fixture

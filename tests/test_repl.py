@@ -27,8 +27,10 @@ from queryleaf.shell import cli, repl
 from queryleaf.shell.config import TEMPLATE, BoundedFileHistory, Config, load_config
 from queryleaf.shell.repl import Repl
 from queryleaf.shell.spinner import Spinner
+from tests.shell_env import isolate
 
 ROOT = Path(__file__).resolve().parent.parent
+
 TIMEOUT = 10
 USERS = (
     "INSERT INTO users (name, age, `address.city`) VALUES "
@@ -39,11 +41,7 @@ USERS = (
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch):
     """No test reads or writes the real ~/.config or ~/.local/share, pages or colours."""
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.setenv("COLUMNS", "100")
-    for name in ("NO_COLOR", "QUERYLEAF_DEBUG", "PAGER", "EDITOR", "VISUAL"):
-        monkeypatch.delenv(name, raising=False)
+    isolate(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ after it.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -75,21 +73,8 @@ class DurableJournal(Journal):
             stop = min(start + limit, self._visible_seq + 1 - self._first_seq)
             return self._changes[start:stop] if stop > start else []
 
-    def wait(self, after: int, timeout: float | None, stop: threading.Event) -> bool:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            while self._visible_seq <= after:
-                if stop.is_set():
-                    return False
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return False
-                self._waiting += 1
-                try:
-                    self._cond.wait(remaining)
-                finally:
-                    self._waiting -= 1
-            return True
+    def _readable_seq(self) -> int:
+        return self._visible_seq  # changes become visible once they are durable
 
     def seq_before(self, when: ClusterTime) -> tuple[int, ClusterTime]:
         with self._lock:

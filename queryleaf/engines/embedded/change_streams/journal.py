@@ -155,12 +155,16 @@ class Journal:
             start = after + 1 - self._first_seq
             return self._changes[start : start + limit]
 
+    def _readable_seq(self) -> int:
+        """The newest change a reader may see (a durable journal holds back undurable ones)."""
+        return self._last_seq
+
     def wait(self, after: int, timeout: float | None, stop: threading.Event) -> bool:
         """Block until a change follows `after` (True), `timeout` seconds pass or `stop` is
         set (False)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            while self._last_seq <= after:
+            while self._readable_seq() <= after:
                 if stop.is_set():
                     return False
                 remaining = None if deadline is None else deadline - time.monotonic()
