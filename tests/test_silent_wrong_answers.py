@@ -158,3 +158,25 @@ def test_a_decimal_field_compared_with_a_literal_with_a_point(conn):
     assert ids("p IN (0.1, 20)") == [3, 4]
     rows = conn.run_sql("SELECT _id, p = 19.99 AS e FROM prices ORDER BY _id").rows
     assert [r["e"] for r in rows] == [True, True, False, False]
+
+
+def test_a_derived_tables_column_list_is_applied_not_ignored(people):
+    rows = people.run_sql(
+        "SELECT q.years FROM (SELECT name, age FROM people WHERE age > 25) AS q(who, years)"
+    ).rows
+    assert rows == [{"years": 30}]
+
+
+@pytest.mark.parametrize(
+    ("sql", "code", "words"),
+    [
+        ("SELECT * FROM (SELECT name FROM people) q(a, b)", "QL304", "2 column names"),
+        ("SELECT * FROM (SELECT * FROM people) q(a)", "QL201", "cannot rename"),
+        ("SELECT x.b FROM people AS x(b)", "QL201", "cannot rename the fields of people"),
+    ],
+)
+def test_a_column_list_that_cannot_apply_is_refused(people, sql, code, words):
+    with pytest.raises(queryleaf.QueryLeafError) as error:
+        people.run_sql(sql)
+    assert error.value.code == code
+    assert words in str(error.value)

@@ -74,15 +74,25 @@ def _with_ctes(with_: exp.With, ctx: QueryContext) -> QueryContext:
             [c.name for c in (cte.args.get("alias").columns or [])] if cte.args.get("alias") else []
         )
         if column_names:
-            query = _rename(query, column_names, cte)
+            query = rename_columns(query, column_names, cte)
         scope.ctes[name] = query
     return scope
 
 
-def _rename(query: QueryPipeline, names: list[str], node: exp.Expression) -> QueryPipeline:
-    """WITH c(a, b) AS (...): the CTE's columns take the listed names."""
+def rename_columns(
+    query: QueryPipeline, names: list[str], node: exp.Expression
+) -> QueryPipeline:
+    """WITH c(a, b) AS (...) and FROM (...) AS q(a, b): the query's columns take the listed
+    names, by position."""
     outputs = [c for c in query.columns if isinstance(c, OutputColumn)]
-    if len(outputs) != len(names) or len(outputs) != len(query.columns):
+    if len(outputs) != len(query.columns):
+        raise UnsupportedError(
+            "a column list cannot rename the columns of SELECT *",
+            node=node,
+            hint="list the inner query's columns instead of *",
+            code="QL201",
+        )
+    if len(outputs) != len(names):
         raise SemanticError(
             f"{len(names)} column names for a query of {len(query.columns)} columns",
             node=node,

@@ -19,6 +19,15 @@ def relation_of(node: exp.Expression, ctx: QueryContext) -> Relation:
         relation = Relation(alias, source.collection, (), node, source.stages)
     elif isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
         alias = node.alias or node.name
+        table_alias = node.args.get("alias")
+        if table_alias is not None and table_alias.columns:
+            # A collection's fields have no order a positional rename could follow.
+            raise UnsupportedError(
+                f"a column list cannot rename the fields of {node.name}",
+                node=node,
+                hint=f"rename in a derived table: (SELECT a AS b FROM {node.name}) AS {alias}",
+                code="QL201",
+            )
         if not node.args.get("db") and node.name in ctx.ctes:
             relation = derived(alias, ctx.ctes[node.name], node)
         else:
@@ -31,9 +40,14 @@ def relation_of(node: exp.Expression, ctx: QueryContext) -> Relation:
                 hint="write FROM (SELECT ...) AS t",
                 code="QL304",
             )
-        from queryleaf.plan.queries import query_pipeline
+        from queryleaf.plan.queries import query_pipeline, rename_columns
 
-        relation = derived(node.alias, query_pipeline(node.this, ctx.nested()), node)
+        query = query_pipeline(node.this, ctx.nested())
+        alias = node.args.get("alias")
+        names = [c.name for c in (alias.columns or [])] if alias is not None else []
+        if names:
+            query = rename_columns(query, names, node)
+        relation = derived(node.alias, query, node)
     else:
         raise UnsupportedError(
             f"FROM {node.sql('mysql')} is not supported", node=node, code="QL201"
