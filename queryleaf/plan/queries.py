@@ -79,9 +79,7 @@ def _with_ctes(with_: exp.With, ctx: QueryContext) -> QueryContext:
     return scope
 
 
-def rename_columns(
-    query: QueryPipeline, names: list[str], node: exp.Expression
-) -> QueryPipeline:
+def rename_columns(query: QueryPipeline, names: list[str], node: exp.Expression) -> QueryPipeline:
     """WITH c(a, b) AS (...) and FROM (...) AS q(a, b): the query's columns take the listed
     names, by position."""
     outputs = [c for c in query.columns if isinstance(c, OutputColumn)]
