@@ -206,6 +206,8 @@ def struct_pairs(node: exp.Struct) -> list[tuple[str, exp.Expression]]:
 
 def constant_value(node: exp.Expression, bindings: Bindings | None = None) -> Any:
     """The value of a constant expression, or NotConstant."""
+    if type(node) is exp.Column:  # the commonest question, and never a constant
+        raise NotConstant
     if isinstance(node, exp.Literal):
         if node.is_string:
             return node.this
