@@ -160,6 +160,8 @@ def placeholder_offsets(text: str) -> list[int]:
 
 def placeholders_in_text_order(statement: exp.Expression, text: str) -> list[exp.Placeholder]:
     """The placeholders of a statement in the order they are written."""
+    if statement.find(exp.Placeholder) is None:  # sqlglot's compiled walk: most have none
+        return []
     ranks = dict(_CLAUSE_RANK)
     if _LIMIT_OFFSET_FIRST.search(text):
         ranks["offset"], ranks["limit"] = 9, 10  # MySQL's LIMIT offset, count
