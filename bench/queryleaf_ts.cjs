@@ -5,7 +5,8 @@
 //
 // Protocol, one JSON document per line each way:
 //   in  {"corpus": [sql, ...]}      out {"version": "...", "ok": [i, ...], "failed": [[i, msg], ...]}
-//   in  {"passes": n}                out {"ns_per_statement": x}   (n passes over the ok texts)
+//   in  {"passes": n}                out {"ns_per_statement": x, "cpu_ns_per_statement": y}
+//                                    (n passes over the ok texts; wall and process CPU time)
 //   in  {"quit": true}               the process exits
 // Translation only: QueryLeaf.parse (node-sql-parser, PostgreSQL mode, plus QueryLeaf's
 // rewriting of nested fields and array indexes) and QueryLeaf.compile (AST to MongoDB
@@ -54,10 +55,16 @@ lines.on("line", (line) => {
     return;
   }
   const passes = message.passes;
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   for (let pass = 0; pass < passes; pass++) {
     for (const text of texts) translate(text);
   }
   const elapsed = Number(process.hrtime.bigint() - start);
-  reply({ ns_per_statement: elapsed / (passes * texts.length) });
+  const used = process.cpuUsage(cpu);
+  const count = passes * texts.length;
+  reply({
+    ns_per_statement: elapsed / count,
+    cpu_ns_per_statement: ((used.user + used.system) * 1000) / count,
+  });
 });

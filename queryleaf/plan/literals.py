@@ -208,7 +208,7 @@ def struct_pairs(node: exp.Struct) -> list[tuple[str, exp.Expression]]:
 
 def constant_value(node: exp.Expression, bindings: Bindings | None = None) -> Any:
     """The value of a constant expression, or NotConstant."""
-    if type(node) is exp.Column:  # the commonest question, and never a constant
+    if not could_be_constant(node):
         raise NotConstant
     if isinstance(node, exp.Literal):
         if node.is_string:
@@ -255,6 +255,20 @@ def constant_value(node: exp.Expression, bindings: Bindings | None = None) -> An
     if bindings is not None and bindings.now is not None:
         return now_relative(node, bindings.now)
     raise NotConstant
+
+
+# Every node class `constant_value` (and `now_relative`, which it may call) folds; any
+# other node (a column, most operators and calls) is never a constant.
+_MAYBE_CONSTANT = (
+    exp.Literal, exp.Null, exp.Boolean, exp.Paren, exp.Neg, exp.Placeholder, exp.JSONObject,
+    exp.Struct, exp.Array, exp.JSONArray, exp.Anonymous, exp.Cast, exp.CurrentTimestamp,
+    exp.UtcTimestamp, exp.CurrentDate, exp.DateAdd, exp.DateSub, exp.Add, exp.Sub,
+)  # fmt: skip
+
+
+def could_be_constant(node: exp.Expression) -> bool:
+    """False for a node `constant_value` always refuses (asked before paying an exception)."""
+    return isinstance(node, _MAYBE_CONSTANT)
 
 
 DATE_TYPES = (
