@@ -34,9 +34,13 @@ def is_too_many_rows(message: str) -> bool:
 
 def one_row_or_error(field: str, value: Any) -> Any:
     """`value` (read from the lookup's array `field`), or a MongoDB error when the array
-    holds more than one row."""
-    refused = {"$toInt": {"$literal": MARKER}}  # not a number: MongoDB refuses it
-    return {"$cond": [{"$gt": [{"$size": f"${field}"}, 1]}, refused, value]}
+    holds more than one row. The text to convert reads the field (an empty piece of it), so
+    MongoDB cannot fold the conversion as a constant when it optimizes the pipeline: it is
+    evaluated, and refused, only in the branch `$cond` takes."""
+    size = {"$size": f"${field}"}
+    text = {"$concat": [MARKER, {"$substrCP": [{"$toString": size}, 0, 0]}]}
+    refused = {"$toInt": text}  # not a number: MongoDB refuses it, naming the text
+    return {"$cond": [{"$gt": [size, 1]}, refused, value]}
 
 
 def bounded(command: dict[str, Any]) -> dict[str, Any]:

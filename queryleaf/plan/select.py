@@ -68,7 +68,6 @@ class SelectCompiler:
         if self.base is None and any(item.star for item in self.items):
             raise SemanticError("SELECT * needs a FROM clause", node=select, code="QL303")
         self.notes: list[str] = []
-        self._grouped: bool | None = None
 
     def _outer_reference(self, node: exp.Expression) -> bool:
         """A column qualified with an alias of the enclosing query (and of no relation
@@ -126,11 +125,6 @@ class SelectCompiler:
         return split_conjuncts(where.this) if where is not None else []
 
     def _is_grouped(self) -> bool:
-        if self._grouped is None:  # asked twice per query: worked out once
-            self._grouped = self._work_out_grouped()
-        return self._grouped
-
-    def _work_out_grouped(self) -> bool:
         if self.select.args.get("group") or self.select.args.get("having"):
             return True
         nodes = [i.node for i in self.items if i.node is not None]
