@@ -37,7 +37,8 @@ test: $(STAMP)
 	$(BIN)/python -m tests.server_pass
 
 # Independent clients for the server's tests: the node `mongodb` driver and mongosh, installed
-# into clients/node (tests/test_server_node.py skips without them, and fails under CI=true).
+# into clients/node (tests/test_server_node.py skips without them, and fails under CI=true);
+# also @queryleaf/lib, the TypeScript QueryLeaf bench/translate.py compares with.
 node-clients: clients/node/node_modules/.installed
 
 clients/node/node_modules/.installed: clients/node/package.json clients/node/package-lock.json

@@ -12,14 +12,24 @@ Three measurements over the same corpus, each the median of several rounds:
   that change at every call; cold plans them from scratch, cached fills the template the
   plan cache keeps for the text and the values' shape (queryleaf/plan/templates.py).
 
+- against QueryLeaf: the TypeScript QueryLeaf (@queryleaf/lib, `make node-clients`) and
+  queryleaf cold on the statements of the corpus both translate, in alternating rounds of the
+  same run; QueryLeaf (`parse` + `compile`) in one long-lived node process timed inside node
+  (process.hrtime, its start-up not counted), queryleaf's `compile_statement(text)` (what
+  run_sql calls: limits, extension detection, parse, plan) in this process with every cache
+  (parse, classification, plans) cleared before each pass; the corpus has no repeated text,
+  so no statement is served by a cache. Without node or
+  the package this part says so and is skipped.
+
 Goals: cold < 0.3 ms per statement, cached at least 20x faster than cold, parameterized
-cached at least 20x faster than parameterized cold.
+cached at least 20x faster than parameterized cold, cold at least 3x faster than QueryLeaf.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import shutil
 import statistics
 import sys
 import time
@@ -29,7 +39,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlglot
+from queryleaf_ts import QueryLeafTS, Unavailable
 
+from queryleaf import compile as compile_module
 from queryleaf.compile import compile_statement, statement_now
 from queryleaf.parse import parse_sql
 from queryleaf.parse import sql as parse_module
@@ -38,6 +50,7 @@ from queryleaf.plan.plan_cache import NOT_TEMPLATE, PLANS
 
 COLD_GOAL_MS = 0.3
 CACHE_GOAL = 20.0
+QUERYLEAF_GOAL = 3.0
 
 CORPUS: list[str] = [
     # -- plain filters and projections (find) --
@@ -207,6 +220,11 @@ def clear_caches() -> None:
     PLANS.clear()
 
 
+def clear_all_caches() -> None:
+    clear_caches()
+    compile_module._classify.cache_clear()
+
+
 def cold_translate(text: str) -> object:
     return plan_statement(parse_sql(text))
 
@@ -233,14 +251,97 @@ def slowest(corpus: list[str], count: int, rounds: int) -> list[tuple[float, flo
     return sorted(timings, reverse=True)[:count]
 
 
+def against_queryleaf(corpus: list[str], rounds: int, passes: int) -> None:
+    """Cold translation against the TypeScript QueryLeaf on the statements both translate,
+    alternating rounds so that both see the same machine load; prints the ratio and the goal."""
+    print()
+    try:
+        leaf = QueryLeafTS()
+    except Unavailable as missing:
+        print(f"against QueryLeaf (TypeScript): SKIPPED, {missing}")
+        print(f"goal cold >= {QUERYLEAF_GOAL:.0f}x faster than QueryLeaf: not measured")
+        return
+    try:
+        ok, failed = leaf.load(corpus)
+        common = [corpus[index] for index in ok]
+        leaf.seconds_per_statement(passes * 20)  # let node's JIT compile the hot paths
+        ours_wall, theirs_wall, ours_cpu, theirs_cpu = [], [], [], []
+        for _ in range(rounds):
+            wall, cpu = leaf.seconds_per_statement(passes)
+            theirs_wall.append(wall)
+            theirs_cpu.append(cpu)
+            wall, cpu = cold_compile_round(common, passes)
+            ours_wall.append(wall)
+            ours_cpu.append(cpu)
+    finally:
+        leaf.close()
+    ours = statistics.median(ours_wall)
+    theirs = statistics.median(theirs_wall)
+    ratio = theirs / ours
+    cpu_ratio = statistics.median(theirs_cpu) / statistics.median(ours_cpu)
+    print(
+        f"against QueryLeaf {leaf.version} (TypeScript, node {node_version()}): "
+        f"{len(common)} statements both translate, median of {rounds} alternating rounds "
+        f"of {passes} passes"
+    )
+    for index, message in failed:
+        shown = corpus[index] if len(corpus[index]) <= 60 else corpus[index][:57] + "..."
+        print(f"  QueryLeaf does not translate: {shown}  ({message[:50]})")
+    print(f"  {'':28}{'wall us/stmt':>14}{'CPU us/stmt':>14}")
+    print(
+        f"  {'QueryLeaf parse + compile':28}{theirs * 1e6:14.1f}"
+        f"{statistics.median(theirs_cpu) * 1e6:14.1f}"
+    )
+    print(
+        f"  {'queryleaf cold compile':28}{ours * 1e6:14.1f}"
+        f"{statistics.median(ours_cpu) * 1e6:14.1f}"
+    )
+    print(f"  (CPU time, less sensitive to other load: {cpu_ratio:.2f}x; node's includes its")
+    print("  garbage collector's helper threads)")
+    verdict = "ok" if ratio >= QUERYLEAF_GOAL else "MISSED"
+    print(f"goal cold >= {QUERYLEAF_GOAL:.0f}x faster than QueryLeaf: {ratio:.2f}x  [{verdict}]")
+
+
+def cold_compile_round(corpus: list[str], passes: int) -> tuple[float, float]:
+    """(wall, CPU) seconds per statement of `compile_statement` over `passes` passes, every
+    cache cleared (untimed) before each pass."""
+    wall = cpu = 0.0
+    for _ in range(passes):
+        clear_all_caches()
+        start_wall, start_cpu = time.perf_counter(), time.process_time()
+        for text in corpus:
+            compile_statement(text)
+        wall += time.perf_counter() - start_wall
+        cpu += time.process_time() - start_cpu
+    count = passes * len(corpus)
+    return wall / count, cpu / count
+
+
+def node_version() -> str:
+    import subprocess
+
+    node = shutil.which("node")
+    if node is None:
+        return "?"
+    return subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds, a rough figure")
+    parser.add_argument(
+        "--against-queryleaf-only", action="store_true", help="only the QueryLeaf comparison"
+    )
     args = parser.parse_args()
     rounds = 5 if args.quick else 21
     cached_inner = 20 if args.quick else 100
 
     corpus = check_corpus()
+    if args.against_queryleaf_only:
+        for _ in range(3):
+            time_round(cold_translate, corpus, clear_caches)
+        against_queryleaf(corpus, rounds, 2 if args.quick else 5)
+        return
     # Warm up imports, sqlglot's tokenizer tables and the CPU.
     for _ in range(3):
         time_round(plain_parse, corpus, lambda: None)
@@ -301,6 +402,7 @@ def main() -> None:
     for ms, ratio, text in slowest(corpus, 5, 3 if args.quick else 9):
         shown = text if len(text) <= 72 else text[:69] + "..."
         print(f"  {ms:7.3f} ms  {ratio:5.2f}x  {shown}")
+    against_queryleaf(corpus, rounds, 2 if args.quick else 5)
 
 
 if __name__ == "__main__":

@@ -398,3 +398,53 @@ def test_generation_is_seeded_and_covers_every_template() -> None:
     assert len(first) >= 1000
     names = {name for items in mariadb_cases.TEMPLATES.values() for name in items}
     assert {case.name for case in first} == names
+
+
+# -- scalar subqueries: one row, none, or MySQL's error 1242 ----------------------------------
+
+SCALAR_SUBQUERIES = [  # (statement, whether a subquery finds several rows: error 1242)
+    ("SELECT id FROM t WHERE g = (SELECT g FROM t WHERE id = 1) ORDER BY id", False),
+    ("SELECT id FROM t WHERE g = (SELECT g FROM t WHERE id > 5) ORDER BY id", True),
+    ("SELECT id FROM t WHERE g = (SELECT g FROM t WHERE id > 100) ORDER BY id", False),
+    ("SELECT id FROM t WHERE n < (SELECT MAX(n) FROM t WHERE g = 2) ORDER BY id", False),
+    ("SELECT id FROM t WHERE g = (SELECT g FROM t ORDER BY id DESC LIMIT 1) ORDER BY id", False),
+    ("SELECT id, (SELECT n FROM t i WHERE i.id = o.id + 1) AS c FROM t o ORDER BY id", False),
+    ("SELECT id, (SELECT n FROM t i WHERE i.g = o.g) AS c FROM t o ORDER BY id", True),
+    ("SELECT id, (SELECT n FROM t i WHERE i.g = o.g) AS c FROM t o WHERE o.g IS NULL ORDER BY id", False),
+    ("SELECT id, (SELECT MAX(n) FROM t i WHERE i.g = o.g) AS c FROM t o ORDER BY id", False),
+    ("SELECT id, (SELECT id FROM t WHERE g = 3 ORDER BY id LIMIT 1) AS c FROM t ORDER BY id", False),
+    ("SELECT id, (SELECT id FROM t WHERE g = 3) AS c FROM t ORDER BY id", True),
+    ("SELECT id FROM t o WHERE o.n = (SELECT i.n FROM t i WHERE i.g = o.g AND i.id <> o.id) ORDER BY id", True),
+    ("SELECT id FROM t o WHERE o.x = (SELECT i.x FROM t i WHERE i.id = o.id) ORDER BY id", False),
+    ("SELECT g, COUNT(*) AS c FROM t GROUP BY g HAVING COUNT(*) > (SELECT n FROM t WHERE id < 3) ORDER BY g", True),
+    ("SELECT g, COUNT(*) AS c FROM t GROUP BY g HAVING COUNT(*) > (SELECT n FROM t WHERE id = 1) ORDER BY g", False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("sql", "several"), SCALAR_SUBQUERIES)
+def test_scalar_subqueries_match_mysql(
+    sql: str, several: bool, loaded: queryleaf.Connection, mariadb: Any
+) -> None:
+    """A scalar subquery with several rows is MySQL's error 1242 on MariaDB and QL502 here;
+    one row or none gives the same rows on both."""
+    try:
+        with mariadb.cursor() as cursor:
+            cursor.execute(sql)
+            expected: Any = [list(row) for row in cursor.fetchall()]
+    except pymysql.MySQLError as error:
+        assert error.args[0] == 1242, error  # the statements are valid MySQL otherwise
+        expected = "1242"
+    assert (expected == "1242") == several, "the case's expectation is MariaDB's"
+    try:
+        got: Any = [[_ours(v) for v in row.values()] for row in loaded.run_sql(sql).rows]
+    except queryleaf.QueryLeafError as error:
+        got = "1242" if error.code == "QL502" else str(error)
+    if isinstance(expected, str) or isinstance(got, str):
+        assert got == expected, sql
+        return
+    assert len(got) == len(expected), (got, expected)
+    for ours, reference in zip(got, expected, strict=True):
+        assert all(same(a, _reference(b, False)) for a, b in zip(ours, reference, strict=True)), (
+            ours,
+            reference,
+        )

@@ -15,6 +15,7 @@ from queryleaf.execute.rows import build_rows
 from queryleaf.execute.steps import run_steps
 from queryleaf.plan.ddl import DDLPlan
 from queryleaf.plan.plans import ExplainPlan, Plan
+from queryleaf.plan.scalar_rows import is_too_many_rows, too_many_rows
 from queryleaf.plan.scalar_steps import StepsPlan
 from queryleaf.result import Result
 from queryleaf.system_collections import SYSTEM_COLLECTIONS
@@ -62,6 +63,9 @@ def run_guarded(plan: Any, run: Any) -> Result:
         ) from None
     except PyMongoError as error:
         from queryleaf.engines.mongodb import unreachable_error
+
+        if is_too_many_rows(str(error)):  # a scalar subquery's several rows (MySQL 1242)
+            raise too_many_rows() from None
 
         unreachable = unreachable_error(error)
         if unreachable is not None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from queryleaf.plan import plan_statement
 from queryleaf.plan.plans import Plan
+from queryleaf.plan.scalar_rows import check_rows
 from queryleaf.plan.scalar_steps import StepsPlan
 from queryleaf.result import Result
 
@@ -16,7 +17,8 @@ def run_steps(plan: StepsPlan, db: Any, run: Callable[[Plan, Any], Result]) -> R
     values = dict(plan.params or {})
     for name, step in plan.steps:
         rows = run(step, db).rows
-        # A scalar subquery's value: its first row's column, NULL without a row.
+        check_rows(rows)  # several rows: QL502, as MySQL's 1242
+        # A scalar subquery's value: its row's column, NULL without a row.
         values[name] = next(iter(rows[0].values()), None) if rows else None
     outer = plan_statement(plan.outer, values, text="", now=plan.now)
     result = run(outer, db)

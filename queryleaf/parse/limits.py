@@ -76,9 +76,24 @@ def check_text(text: str) -> None:
             "QUERYLEAF_MAX_STATEMENT_LENGTH",
             code="QL104",
         )
+    if _depth_bound(text) <= LIMITS.max_nesting_depth:
+        return  # cannot nest deeper than the limit: no need to scan it
     offset = _too_deep_at(text, LIMITS.max_nesting_depth)
     if offset is not None:
         raise _depth_error(offset)
+
+
+def _depth_bound(text: str) -> int:
+    """An upper bound of the depth `_too_deep_at` measures, in a few passes of str.count:
+    every opener, CASE, prefix operator and NOT of the text (strings and comments included)
+    as if all were nested."""
+    upper = text.upper()
+    return (
+        sum(text.count(ch) for ch in OPENERS)
+        + sum(text.count(ch) for ch in PREFIX_OPERATORS)
+        + upper.count("CASE")
+        + upper.count("NOT")
+    )
 
 
 def _depth_error(offset: int) -> ParseError:

@@ -48,6 +48,7 @@ SQLSTATES = {
     "QL402": "08P01",
     "QL403": "08P01",
     "QL501": "XX000",
+    "QL502": "21000",  # cardinality_violation: a scalar subquery's several rows
     "QL601": "08001",
     "QL602": "08001",
     "QL603": "08001",  # cannot reach MongoDB

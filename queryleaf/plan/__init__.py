@@ -29,7 +29,8 @@ def plan_statement(
     ddl = not isinstance(tree, exp.Select | exp.SetOperation | exp.Insert | exp.Update | exp.Delete)
     bindings = Bindings(tree, params, text, now=None if ddl else now, scan=scan)
     if isinstance(tree, exp.Select | exp.Union | exp.Intersect | exp.Except):
-        into = tree.find(exp.Into)
+        # Only an INTO keyword makes an Into node: a text without one needs no search.
+        into = tree.find(exp.Into) if not text or "INTO" in text.upper() else None
         if into is not None:  # SELECT ... INTO t would otherwise run as a plain SELECT
             raise UnsupportedError(
                 "SELECT ... INTO is not supported",

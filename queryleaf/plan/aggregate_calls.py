@@ -23,18 +23,29 @@ def is_aggregate(node: exp.Expression) -> bool:
     return isinstance(node, BUILT_IN) or is_library_aggregate(node)
 
 
+# Every node class `is_aggregate` can accept: a tree without any (sqlglot's compiled `find`)
+# holds no aggregate, whatever windows and subqueries it has.
+_CANDIDATES = (*BUILT_IN, *LIBRARY_CLASSES, exp.Anonymous)
+
+
 def contains_aggregate(node: exp.Expression) -> bool:
     """True when `node` holds a group aggregate. The function of a window (SUM(x) OVER ...)
     is not one, but its arguments, PARTITION BY and ORDER BY may hold some."""
+    if node.find(*_CANDIDATES) is None:
+        return False
+    return _contains_aggregate(node)
+
+
+def _contains_aggregate(node: exp.Expression) -> bool:
     if isinstance(node, exp.Window):
         function = node.this
         parts = [*function.iter_expressions()] if function is not None else []
         parts += [p for p in node.args.get("partition_by") or []]
         if node.args.get("order") is not None:
             parts.append(node.args["order"])
-        return any(contains_aggregate(p) for p in parts)
+        return any(_contains_aggregate(p) for p in parts)
     if is_aggregate(node):
         return True
     if isinstance(node, exp.Subquery | exp.Select):
         return False
-    return any(contains_aggregate(child) for child in node.iter_expressions())
+    return any(_contains_aggregate(child) for child in node.iter_expressions())

@@ -19,7 +19,13 @@ from queryleaf.plan import mql
 from queryleaf.plan.aggregate_calls import is_aggregate
 from queryleaf.plan.decimal_literals import decimal_form, range_bound, with_decimal_forms
 from queryleaf.plan.functions import translate_function
-from queryleaf.plan.literals import Bindings, NotConstant, constant_value, is_object_id_text
+from queryleaf.plan.literals import (
+    Bindings,
+    NotConstant,
+    constant_value,
+    could_be_constant,
+    is_object_id_text,
+)
 from queryleaf.plan.paths import reference_parts
 from queryleaf.plan.scope import chain_terms
 from queryleaf.plan.shared_values import bind_repeated
@@ -114,10 +120,11 @@ class ExprCompiler:
             replaced = self.substitute(node)
             if replaced is not mql.Missing:
                 return replaced
-        try:
-            return mql.literal(constant_value(node, self.bindings))
-        except NotConstant:
-            pass
+        if could_be_constant(node):
+            try:
+                return mql.literal(constant_value(node, self.bindings))
+            except NotConstant:
+                pass
         if isinstance(node, exp.Paren):
             return self.value(node.this)
         if isinstance(node, exp.Subquery):

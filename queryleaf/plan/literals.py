@@ -160,6 +160,8 @@ def placeholder_offsets(text: str) -> list[int]:
 
 def placeholders_in_text_order(statement: exp.Expression, text: str) -> list[exp.Placeholder]:
     """The placeholders of a statement in the order they are written."""
+    if statement.find(exp.Placeholder) is None:  # sqlglot's compiled walk: most have none
+        return []
     ranks = dict(_CLAUSE_RANK)
     if _LIMIT_OFFSET_FIRST.search(text):
         ranks["offset"], ranks["limit"] = 9, 10  # MySQL's LIMIT offset, count
@@ -206,6 +208,8 @@ def struct_pairs(node: exp.Struct) -> list[tuple[str, exp.Expression]]:
 
 def constant_value(node: exp.Expression, bindings: Bindings | None = None) -> Any:
     """The value of a constant expression, or NotConstant."""
+    if not could_be_constant(node):
+        raise NotConstant
     if isinstance(node, exp.Literal):
         if node.is_string:
             return node.this
@@ -251,6 +255,20 @@ def constant_value(node: exp.Expression, bindings: Bindings | None = None) -> An
     if bindings is not None and bindings.now is not None:
         return now_relative(node, bindings.now)
     raise NotConstant
+
+
+# Every node class `constant_value` (and `now_relative`, which it may call) folds; any
+# other node (a column, most operators and calls) is never a constant.
+_MAYBE_CONSTANT = (
+    exp.Literal, exp.Null, exp.Boolean, exp.Paren, exp.Neg, exp.Placeholder, exp.JSONObject,
+    exp.Struct, exp.Array, exp.JSONArray, exp.Anonymous, exp.Cast, exp.CurrentTimestamp,
+    exp.UtcTimestamp, exp.CurrentDate, exp.DateAdd, exp.DateSub, exp.Add, exp.Sub,
+)  # fmt: skip
+
+
+def could_be_constant(node: exp.Expression) -> bool:
+    """False for a node `constant_value` always refuses (asked before paying an exception)."""
+    return isinstance(node, _MAYBE_CONSTANT)
 
 
 DATE_TYPES = (

@@ -13,6 +13,15 @@ def reference_parts(node: exp.Expression) -> list[str | int] | None:
     """The parts of a column reference as written (`u.address.city` gives
     ["u", "address", "city"], `items[0].name` gives ["items", 0, "name"]), or None when
     the node is not a plain reference."""
+    if type(node) is exp.Column:
+        args = node.args
+        this = args.get("this")
+        if type(this) is exp.Identifier and not (args.get("catalog") or args.get("db")):
+            table = args.get("table")
+            if table is None:
+                return [this.this]
+            if type(table) is exp.Identifier:
+                return [table.this, this.this]
     if isinstance(node, exp.Column):
         if isinstance(node.this, exp.Star):
             return None

@@ -5,13 +5,14 @@ their own, and their value is bound into the outer filter as a parameter.
 index can serve; run as two steps it is `{x: <value>}`. A subquery is uncorrelated when it
 plans on its own (a reference to the outer query does not resolve there). The statement's
 NOW() is the same in both steps. Statements with positional `?` parameters keep the single
-pipeline (the subquery's value is bound by name).
+pipeline (the subquery's value is bound by name). A step fetches at most two rows; two are
+an error (QL502, MySQL's 1242), never its first row (plan/scalar_rows.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bson import json_util
@@ -21,6 +22,7 @@ from queryleaf.errors import QueryLeafError
 from queryleaf.plan.expressions import COMPARISONS
 from queryleaf.plan.paths import reference_parts
 from queryleaf.plan.plans import EXTENDED_JSON, Plan
+from queryleaf.plan.scalar_rows import bounded
 from queryleaf.plan.scope import split_conjuncts
 
 STEP_PREFIX = "__ql_step"
@@ -70,6 +72,7 @@ def plan_in_steps(
             continue  # correlated (or not a query of its own): it stays in the pipeline
         if step.columns is None or len(step.columns) != 1:
             continue
+        step = replace(step, command=bounded(step.command))
         steps.append((f"{STEP_PREFIX}{number}", step, subquery))
     if not steps:
         return None

@@ -496,4 +496,4 @@ def _reject_unsupported(select: exp.Select) -> None:
 
 
 def _has_subquery(node: exp.Expression) -> bool:
-    return any(True for _ in node.find_all(exp.Subquery, exp.Exists))
+    return node.find(exp.Subquery, exp.Exists) is not None

@@ -2,7 +2,8 @@
 the subquery; a correlated reference becomes a `let` variable. Each lookup lands in a hidden
 field read by the expression that holds the subquery:
 
-- scalar: the first row's column (no row: NULL);
+- scalar: the row's column (no row: NULL; several rows: QL502 as MySQL's 1242, see
+  plan/scalar_rows.py);
 - IN: one row of flags (any row, a row equal to the operand, a NULL row) that give SQL's
   three-valued answer, NOT IN included;
 - EXISTS: whether a first row exists."""
@@ -17,6 +18,7 @@ from queryleaf.errors import SemanticError
 from queryleaf.plan import mql
 from queryleaf.plan.context import Outer, QueryContext
 from queryleaf.plan.plans import OutputColumn
+from queryleaf.plan.scalar_rows import one_row_or_error
 from queryleaf.plan.scope import JOINED_PREFIX, Scope
 
 if TYPE_CHECKING:
@@ -70,9 +72,10 @@ class SubqueryPlanner:
         stages = list(query.stages)
         result: Any
         if mode == "scalar":
-            stages.append({"$limit": 1})
+            stages.append({"$limit": 2})  # two rows tell one from several
             row = {"$first": f"${field}"}
-            result = {"$let": {"vars": {"row": row}, "in": f"$$row.{columns[0].path[0]}"}}
+            value = {"$let": {"vars": {"row": row}, "in": f"$$row.{columns[0].path[0]}"}}
+            result = one_row_or_error(field, value)
         elif mode == "exists":
             stages += [{"$limit": 1}, {"$project": {"_id": 1}}]
             size = {"$size": f"${field}"}

@@ -1,0 +1,60 @@
+"""A scalar subquery must return at most one row (MySQL's error 1242, "Subquery returns more
+than 1 row"); queryleaf raises QL502 where MySQL raises 1242, never takes the first row.
+
+- Run first as a step (plan/scalar_steps.py): the step's command fetches at most two rows
+  (`bounded`), and two rows are the error (`check_rows`).
+- Read through a `$lookup` (select list, correlated WHERE, HAVING): the lookup keeps at most
+  two rows, and the expression that reads it evaluates to a conversion MongoDB refuses when
+  it holds two (`one_row_or_error`); `$cond` evaluates only the branch it takes, so the
+  error is raised for an outer row whose subquery returns several rows, and only then. The
+  refusal's message carries `MARKER`, which the executor turns into QL502 (`is_too_many_rows`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from queryleaf.errors import ExecutionError
+
+MARKER = "QL502 scalar subquery returned more than one row"
+MESSAGE = "a subquery used as a value returned more than one row (MySQL error 1242)"
+HINT = (
+    "make it return at most one row: add a condition, LIMIT 1, or an aggregate such as "
+    "MAX(...); or compare with IN (subquery) / = ANY (subquery)"
+)
+
+
+def too_many_rows() -> ExecutionError:
+    return ExecutionError(MESSAGE, hint=HINT, code="QL502")
+
+
+def is_too_many_rows(message: str) -> bool:
+    return MARKER in message
+
+
+def one_row_or_error(field: str, value: Any) -> Any:
+    """`value` (read from the lookup's array `field`), or a MongoDB error when the array
+    holds more than one row. The text to convert reads the field (an empty piece of it), so
+    MongoDB cannot fold the conversion as a constant when it optimizes the pipeline: it is
+    evaluated, and refused, only in the branch `$cond` takes."""
+    size = {"$size": f"${field}"}
+    text = {"$concat": [MARKER, {"$substrCP": [{"$toString": size}, 0, 0]}]}
+    refused = {"$toInt": text}  # not a number: MongoDB refuses it, naming the text
+    return {"$cond": [{"$gt": [size, 1]}, refused, value]}
+
+
+def bounded(command: dict[str, Any]) -> dict[str, Any]:
+    """The read command of a scalar step, fetching at most two rows (enough to tell one row
+    from several)."""
+    if "aggregate" in command:
+        return {**command, "pipeline": [*command["pipeline"], {"$limit": 2}]}
+    if "find" in command:
+        limit = command.get("limit")
+        if limit is None or limit > 2:  # a limit of 0 is SQL's LIMIT 0: no row, kept
+            return {**command, "limit": 2}
+    return command
+
+
+def check_rows(rows: list[Any]) -> None:
+    if len(rows) > 1:
+        raise too_many_rows()
