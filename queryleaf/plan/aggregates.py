@@ -154,7 +154,7 @@ class Grouping:
                     code="QL304",
                 )
             if isinstance(inner, exp.Star):
-                return self._accumulate({"$sum": 1}, 0)
+                return self._accumulate({"$count": {}}, 0)
             value = self.pre.value(inner)
             if distinct:
                 values = self._accumulate({"$addToSet": value}, [])
@@ -171,9 +171,10 @@ class Grouping:
                 return self._accumulate({"$avg": value}, None)
             # SUM over no non-null number is NULL in SQL; $sum gives 0.
             total = self._accumulate({"$sum": value}, 0)
-            # Whether any value was a number: false < true, so $max tells (no $cond per row).
-            numbers = self._accumulate({"$max": {"$isNumber": value}}, False)
-            return mql.cond(numbers, total, None)
+            # Whether any value was a number: $avg ignores non-numbers and is null over none
+            # (one accumulator on the value itself, shared with an AVG of the same value).
+            average = self._accumulate({"$avg": value}, None)
+            return mql.cond(mql.not_null(average), total, None)
         if isinstance(node, exp.Min | exp.Max):
             operator = "$min" if isinstance(node, exp.Min) else "$max"
             return self._accumulate({operator: value}, None)

@@ -23,6 +23,7 @@ from queryleaf.plan.literals import Bindings, NotConstant, constant_value, is_ob
 from queryleaf.plan.paths import reference_parts
 from queryleaf.plan.scope import chain_terms
 from queryleaf.plan.shared_values import bind_repeated
+from queryleaf.plan.value_kinds import compare_number_or_null, number_or_null
 
 ColumnResolver = Callable[[exp.Expression], Any]
 SubqueryHook = Callable[..., Any]
@@ -324,6 +325,8 @@ def compare_values(op: str, a: Any, b: Any) -> Any:
             b = range_bound(op, constant, written)
         if op == "$eq":
             return {op: [a, b]}  # a NULL or missing a never equals a non-NULL constant
+        if mql.type_name_of(constant) == "number" and number_or_null(a):
+            return compare_number_or_null(op, a, b, written)  # no type test needed
         if isinstance(a, dict) and "$literal" not in a:
             # A computed operand is evaluated once, then tested and compared.
             return {"$let": {"vars": {"cmp": a}, "in": compare_values(op, "$$cmp", b)}}
@@ -334,7 +337,7 @@ def compare_values(op: str, a: Any, b: Any) -> Any:
             return mql.and_(mql.not_null(a), {op: [a, b]})
         return mql.and_(guard, {op: [a, b]})  # the type test already excludes NULL
     parts = [mql.not_null(a), mql.not_null(b)]
-    if op != "$eq":
+    if op != "$eq" and not (number_or_null(a) and number_or_null(b)):
         parts.append(mql.same_bracket(a, b))
     parts.append({op: [a, b]})
     return mql.and_(*parts)
