@@ -14,8 +14,9 @@ part of the operators:
   only that: `{$gt: [x, null]}` (no type test: x cannot be a string or a date).
 
 An expression is number-or-null when its outermost operator only ever returns a number or
-null and raises on any other input (MongoDB documents each of these as taking numbers, or
-arrays/strings for the sizes, and returning null on a null or missing operand): arithmetic
+null, or raises (MongoDB documents each of these as taking numbers, or arrays and strings
+for the sizes, and refusing other operands; the arithmetic ones return null for a null or
+missing operand, the sizes raise on it): arithmetic
 `$multiply`, `$divide`, `$mod`, the rounding and power functions, the numeric conversions,
 sizes and lengths; `$add`/`$subtract` only when every operand is itself number-or-null (a
 date operand makes them return a date); `$cond`, `$switch`, `$ifNull` and `$let` when every
