@@ -251,3 +251,28 @@ def _running_sum(numbers: list[Any]) -> Any:
     if any(e is not None and e.is_nan() for e in exact):
         return float("nan")
     return sum(e for e in exact if e is not None)
+
+
+def test_having_compares_counts_sums_and_averages(grouped: queryleaf.Connection) -> None:
+    """$count, $sum and $avg hold a number or null: HAVING compares them without a type test,
+    with SQL's answer (a SUM of no numbers is NULL and passes neither a test nor its NOT)."""
+    values = {
+        row["g"]: row
+        for row in grouped.run_sql(
+            "SELECT g, SUM(v) AS s, AVG(v) AS a, COUNT(*) AS n FROM s GROUP BY g"
+        ).rows
+    }
+    assert "$isNumber" not in str(
+        compile_statement("SELECT g FROM s GROUP BY g HAVING COUNT(*) > 1").command
+    )
+    for (name, call), op, literal in itertools.product(
+        [("s", "SUM(v)"), ("a", "AVG(v)"), ("n", "COUNT(*)")], OPERATORS, ["0", "1", "2.5", "-1"]
+    ):
+        condition = f"{call} {op} {literal}"
+        truth = {g: _sql_compare(row[name], op, literal) for g, row in values.items()}
+        for sql, wanted in (
+            (f"SELECT g FROM s GROUP BY g HAVING {condition}", True),
+            (f"SELECT g FROM s GROUP BY g HAVING NOT ({condition})", False),
+        ):
+            kept = {row["g"] for row in grouped.run_sql(sql).rows}
+            assert kept == {g for g, t in truth.items() if t is wanted}, sql

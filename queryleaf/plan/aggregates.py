@@ -15,6 +15,9 @@ from queryleaf.plan.aggregate_functions import library_aggregate
 from queryleaf.plan.expressions import ExprCompiler
 from queryleaf.plan.literals import Bindings, NotConstant, constant_value
 
+# Accumulators whose value is always a number or null.
+NUMBER_ACCUMULATORS = frozenset({"$count", "$sum", "$avg", "$stdDevPop", "$stdDevSamp"})
+
 
 def _key(value: Any) -> str:
     # Translations are built deterministically, so their repr identifies them.
@@ -128,6 +131,8 @@ class Grouping:
             self._accumulator_names[identity] = name
             self.accumulators[name] = spec
             self.defaults[name] = default
+            if next(iter(spec)) in NUMBER_ACCUMULATORS:
+                self.post.numbers.add(f"${name}")
         return f"${name}"
 
     def _aggregate(self, node: exp.Expression) -> Any:

@@ -68,10 +68,13 @@ def is_number_constant(value: Any) -> bool:
     return isinstance(value, int | float | Decimal128 | Int64) and not isinstance(value, bool)
 
 
-def number_or_null(value: Any, depth: int = 0) -> bool:
-    """True when the MQL expression `value` can only evaluate to a number or null."""
+def number_or_null(value: Any, numbers: frozenset[str] = frozenset(), depth: int = 0) -> bool:
+    """True when the MQL expression `value` can only evaluate to a number or null;
+    `numbers` are field references known to hold one (a group's $count, $sum, $avg)."""
     if depth > 50:
         return False
+    if isinstance(value, str) and value in numbers:
+        return True
     if mql.is_constant(value):
         constant = mql.constant_of(value)
         return constant is None or is_number_constant(constant)
@@ -83,7 +86,7 @@ def number_or_null(value: Any, depth: int = 0) -> bool:
     deeper = depth + 1
     if operator in NUMERIC_WHEN_OPERANDS:
         operands = argument if isinstance(argument, list) else [argument]
-        return all(number_or_null(o, deeper) for o in operands)
+        return all(number_or_null(o, numbers, deeper) for o in operands)
     if operator == "$cond":
         if isinstance(argument, list) and len(argument) == 3:
             results = argument[1:]
@@ -91,17 +94,17 @@ def number_or_null(value: Any, depth: int = 0) -> bool:
             results = [argument.get("then"), argument.get("else")]
         else:
             return False
-        return all(number_or_null(r, deeper) for r in results)
+        return all(number_or_null(r, numbers, deeper) for r in results)
     if operator == "$ifNull" and isinstance(argument, list):
-        return all(number_or_null(r, deeper) for r in argument)
+        return all(number_or_null(r, numbers, deeper) for r in argument)
     if operator == "$let" and isinstance(argument, dict):
-        return number_or_null(argument.get("in"), deeper)
+        return number_or_null(argument.get("in"), numbers, deeper)
     if operator == "$switch" and isinstance(argument, dict) and "default" in argument:
         branches = argument.get("branches")
         if not isinstance(branches, list):
             return False
         results = [b.get("then") if isinstance(b, dict) else b for b in branches]
-        return all(number_or_null(r, deeper) for r in [*results, argument["default"]])
+        return all(number_or_null(r, numbers, deeper) for r in [*results, argument["default"]])
     return False
 
 
