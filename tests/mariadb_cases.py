@@ -306,6 +306,19 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "json_unquote": ("JSON_UNQUOTE(JSON_EXTRACT(j, '$.c.d'))",),
         "json_arrow2": ("j->>'$.c.d'", "JSON_UNQUOTE(JSON_EXTRACT(j, '$.c.d'))"),
     },
+    # A computed number compared with a number: the planner leaves out the type test here
+    # (queryleaf/plan/value_kinds.py), so these pin that the answer is still SQL's.
+    "computed_comparisons": {
+        "multiply_gt": ("({N1} * {N2} > {N3})",),
+        "multiply_ge": ("({N1} * {N2} >= {N3})",),
+        "multiply_lt": ("({N1} * {N2} < {N3})",),
+        "multiply_le": ("({N1} * {N2} <= {N3})",),
+        "multiply_ne": ("({N1} * {N2} <> {N3})",),
+        "multiply_eq": ("({N1} * {N2} = {N3})",),
+        "abs_compare": ("(ABS({N1}) <= {N2})",),
+        "not_multiply_gt": ("(NOT ({N1} * 2 > {N2}))",),
+        "products_compare": ("({N1} * 2 > {N2} * 3)",),
+    },
     "aggregates": {
         "count_star": ("COUNT(*)",),
         "count": ("COUNT({V1})",),

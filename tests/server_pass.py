@@ -24,6 +24,7 @@ SECOND_PASS = [
     "tests/test_functions.py",
     "tests/test_windows.py",
     "tests/test_pushdown.py",
+    "tests/test_guard_boundaries.py",
     "tests/test_errors.py",
     "tests/test_scalar_subquery_rows.py",
     "tests/test_seed_statements.py",

@@ -51,7 +51,7 @@ def test_running_total_takes_the_value_at_the_last_peer() -> None:
                 "sortBy": {"d": 1},
                 "output": {
                     "__w1": {"$sum": "$x", "window": running},
-                    "__w2": {"$max": {"$isNumber": "$x"}, "window": running},
+                    "__w2": {"$avg": "$x", "window": running},
                     "__wn3": {"$documentNumber": {}},
                 },
             }
@@ -61,7 +61,7 @@ def test_running_total_takes_the_value_at_the_last_peer() -> None:
                 "partitionBy": {"p0": {"$ifNull": ["$g", None]}, "k0": {"$ifNull": ["$d", None]}},
                 "sortBy": {"__wn3": 1},
                 "output": {
-                    "__w0": {"$last": {"$cond": ["$__w2", "$__w1", None]}},
+                    "__w0": {"$last": {"$cond": [{"$gt": ["$__w2", None]}, "$__w1", None]}},
                 },
             }
         },

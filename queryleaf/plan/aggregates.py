@@ -15,6 +15,9 @@ from queryleaf.plan.aggregate_functions import library_aggregate
 from queryleaf.plan.expressions import ExprCompiler
 from queryleaf.plan.literals import Bindings, NotConstant, constant_value
 
+# Accumulators whose value is always a number or null.
+NUMBER_ACCUMULATORS = frozenset({"$count", "$sum", "$avg", "$stdDevPop", "$stdDevSamp"})
+
 
 def _key(value: Any) -> str:
     # Translations are built deterministically, so their repr identifies them.
@@ -128,6 +131,8 @@ class Grouping:
             self._accumulator_names[identity] = name
             self.accumulators[name] = spec
             self.defaults[name] = default
+            if next(iter(spec)) in NUMBER_ACCUMULATORS:
+                self.post.numbers.add(f"${name}")
         return f"${name}"
 
     def _aggregate(self, node: exp.Expression) -> Any:
@@ -154,7 +159,7 @@ class Grouping:
                     code="QL304",
                 )
             if isinstance(inner, exp.Star):
-                return self._accumulate({"$sum": 1}, 0)
+                return self._accumulate({"$count": {}}, 0)
             value = self.pre.value(inner)
             if distinct:
                 values = self._accumulate({"$addToSet": value}, [])
@@ -171,9 +176,10 @@ class Grouping:
                 return self._accumulate({"$avg": value}, None)
             # SUM over no non-null number is NULL in SQL; $sum gives 0.
             total = self._accumulate({"$sum": value}, 0)
-            # Whether any value was a number: false < true, so $max tells (no $cond per row).
-            numbers = self._accumulate({"$max": {"$isNumber": value}}, False)
-            return mql.cond(numbers, total, None)
+            # Whether any value was a number: $avg ignores non-numbers and is null over none
+            # (one accumulator on the value itself, shared with an AVG of the same value).
+            average = self._accumulate({"$avg": value}, None)
+            return mql.cond(mql.not_null(average), total, None)
         if isinstance(node, exp.Min | exp.Max):
             operator = "$min" if isinstance(node, exp.Min) else "$max"
             return self._accumulate({operator: value}, None)

@@ -29,6 +29,7 @@ from queryleaf.plan.literals import (
 from queryleaf.plan.paths import reference_parts
 from queryleaf.plan.scope import chain_terms
 from queryleaf.plan.shared_values import bind_repeated
+from queryleaf.plan.value_kinds import compare_number_or_null, number_or_null
 
 ColumnResolver = Callable[[exp.Expression], Any]
 SubqueryHook = Callable[..., Any]
@@ -82,6 +83,8 @@ class ExprCompiler:
         self.aggregate = aggregate
         self.substitute = substitute
         self.subquery = subquery
+        # Field references known to hold a number or null (a group's $count, $sum, $avg).
+        self.numbers: set[str] = set()
         # Each node's value, compiled once (node kept so that its id stays its own).
         self._values: dict[int, tuple[exp.Expression, Any]] = {}
 
@@ -235,7 +238,7 @@ class ExprCompiler:
         comparable types (MongoDB's type bracketing: other pairs never match)."""
         a = self.value(left)
         b = self.value(right)
-        return compare_values(op, a, b)
+        return compare_values(op, a, b, frozenset(self.numbers))
 
     def _is(self, node: exp.Is, negate: bool) -> Any:
         target = node.expression
@@ -308,9 +311,10 @@ class ExprCompiler:
         return mql.cond(is_string, {"$not": [regex]} if negate else regex, False)
 
 
-def compare_values(op: str, a: Any, b: Any) -> Any:
+def compare_values(op: str, a: Any, b: Any, numbers: frozenset[str] = frozenset()) -> Any:
+    """`numbers`: field references known to hold a number or null."""
     if mql.is_constant(a) and not mql.is_constant(b):
-        return compare_values(FLIPPED[op], b, a)
+        return compare_values(FLIPPED[op], b, a, numbers)
     if mql.is_constant(b):
         constant = mql.constant_of(b)
         if constant is None:
@@ -331,6 +335,8 @@ def compare_values(op: str, a: Any, b: Any) -> Any:
             b = range_bound(op, constant, written)
         if op == "$eq":
             return {op: [a, b]}  # a NULL or missing a never equals a non-NULL constant
+        if mql.type_name_of(constant) == "number" and number_or_null(a, numbers):
+            return compare_number_or_null(op, a, b, written)  # no type test needed
         if isinstance(a, dict) and "$literal" not in a:
             # A computed operand is evaluated once, then tested and compared.
             return {"$let": {"vars": {"cmp": a}, "in": compare_values(op, "$$cmp", b)}}
@@ -341,7 +347,7 @@ def compare_values(op: str, a: Any, b: Any) -> Any:
             return mql.and_(mql.not_null(a), {op: [a, b]})
         return mql.and_(guard, {op: [a, b]})  # the type test already excludes NULL
     parts = [mql.not_null(a), mql.not_null(b)]
-    if op != "$eq":
+    if op != "$eq" and not (number_or_null(a, numbers) and number_or_null(b, numbers)):
         parts.append(mql.same_bracket(a, b))
     parts.append({op: [a, b]})
     return mql.and_(*parts)

@@ -379,12 +379,12 @@ class _Planner:
             self.framed(call, [{"$sum": {"$cond": [mql.not_null(value), 1, 0]}}], None)
         elif isinstance(function, exp.Sum):
             # SUM over no numbers is NULL in SQL; $sum gives 0. Whether the frame holds a
-            # number: $max of $isNumber (false < true; null for an empty frame).
-            numbers = {"$max": {"$isNumber": value}}
+            # number: $avg ignores non-numbers and is null over none (or an empty frame).
+            numbers = {"$avg": value}
             self.framed(
                 call,
                 [{"$sum": value}, numbers],
-                lambda refs: {"$cond": [refs[1], refs[0], None]},
+                lambda refs: {"$cond": [mql.not_null(refs[1]), refs[0], None]},
             )
         else:
             operator = {exp.Avg: "$avg", exp.Min: "$min", exp.Max: "$max"}[type(function)]
