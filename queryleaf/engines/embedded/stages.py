@@ -22,6 +22,7 @@ from bson import Int64, ObjectId
 from mongomock_ng import aggregate, filtering, helpers
 
 from .client import read_documents
+from .compiled import evaluate
 from .ordering import compare, sort_value
 from .registry import Scope, stage
 from .values import MISSING, fail, is_nullish
@@ -93,18 +94,19 @@ def _is_operator(expression: Any) -> bool:
     return isinstance(expression, dict) and any(str(key).startswith("$") for key in expression)
 
 
-def _apply(current: Any, expression: Any, scope: Scope) -> Any:
+def _apply(current: Any, expression: Any, document: dict, variables: dict | None) -> Any:
     """New value of a field: expression objects merge into an embedded document (each one of an
-    array of documents); anything else is evaluated and replaces the field."""
+    array of documents); anything else is evaluated (on `document`) and replaces the field."""
     if not isinstance(expression, dict) or not expression or _is_operator(expression):
-        return scope.eval(expression)
+        return evaluate(expression, document, variables)
     if isinstance(current, list):
         return [
-            _apply(item if isinstance(item, dict) else {}, expression, scope) for item in current
+            _apply(item if isinstance(item, dict) else {}, expression, document, variables)
+            for item in current
         ]
     merged = dict(current) if isinstance(current, dict) else {}
     for key, sub_expression in expression.items():
-        value = _apply(merged.get(key, MISSING), sub_expression, scope)
+        value = _apply(merged.get(key, MISSING), sub_expression, document, variables)
         if value is MISSING:
             merged.pop(key, None)
         else:
@@ -121,9 +123,7 @@ def _add_fields(
             code=40177,
         )
     tree = _field_tree(spec)
-    return [
-        _apply(document, tree, Scope.for_document(document, variables)) for document in documents
-    ]
+    return [_apply(document, tree, document, variables) for document in documents]
 
 
 stage("$set")(_add_fields)
