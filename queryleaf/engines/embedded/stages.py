@@ -252,16 +252,24 @@ def _leading_query(pipeline: list | None) -> tuple[list | None, dict | None]:
 
 def _run_copied(documents: list[dict], database: Any, pipeline: list, variables: Any) -> list:
     """The pipeline over private copies of `documents`: a pipeline that only reads them runs
-    on them and its (usually few, grouped) output is copied instead."""
+    on them and its (usually few, grouped) output is copied instead. A pipeline that starts
+    by only reading them up to a $group (or $count, $facet) runs that part on them, and the
+    rest on a copy of what it outputs."""
     if _reads_only(pipeline):
         output = aggregate.process_pipeline(
             list(documents), database, pipeline, None, user_vars=variables
         )
         return copy.deepcopy(list(output))
-    return list(
-        aggregate.process_pipeline(
-            copy.deepcopy(documents), database, pipeline, None, user_vars=variables
+    split = _grouping_prefix(pipeline)
+    if split:
+        output = aggregate.process_pipeline(
+            list(documents), database, pipeline[:split], None, user_vars=variables
         )
+        documents, pipeline = copy.deepcopy(list(output)), pipeline[split:]
+    else:
+        documents = copy.deepcopy(documents)
+    return list(
+        aggregate.process_pipeline(documents, database, pipeline, None, user_vars=variables)
     )
 
 
@@ -281,6 +289,18 @@ def _reads_only(pipeline: list) -> bool:
         elif name not in _READING_STAGES:
             return False
     return True
+
+
+def _grouping_prefix(pipeline: list) -> int:
+    """How many leading stages only read their input and end with one that outputs new
+    documents ($group, $count, $facet); 0 when there is no such prefix."""
+    split = 0
+    for index, step in enumerate(pipeline):
+        if not _reads_only([step]):
+            break
+        if isinstance(step, dict) and set(step) & {"$group", "$count", "$facet"}:
+            split = index + 1
+    return split
 
 
 def _leading_matches(pipeline: list) -> tuple[list, list]:

@@ -94,7 +94,7 @@ def make_decimal(value: decimal.Decimal) -> Decimal128:
 
 def to_double(value: Any) -> float:
     if isinstance(value, Decimal128):
-        return float(value.to_decimal())
+        return float(decimal_bits.to_decimal(value))
     return float(value)
 
 
@@ -160,7 +160,7 @@ def require_integral(value: Any, what: str) -> int:
     """A number holding an integer value (any numeric type), or an error naming `what`."""
     if not is_number(value):
         fail(f"{what} must be a number, found {type_name(value)}")
-    number = value.to_decimal() if isinstance(value, Decimal128) else value
+    number = decimal_bits.to_decimal(value) if isinstance(value, Decimal128) else value
     finite = number.is_finite() if isinstance(number, decimal.Decimal) else math.isfinite(number)
     if not finite or number != int(number):
         fail(f"{what} must be an integral value, found {value!r}")
