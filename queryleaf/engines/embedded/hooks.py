@@ -29,6 +29,7 @@ def install() -> None:
         client,
         commands,
         group,
+        normal_form,
         operators_arith,
         operators_array,
         operators_bitwise,

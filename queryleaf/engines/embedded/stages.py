@@ -23,6 +23,7 @@ from mongomock_ng import aggregate, filtering, helpers
 
 from .client import read_documents
 from .compiled import evaluate
+from .normal_form import shared_documents
 from .ordering import compare, sort_value
 from .registry import Scope, stage
 from .values import MISSING, fail, is_nullish
@@ -188,7 +189,10 @@ def lookup_stage(
             code=_FAILED_TO_PARSE,
         )
     pipeline, query = _leading_query(pipeline)
-    foreign = read_documents(database.get_collection(spec["from"]), query) if "from" in spec else []
+    # The foreign documents are only read here (what is handed on is copied): no copy.
+    foreign = (
+        shared_documents(database.get_collection(spec["from"]), query) if "from" in spec else []
+    )
     if local_field is None and not spec.get("let") and not _nondeterministic(pipeline):
         # Uncorrelated: every outer document gets the same result, so the sub-pipeline runs
         # once (MongoDB caches an uncorrelated sub-pipeline's results the same way).
