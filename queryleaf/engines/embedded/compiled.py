@@ -62,6 +62,9 @@ def interpret(expression: Any, document: Any, variables: dict | None) -> Any:
 
 _local = threading.local()
 _CACHE_LIMIT = 4096  # distinct expression objects remembered per pipeline run
+# Compiled from its second evaluation: one document (a point lookup) is not worth compiling
+# for. The tests also run the engine's suite with 1, so that every expression is compiled.
+COMPILE_AT = 2
 
 
 @contextmanager
@@ -77,19 +80,23 @@ def pipeline_cache() -> Iterator[None]:
 
 
 def evaluate(expression: Any, document: Any, user_vars: dict | None = None) -> Any:
-    """`expression` on `document`: compiled from its second evaluation in a pipeline run."""
+    """`expression` on `document`: interpreted the first time a pipeline run evaluates this
+    expression object (COMPILE_AT), then compiled and the closure reused."""
     stack = getattr(_local, "stack", None)
     if not stack:
         return interpret(expression, document, user_vars)
     cache = stack[-1]
     entry = cache.get(id(expression))
-    if entry is None or entry[0] is not expression:
-        if len(cache) < _CACHE_LIMIT:
-            cache[id(expression)] = [expression, None]
-        return interpret(expression, document, user_vars)
-    function = entry[1]
+    if entry is None:
+        if len(cache) >= _CACHE_LIMIT:
+            return interpret(expression, document, user_vars)
+        entry = cache[id(expression)] = [expression, 0, None]
+    function = entry[2]
     if function is None:
-        function = entry[1] = compile_expression(expression)
+        entry[1] += 1
+        if entry[1] < COMPILE_AT:
+            return interpret(expression, document, user_vars)
+        function = entry[2] = compile_expression(expression)
     return function(document, user_vars or {})
 
 
