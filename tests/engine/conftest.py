@@ -27,3 +27,15 @@ def project(db: Any) -> Callable[..., dict]:
         return row
 
     return run
+
+
+@pytest.fixture(autouse=True, params=["compiled-from-second", "compiled-always"])
+def expression_evaluation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every engine test runs twice: as the engine runs (an expression is interpreted the first
+    time a pipeline evaluates it, compiled from the second) and with every expression compiled
+    at once, so that the compiled evaluation is held to every assertion here too."""
+    from queryleaf.engines.embedded import compiled
+
+    if request.param == "compiled-always":
+        monkeypatch.setattr(compiled, "COMPILE_AT", 1)
+    return request.param

@@ -15,6 +15,7 @@ from typing import Any
 from bson import Decimal128
 
 from . import operators_arith
+from .compiled import compile_many
 from .ordering import canonical, compare
 from .registry import Scope, operator, stage
 from .values import (
@@ -151,17 +152,24 @@ def group_stage(
     documents: list[dict], database: Any, spec: Any, variables: dict | None
 ) -> list[dict]:
     id_expression, fields = _parse_spec(spec)
-    groups: dict[Any, tuple[Any, list[Scope]]] = {}
+    # Compiled once for the stage, evaluated per document (compiled.py).
+    key_of, *arguments = compile_many([id_expression] + [argument for _, _, argument in fields])
+    variables = variables or {}
+    groups: dict[Any, tuple[Any, list[dict]]] = {}
     for document in documents:
-        scope = Scope.for_document(document, variables)
-        key = scope.eval_or_null(id_expression)  # a missing key groups with null
-        groups.setdefault(canonical(key), (key, []))[1].append(scope)
+        key = key_of(document, variables)
+        if key is MISSING:
+            key = None  # a missing key groups with null
+        groups.setdefault(canonical(key), (key, []))[1].append(document)
     output = []
-    for key, scopes in groups.values():
+    for key, members in groups.values():
         row = {"_id": key}
-        for field, name, argument in fields:
-            values = [] if name == "$count" else [scope.eval(argument) for scope in scopes]
-            row[field] = len(scopes) if name == "$count" else ACCUMULATORS[name](values)
+        for (field, name, _), value_of in zip(fields, arguments, strict=True):
+            if name == "$count":
+                row[field] = len(members)
+                continue
+            values = [value_of(document, variables) for document in members]
+            row[field] = ACCUMULATORS[name](values)
         output.append(row)
     return output
 

@@ -13,7 +13,7 @@ import mongomock_ng
 from mongomock_ng import aggregate, helpers
 from mongomock_ng.aggregate import _Parser
 
-from . import filters, no_javascript, registry
+from . import compiled, filters, no_javascript, registry
 from .constant_folding import fold_pipeline
 from .values import MISSING, fail, utc_now
 
@@ -29,6 +29,7 @@ def install() -> None:
         client,
         commands,
         group,
+        normal_form,
         operators_arith,
         operators_array,
         operators_bitwise,
@@ -110,7 +111,10 @@ def _patch_pipeline() -> None:
         pipeline = helpers.patch_datetime_awareness_in_document(pipeline)
         # What does not read the document is computed once (constant_folding.py).
         pipeline = fold_pipeline(pipeline, variables)
-        return original(collection, database, pipeline, session, user_vars=variables)
+        # An expression evaluated for many documents is compiled once (compiled.py).
+        with compiled.pipeline_cache():
+            return original(collection, database, pipeline, session, user_vars=variables)
 
     aggregate.process_pipeline = process_pipeline
+    aggregate._parse_expression = compiled.evaluate
     aggregate._PIPELINE_HANDLERS.update(registry.STAGES)

@@ -206,7 +206,7 @@ def _round_or_trunc(name: str, rounding: str) -> None:
         quantum = decimal.Decimal(1).scaleb(-place)
         with decimal.localcontext(DECIMAL_CONTEXT) as context:
             if kind == "decimal":
-                value = number.to_decimal()
+                value = to_decimal(number)
                 return (
                     number
                     if value.is_infinite()
@@ -241,7 +241,7 @@ def _unary(
         kind = numeric_kind(number)
         if kind == "decimal":
             with decimal.localcontext(DECIMAL_CONTEXT):
-                result = on_decimal(number.to_decimal())
+                result = on_decimal(to_decimal(number))
             return make_decimal(result) if isinstance(result, decimal.Decimal) else result
         if kind == "double":
             return on_double(number)

@@ -12,6 +12,7 @@ from typing import Any
 
 from bson import Decimal128
 
+from . import decimal_bits
 from .ordering import compare, equal
 from .registry import Scope, operator
 from .values import MISSING, fail, type_name
@@ -31,7 +32,7 @@ def truthy(value: Any) -> bool:
     if value is None or value is MISSING or value is False:
         return False
     if isinstance(value, Decimal128):
-        return not value.to_decimal().is_zero()
+        return not decimal_bits.to_decimal(value).is_zero()
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value != 0
     return True

@@ -17,6 +17,7 @@ from typing import Any
 
 from bson import Code, Decimal128, MaxKey, MinKey, ObjectId, Regex, Timestamp
 
+from . import decimal_bits
 from .values import MISSING, as_utc, exact_decimal, is_number
 
 _RANK_MISSING = 1
@@ -75,11 +76,16 @@ def _compare_numbers(a: Any, b: Any) -> int:
 def _is_nan(value: Any) -> bool:
     if isinstance(value, float):
         return math.isnan(value)
-    return isinstance(value, Decimal128) and value.to_decimal().is_nan()
+    return isinstance(value, Decimal128) and decimal_bits.to_decimal(value).is_nan()
 
 
 def compare(a: Any, b: Any) -> int:
     """-1, 0 or 1 as `a` sorts before, with or after `b` in MongoDB's comparison order."""
+    kind = type(a)
+    if kind is type(b) and (kind is str or kind is int):  # the common cases, first
+        return (a > b) - (a < b)
+    if b is None:  # only MinKey and missing rank below null
+        return 0 if a is None else -1 if a is MISSING or isinstance(a, MinKey) else 1
     rank_a, rank_b = type_rank(a), type_rank(b)
     if rank_a != rank_b:
         return -1 if rank_a < rank_b else 1

@@ -22,6 +22,8 @@ from bson import Int64, ObjectId
 from mongomock_ng import aggregate, filtering, helpers
 
 from .client import read_documents
+from .compiled import evaluate
+from .normal_form import shared_documents
 from .ordering import compare, sort_value
 from .registry import Scope, stage
 from .values import MISSING, fail, is_nullish
@@ -93,18 +95,19 @@ def _is_operator(expression: Any) -> bool:
     return isinstance(expression, dict) and any(str(key).startswith("$") for key in expression)
 
 
-def _apply(current: Any, expression: Any, scope: Scope) -> Any:
+def _apply(current: Any, expression: Any, document: dict, variables: dict | None) -> Any:
     """New value of a field: expression objects merge into an embedded document (each one of an
-    array of documents); anything else is evaluated and replaces the field."""
+    array of documents); anything else is evaluated (on `document`) and replaces the field."""
     if not isinstance(expression, dict) or not expression or _is_operator(expression):
-        return scope.eval(expression)
+        return evaluate(expression, document, variables)
     if isinstance(current, list):
         return [
-            _apply(item if isinstance(item, dict) else {}, expression, scope) for item in current
+            _apply(item if isinstance(item, dict) else {}, expression, document, variables)
+            for item in current
         ]
     merged = dict(current) if isinstance(current, dict) else {}
     for key, sub_expression in expression.items():
-        value = _apply(merged.get(key, MISSING), sub_expression, scope)
+        value = _apply(merged.get(key, MISSING), sub_expression, document, variables)
         if value is MISSING:
             merged.pop(key, None)
         else:
@@ -121,9 +124,7 @@ def _add_fields(
             code=40177,
         )
     tree = _field_tree(spec)
-    return [
-        _apply(document, tree, Scope.for_document(document, variables)) for document in documents
-    ]
+    return [_apply(document, tree, document, variables) for document in documents]
 
 
 stage("$set")(_add_fields)
@@ -188,7 +189,10 @@ def lookup_stage(
             code=_FAILED_TO_PARSE,
         )
     pipeline, query = _leading_query(pipeline)
-    foreign = read_documents(database.get_collection(spec["from"]), query) if "from" in spec else []
+    # The foreign documents are only read here (what is handed on is copied): no copy.
+    foreign = (
+        shared_documents(database.get_collection(spec["from"]), query) if "from" in spec else []
+    )
     if local_field is None and not spec.get("let") and not _nondeterministic(pipeline):
         # Uncorrelated: every outer document gets the same result, so the sub-pipeline runs
         # once (MongoDB caches an uncorrelated sub-pipeline's results the same way).
@@ -252,16 +256,24 @@ def _leading_query(pipeline: list | None) -> tuple[list | None, dict | None]:
 
 def _run_copied(documents: list[dict], database: Any, pipeline: list, variables: Any) -> list:
     """The pipeline over private copies of `documents`: a pipeline that only reads them runs
-    on them and its (usually few, grouped) output is copied instead."""
+    on them and its (usually few, grouped) output is copied instead. A pipeline that starts
+    by only reading them up to a $group (or $count, $facet) runs that part on them, and the
+    rest on a copy of what it outputs."""
     if _reads_only(pipeline):
         output = aggregate.process_pipeline(
             list(documents), database, pipeline, None, user_vars=variables
         )
         return copy.deepcopy(list(output))
-    return list(
-        aggregate.process_pipeline(
-            copy.deepcopy(documents), database, pipeline, None, user_vars=variables
+    split = _grouping_prefix(pipeline)
+    if split:
+        output = aggregate.process_pipeline(
+            list(documents), database, pipeline[:split], None, user_vars=variables
         )
+        documents, pipeline = copy.deepcopy(list(output)), pipeline[split:]
+    else:
+        documents = copy.deepcopy(documents)
+    return list(
+        aggregate.process_pipeline(documents, database, pipeline, None, user_vars=variables)
     )
 
 
@@ -281,6 +293,18 @@ def _reads_only(pipeline: list) -> bool:
         elif name not in _READING_STAGES:
             return False
     return True
+
+
+def _grouping_prefix(pipeline: list) -> int:
+    """How many leading stages only read their input and end with one that outputs new
+    documents ($group, $count, $facet); 0 when there is no such prefix."""
+    split = 0
+    for index, step in enumerate(pipeline):
+        if not _reads_only([step]):
+            break
+        if isinstance(step, dict) and set(step) & {"$group", "$count", "$facet"}:
+            split = index + 1
+    return split
 
 
 def _leading_matches(pipeline: list) -> tuple[list, list]:

@@ -16,6 +16,8 @@ from bson.decimal128 import create_decimal128_context
 from mongomock_ng import OperationFailure
 from mongomock_ng.aggregate import NOTHING
 
+from . import decimal_bits
+
 # mongomock-ng's marker for "this field does not exist"; MongoDB calls it missing.
 MISSING: Any = NOTHING
 
@@ -24,6 +26,7 @@ INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 # Decimal128 arithmetic: 34 digits, round half to even, like the server's IEEE 754-2008 decimal.
 DECIMAL_CONTEXT = create_decimal128_context()
+_ROUNDING = create_decimal128_context()  # make_decimal's own (its flags are never read)
 
 
 def fail(message: str, code: int | None = None) -> NoReturn:
@@ -70,7 +73,7 @@ def integral(value: int, kind: str = "int") -> int:
 def to_decimal(value: Any) -> decimal.Decimal:
     """A number as a Python Decimal; doubles keep 15 significant digits like the server."""
     if isinstance(value, Decimal128):
-        return value.to_decimal()
+        return decimal_bits.to_decimal(value)
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             return decimal.Decimal(value)
@@ -81,18 +84,17 @@ def to_decimal(value: Any) -> decimal.Decimal:
 def exact_decimal(value: Any) -> decimal.Decimal:
     """A number as an exact Decimal (doubles converted bit for bit), for comparisons."""
     if isinstance(value, Decimal128):
-        return value.to_decimal()
+        return decimal_bits.to_decimal(value)
     return decimal.Decimal(value)
 
 
 def make_decimal(value: decimal.Decimal) -> Decimal128:
-    with decimal.localcontext(DECIMAL_CONTEXT) as context:
-        return Decimal128(context.create_decimal(value))
+    return decimal_bits.from_decimal(_ROUNDING.create_decimal(value))
 
 
 def to_double(value: Any) -> float:
     if isinstance(value, Decimal128):
-        return float(value.to_decimal())
+        return float(decimal_bits.to_decimal(value))
     return float(value)
 
 
@@ -158,7 +160,7 @@ def require_integral(value: Any, what: str) -> int:
     """A number holding an integer value (any numeric type), or an error naming `what`."""
     if not is_number(value):
         fail(f"{what} must be a number, found {type_name(value)}")
-    number = value.to_decimal() if isinstance(value, Decimal128) else value
+    number = decimal_bits.to_decimal(value) if isinstance(value, Decimal128) else value
     finite = number.is_finite() if isinstance(number, decimal.Decimal) else math.isfinite(number)
     if not finite or number != int(number):
         fail(f"{what} must be an integral value, found {value!r}")
