@@ -1,0 +1,176 @@
+"""A cheaper insert path for plain documents.
+
+mongomock-ng inserts one document at a time through several layers, each paying per document:
+the view guard, a deep copy of the collection's options (for a validator), an ABC
+`isinstance` per field, the unique-index scan, a read/write lock taken through context
+managers, and the change capture's bookkeeping around the store primitive. For a plain
+document (a `dict` with string keys and a simple `_id`), outside a session, into a collection
+that is not a view and has no validator and no unique index other than `_id`, none of that
+can change the outcome, so such a document is checked and stored directly:
+
+- the same checks as mongomock-ng, in the same order: string keys, no NUL character in a
+  field name at any depth, no top-level `$` field, BSON-encodable, `_id` filled in the
+  caller's dict when missing, a duplicate `_id` is E11000;
+- the stored document is the same normalised copy (naive UTC datetimes, milliseconds);
+- the change is recorded exactly as the capture records an insert (the same function).
+
+Anything else (another type of document or `_id`, a document that fails a check, a session,
+a view, a validator, a unique index) goes through the full path, document by document, with
+the errors mongomock-ng gives. `insert_many` reports write errors as before: a BulkWriteError
+with each failure's index, stopping at the first one when ordered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import bson
+from bson import Decimal128, Int64, ObjectId
+from bson.codec_options import CodecOptions
+from mongomock_ng.codec_options import CodecOptions as MockCodecOptions
+from mongomock_ng.collection import BulkWriteError, Collection, DuplicateKeyError, WriteError
+
+from .change_streams import capture
+from .fast_paths import normalise_datetimes
+from .views import view_definition
+
+_UTC = dt.UTC
+_PLAIN_IDS = (str, int, ObjectId, Int64)
+# Immutable values stored as they are (datetimes are not: they are normalised).
+_LEAVES = frozenset({str, int, float, bool, type(None), bytes, ObjectId, Int64, Decimal128})
+_MARK = "_queryleaf_plain_inserts"
+
+
+def _plain_copy(document: dict[str, Any], top: bool) -> dict[str, Any] | None:
+    """The stored form of a plain document (datetimes normalised as mongomock-ng does, one
+    copy), checking on the way what mongomock-ng checks: every field name a string without
+    NUL (nested documents included) and, at the top, none starting with `$`. None sends the
+    document down the full path, which raises the precise error."""
+    try:
+        names = "".join(document)
+    except TypeError:
+        return None  # a field name that is not a string
+    if "\0" in names or (top and "$" in names and any(k[:1] == "$" for k in document)):
+        return None
+    copy = dict(document)
+    for key, value in document.items():
+        kind = type(value)
+        if kind in _LEAVES:
+            continue
+        if kind is dt.datetime:
+            # BSON dates: naive UTC, milliseconds (as mongomock-ng stores them).
+            ms = value.microsecond // 1000 * 1000
+            zone = value.tzinfo
+            if zone is _UTC:
+                copy[key] = value.replace(tzinfo=None, microsecond=ms)
+            elif zone:
+                copy[key] = (value - value.utcoffset()).replace(tzinfo=None, microsecond=ms)
+            else:
+                copy[key] = value.replace(microsecond=ms)
+        elif kind is dict:
+            nested = _plain_copy(value, False)
+            if nested is None:
+                return None
+            copy[key] = nested
+        elif kind is not list and isinstance(value, Mapping):
+            return None  # another kind of mapping: the full path checks it
+        else:
+            copy[key] = normalise_datetimes(value)
+    return copy
+
+
+def _eligible(collection: Collection, session: Any) -> Any:
+    """The collection's store when its inserts may take the plain path, else None."""
+    if session is not None or capture._state.session is not None:
+        return None
+    store = collection._store
+    if store.options.get("validator"):
+        return None
+    for index in store.indexes.values():
+        if index.get("unique") and list(index.get("key") or []) != [("_id", 1)]:
+            return None
+    if view_definition(collection.database, collection.name) is not None:
+        return None
+    return store
+
+
+def _codec(collection: Collection) -> CodecOptions | None:
+    options = collection._codec_options
+    if isinstance(options, MockCodecOptions):
+        options = options.to_pymongo()
+    return options if isinstance(options, CodecOptions) else None
+
+
+def install() -> None:
+    """Idempotent; after the change capture and the view guards wrapped `_insert`."""
+    if getattr(Collection, _MARK, False):
+        return
+    full = Collection._insert
+
+    def insert_plain(
+        self: Collection, store: Any, codec: CodecOptions | None, data: Any, validate: bool
+    ) -> Any:
+        """One document: stored directly when plain, else through the full path."""
+        stored = _plain_copy(data, True) if type(data) is dict else None
+        if stored is None:
+            return full(self, data, validate=validate)
+        key = data.get("_id")
+        if "_id" in data and (type(key) not in _PLAIN_IDS):
+            return full(self, data, validate=validate)
+        if codec is None:
+            bson.encode(data, check_keys=False)
+        else:
+            bson.encode(data, check_keys=False, codec_options=codec)
+        if "_id" not in data:
+            data["_id"] = stored["_id"] = key = ObjectId()
+        documents = store._documents
+        if key in documents:
+            raise DuplicateKeyError(
+                "E11000 Duplicate Key Error",
+                11000,
+                {"keyPattern": {"_id": 1}, "keyValue": {"_id": key}},
+            )
+        with store._rwlock.writer():
+            documents[key] = stored
+        store._is_force_created = True
+        where = capture._where(store)
+        if where is not None:
+            capture._record_insert(store, stored, where)
+        return key
+
+    def _insert(
+        self: Collection,
+        data: Any,
+        session: Any = None,
+        ordered: bool = True,
+        validate: bool = True,
+    ) -> Any:
+        store = _eligible(self, session)
+        if store is None:
+            return full(self, data, session, ordered, validate)
+        store._remove_expired_documents()  # what a membership test of the store does first
+        codec = _codec(self)
+        if isinstance(data, Mapping):
+            return insert_plain(self, store, codec, data, validate)
+        results = []
+        write_errors = []
+        inserted = 0
+        for index, item in enumerate(data):
+            try:
+                results.append(insert_plain(self, store, codec, item, validate))
+            except WriteError as error:
+                write_errors.append(
+                    {"index": index, "code": error.code, "errmsg": str(error), "op": item}
+                )
+                if ordered:
+                    break
+                continue
+            inserted += 1
+        if write_errors:
+            raise BulkWriteError({"writeErrors": write_errors, "nInserted": inserted})
+        return results
+
+    Collection._insert = _insert
+    setattr(Collection, _MARK, True)
