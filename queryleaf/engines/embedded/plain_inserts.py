@@ -96,11 +96,44 @@ def _eligible(collection: Collection, session: Any) -> Any:
     return store
 
 
+_CODECS: dict[int, tuple[Any, CodecOptions | None]] = {}
+
+
 def _codec(collection: Collection) -> CodecOptions | None:
+    """pymongo's codec options for the collection's, which mongomock-ng encodes with (the
+    conversion is cached per options object: collections of one database share it)."""
     options = collection._codec_options
-    if isinstance(options, MockCodecOptions):
-        options = options.to_pymongo()
-    return options if isinstance(options, CodecOptions) else None
+    cached = _CODECS.get(id(options))
+    if cached is not None and cached[0] is options:
+        return cached[1]
+    converted = options.to_pymongo() if isinstance(options, MockCodecOptions) else options
+    found = converted if isinstance(converted, CodecOptions) else None
+    if len(_CODECS) < 64:
+        _CODECS[id(options)] = (options, found)  # holding it keeps its id from being reused
+    return found
+
+
+class _Changes:
+    """The changes of one insert call, published together (one wake-up of the streams) and
+    in order: before any document that takes the full path, and when the call ends."""
+
+    def __init__(self) -> None:
+        self.journal: Any = None
+        self.items: list[Any] = []
+
+    def add(self, store: Any, stored: dict[str, Any]) -> None:
+        where = capture._where(store)
+        if where is None:
+            return
+        change = capture.insert_change(store, stored, where)
+        if change is not None:
+            self.journal = where[0]
+            self.items.append(change)
+
+    def publish(self) -> None:
+        if self.items:
+            items, self.items = self.items, []
+            self.journal.publish(items)
 
 
 def install() -> None:
@@ -110,14 +143,18 @@ def install() -> None:
     full = Collection._insert
 
     def insert_plain(
-        self: Collection, store: Any, codec: CodecOptions | None, data: Any, validate: bool
+        self: Collection,
+        store: Any,
+        codec: CodecOptions | None,
+        data: Any,
+        validate: bool,
+        changes: _Changes,
     ) -> Any:
         """One document: stored directly when plain, else through the full path."""
         stored = _plain_copy(data, True) if type(data) is dict else None
-        if stored is None:
-            return full(self, data, validate=validate)
-        key = data.get("_id")
-        if "_id" in data and (type(key) not in _PLAIN_IDS):
+        key = data.get("_id") if stored is not None else None
+        if stored is None or ("_id" in data and type(key) not in _PLAIN_IDS):
+            changes.publish()  # what went before is published first
             return full(self, data, validate=validate)
         if codec is None:
             bson.encode(data, check_keys=False)
@@ -135,9 +172,7 @@ def install() -> None:
         with store._rwlock.writer():
             documents[key] = stored
         store._is_force_created = True
-        where = capture._where(store)
-        if where is not None:
-            capture._record_insert(store, stored, where)
+        changes.add(store, stored)
         return key
 
     def _insert(
@@ -152,22 +187,26 @@ def install() -> None:
             return full(self, data, session, ordered, validate)
         store._remove_expired_documents()  # what a membership test of the store does first
         codec = _codec(self)
-        if isinstance(data, Mapping):
-            return insert_plain(self, store, codec, data, validate)
-        results = []
-        write_errors = []
-        inserted = 0
-        for index, item in enumerate(data):
-            try:
-                results.append(insert_plain(self, store, codec, item, validate))
-            except WriteError as error:
-                write_errors.append(
-                    {"index": index, "code": error.code, "errmsg": str(error), "op": item}
-                )
-                if ordered:
-                    break
-                continue
-            inserted += 1
+        changes = _Changes()
+        try:
+            if isinstance(data, Mapping):
+                return insert_plain(self, store, codec, data, validate, changes)
+            results = []
+            write_errors = []
+            inserted = 0
+            for index, item in enumerate(data):
+                try:
+                    results.append(insert_plain(self, store, codec, item, validate, changes))
+                except WriteError as error:
+                    write_errors.append(
+                        {"index": index, "code": error.code, "errmsg": str(error), "op": item}
+                    )
+                    if ordered:
+                        break
+                    continue
+                inserted += 1
+        finally:
+            changes.publish()
         if write_errors:
             raise BulkWriteError({"writeErrors": write_errors, "nInserted": inserted})
         return results
