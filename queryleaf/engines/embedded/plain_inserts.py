@@ -169,8 +169,12 @@ def install() -> None:
                 11000,
                 {"keyPattern": {"_id": 1}, "keyValue": {"_id": key}},
             )
-        with store._rwlock.writer():
+        lock = store._rwlock  # its writer() without the context manager's generator
+        lock._writer_acquire()
+        try:
             documents[key] = stored
+        finally:
+            lock._writer_release()
         store._is_force_created = True
         changes.add(store, stored)
         return key
