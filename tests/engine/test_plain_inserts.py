@@ -153,3 +153,29 @@ def test_a_failed_ordered_batch_publishes_what_it_inserted() -> None:
         first = stream.try_next()
         assert stream.try_next() is None
     assert first["documentKey"] == {"_id": 30}
+
+
+def test_update_snapshots_clone_as_mongomock_does() -> None:
+    from collections import OrderedDict
+
+    from bson import Decimal128, Timestamp
+    from mongomock_ng import helpers
+
+    from queryleaf.engines.embedded.write_checks import clone_document
+
+    values: list[Any] = [
+        {"a": [1, {"b": (2, 3)}, {4, 5}], "c": OrderedDict(x=1), "d": Decimal128("1.5")},
+        [dt.datetime(2024, 1, 1), ObjectId(), Int64(3), None, True, b"x", Timestamp(1, 2)],
+        {"nested": {"deep": [[1, 2], {"e": "f"}]}},
+        (1, [2]),
+    ]
+    for value in values:
+        ours, theirs = clone_document(value), helpers._clone_document(value)
+        assert ours == theirs
+        assert type(ours) is type(theirs)
+        if isinstance(value, dict):
+            assert (
+                ours is not value
+                and ours["a" if "a" in value else "nested"]
+                is not (value["a" if "a" in value else "nested"])
+            )

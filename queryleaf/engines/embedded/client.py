@@ -27,6 +27,7 @@ def new_client() -> mongomock_ng.MongoClient:
         document_ids,
         plain_inserts,
         update_errors,
+        write_checks,
     )
     from .hooks import install
 
@@ -34,6 +35,7 @@ def new_client() -> mongomock_ng.MongoClient:
     document_ids.install()  # after the capture: it wraps the store the capture patched
     update_errors.install()  # likewise around the capture's update hooks
     plain_inserts.install()  # around the capture's and the view guard's insert hooks
+    write_checks.install()
     return mongomock_ng.MongoClient(tz_aware=True)
 
 

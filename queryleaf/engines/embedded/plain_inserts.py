@@ -99,10 +99,9 @@ def _eligible(collection: Collection, session: Any) -> Any:
 _CODECS: dict[int, tuple[Any, CodecOptions | None]] = {}
 
 
-def _codec(collection: Collection) -> CodecOptions | None:
-    """pymongo's codec options for the collection's, which mongomock-ng encodes with (the
-    conversion is cached per options object: collections of one database share it)."""
-    options = collection._codec_options
+def codec_options(options: Any) -> CodecOptions | None:
+    """pymongo's codec options for mongomock-ng's (which it encodes with; None for options
+    of another kind), cached per options object: the collections of a database share one."""
     cached = _CODECS.get(id(options))
     if cached is not None and cached[0] is options:
         return cached[1]
@@ -111,6 +110,15 @@ def _codec(collection: Collection) -> CodecOptions | None:
     if len(_CODECS) < 64:
         _CODECS[id(options)] = (options, found)  # holding it keeps its id from being reused
     return found
+
+
+def _bson_check(collection: Collection) -> Any:
+    """How mongomock-ng checks a document: `{}` (no codec options: plain BSON), pymongo
+    codec options, or None (options of another kind: no check)."""
+    options = collection._codec_options
+    if not options:
+        return {}
+    return codec_options(options)
 
 
 class _Changes:
@@ -145,7 +153,7 @@ def install() -> None:
     def insert_plain(
         self: Collection,
         store: Any,
-        codec: CodecOptions | None,
+        check: Any,
         data: Any,
         validate: bool,
         changes: _Changes,
@@ -156,10 +164,10 @@ def install() -> None:
         if stored is None or ("_id" in data and type(key) not in _PLAIN_IDS):
             changes.publish()  # what went before is published first
             return full(self, data, validate=validate)
-        if codec is None:
+        if isinstance(check, CodecOptions):
+            bson.encode(data, check_keys=False, codec_options=check)
+        elif check is not None:
             bson.encode(data, check_keys=False)
-        else:
-            bson.encode(data, check_keys=False, codec_options=codec)
         if "_id" not in data:
             data["_id"] = stored["_id"] = key = ObjectId()
         documents = store._documents
@@ -190,17 +198,17 @@ def install() -> None:
         if store is None:
             return full(self, data, session, ordered, validate)
         store._remove_expired_documents()  # what a membership test of the store does first
-        codec = _codec(self)
+        check = _bson_check(self)
         changes = _Changes()
         try:
             if isinstance(data, Mapping):
-                return insert_plain(self, store, codec, data, validate, changes)
+                return insert_plain(self, store, check, data, validate, changes)
             results = []
             write_errors = []
             inserted = 0
             for index, item in enumerate(data):
                 try:
-                    results.append(insert_plain(self, store, codec, item, validate, changes))
+                    results.append(insert_plain(self, store, check, item, validate, changes))
                 except WriteError as error:
                     write_errors.append(
                         {"index": index, "code": error.code, "errmsg": str(error), "op": item}
