@@ -60,6 +60,12 @@ def _documents() -> list[Any]:
         {"$top": 1},  # a top-level $ field
         {"big": 2**70},  # not BSON-encodable
         {"nested": {1: "x"}},  # a field name that is not a string
+        {"_id": 4, "text": "naïve ☃", "clé": "ü", "max": 2**63 - 1, "min": -(2**63)},
+        {"s": "\ud800"},  # a lone surrogate: not UTF-8
+        {"nested": {"k\udfff": 1}},  # the same in a field name
+        {"deep": {"big": -(2**63) - 1}},  # just past 64 bits, nested
+        {"list": [1, 2**64]},  # inside an array
+        {"_id": 5, "list": ["x", {"y": "é"}], "n": Int64(7)},
     ]
 
 
@@ -78,7 +84,7 @@ def test_single_inserts_store_and_refuse_what_the_full_path_does() -> None:
         outcomes.append(one[0])
         if one[0] == "ok" and not isinstance(one[1], ObjectId):
             assert one == other
-    assert outcomes.count("ok") == 6 and len(set(outcomes)) >= 3  # refused in different ways
+    assert outcomes.count("ok") == 8 and len(set(outcomes)) >= 4  # refused in different ways
     strip = [
         {k: v for k, v in d.items() if not isinstance(v, ObjectId) or k != "_id"}
         for d in _stored(direct)

@@ -9,8 +9,10 @@ that is not a view and has no validator and no unique index other than `_id`, no
 can change the outcome, so such a document is checked and stored directly:
 
 - the same checks as mongomock-ng, in the same order: string keys, no NUL character in a
-  field name at any depth, no top-level `$` field, BSON-encodable, `_id` filled in the
-  caller's dict when missing, a duplicate `_id` is E11000;
+  field name at any depth, no top-level `$` field, BSON-encodable (proven on the way for
+  documents of ASCII strings, 64-bit integers and other values BSON always encodes; BSON's
+  own check otherwise), `_id` filled in the caller's dict when missing, a duplicate `_id` is
+  E11000;
 - the stored document is the same normalised copy (naive UTC datetimes, milliseconds);
 - the change is recorded exactly as the capture records an insert (the same function).
 
@@ -40,24 +42,35 @@ _UTC = dt.UTC
 _PLAIN_IDS = (str, int, ObjectId, Int64)
 # Immutable values stored as they are (datetimes are not: they are normalised).
 _LEAVES = frozenset({str, int, float, bool, type(None), bytes, ObjectId, Int64, Decimal128})
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _MARK = "_queryleaf_plain_inserts"
 
 
-def _plain_copy(document: dict[str, Any], top: bool) -> dict[str, Any] | None:
+def _plain_copy(document: dict[str, Any], top: bool, proof: list[bool]) -> dict[str, Any] | None:
     """The stored form of a plain document (datetimes normalised as mongomock-ng does, one
     copy), checking on the way what mongomock-ng checks: every field name a string without
     NUL (nested documents included) and, at the top, none starting with `$`. None sends the
-    document down the full path, which raises the precise error."""
+    document down the full path, which raises the precise error. `proof[0]` stays True when
+    every name and value is of a kind BSON always encodes (ASCII strings, 64-bit integers,
+    floats, booleans, null, binary, ObjectIds, Decimal128, dates, documents of these), so
+    that the BSON check can be skipped; anything else leaves it to BSON's own check."""
     try:
         names = "".join(document)
     except TypeError:
         return None  # a field name that is not a string
     if "\0" in names or (top and "$" in names and any(k[:1] == "$" for k in document)):
         return None
+    if not names.isascii():
+        proof[0] = False
     copy = dict(document)
     for key, value in document.items():
         kind = type(value)
         if kind in _LEAVES:
+            if kind is str:
+                if not value.isascii():
+                    proof[0] = False
+            elif (kind is int or kind is Int64) and not _INT64_MIN <= value <= _INT64_MAX:
+                proof[0] = False
             continue
         if kind is dt.datetime:
             # BSON dates: naive UTC, milliseconds (as mongomock-ng stores them).
@@ -70,13 +83,14 @@ def _plain_copy(document: dict[str, Any], top: bool) -> dict[str, Any] | None:
             else:
                 copy[key] = value.replace(microsecond=ms)
         elif kind is dict:
-            nested = _plain_copy(value, False)
+            nested = _plain_copy(value, False, proof)
             if nested is None:
                 return None
             copy[key] = nested
         elif kind is not list and isinstance(value, Mapping):
             return None  # another kind of mapping: the full path checks it
         else:
+            proof[0] = False  # arrays and other types: BSON's check decides
             copy[key] = normalise_datetimes(value)
     return copy
 
@@ -159,12 +173,15 @@ def install() -> None:
         changes: _Changes,
     ) -> Any:
         """One document: stored directly when plain, else through the full path."""
-        stored = _plain_copy(data, True) if type(data) is dict else None
+        proof = [True]
+        stored = _plain_copy(data, True, proof) if type(data) is dict else None
         key = data.get("_id") if stored is not None else None
         if stored is None or ("_id" in data and type(key) not in _PLAIN_IDS):
             changes.publish()  # what went before is published first
             return full(self, data, validate=validate)
-        if isinstance(check, CodecOptions):
+        if proof[0]:
+            pass  # nothing BSON could refuse
+        elif isinstance(check, CodecOptions):
             bson.encode(data, check_keys=False, codec_options=check)
         elif check is not None:
             bson.encode(data, check_keys=False)
