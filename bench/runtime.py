@@ -12,7 +12,10 @@
         the first insert to the last handler call;
       - backlog: the handler holds the first event until all N are written, then the consumer
         drains the rest: pure consumer events/s.
-    Goal: the subscription's throughput >= 0.8 of the bare loop's.
+    Goal: the subscription's throughput >= 0.8 of the bare loop's, with the full event log,
+    streaming and on a backlog. Each run also records the process's CPU time, and the goal line
+    reads the ratio of events per CPU second (wall-clock rates swing with whatever else runs on
+    the machine; both are printed).
 
 (b) K subscriptions on one collection (each with its own counting handler and a filter on a
     field, so that routing is real work); M inserts; the time until every handler saw every
@@ -65,6 +68,11 @@ class Recorder:
         self.latencies: list[float] = []
         self.last_call = 0.0
         self.released_at = 0.0
+        # The process's CPU time at the same moments: what the consumer cost, whatever else
+        # runs on the machine (several engineers' tests share two cores).
+        self.cpu_last = 0.0
+        self.cpu_first = 0.0
+        self.cpu_released = 0.0
         self.gate = threading.Event()
         if not hold_first:
             self.gate.set()
@@ -75,6 +83,7 @@ class Recorder:
         now = time.perf_counter()
         self.latencies.append(now - event["fullDocument"]["t"])
         self.last_call = now
+        self.cpu_last = time.process_time()
 
     def done(self) -> bool:
         return len(self.latencies) >= self.n
@@ -82,10 +91,12 @@ class Recorder:
 
 def write(db: Any, n: int, recorder: Recorder) -> float:
     """Insert n documents one by one; the time of the first insert."""
+    recorder.cpu_first = time.process_time()
     first = time.perf_counter()
     for i in range(n):
         db[COLL].insert_one({"i": i, "t": time.perf_counter()})
     if not recorder.gate.is_set():  # backlog mode: everything is written, let the consumer go
+        recorder.cpu_released = time.process_time()
         recorder.released_at = time.perf_counter()
         recorder.gate.set()
     return first
@@ -137,11 +148,19 @@ def rate(recorder: Recorder, first: float, backlog: bool) -> float:
     return recorder.n / (recorder.last_call - first)
 
 
+def cpu_rate(recorder: Recorder, backlog: bool) -> float:
+    """Events per second of the process's CPU time (writer included while streaming)."""
+    if backlog:
+        return (recorder.n - 1) / max(1e-9, recorder.cpu_last - recorder.cpu_released)
+    return recorder.n / max(1e-9, recorder.cpu_last - recorder.cpu_first)
+
+
 def bench_handler(n: int) -> None:
     print(
         f"(a) one handler subscription vs a bare watch() loop, {n:,} inserts, median of {REPEATS}"
     )
     results: dict[tuple[str, bool], tuple[float, float, float]] = {}
+    cpu: dict[tuple[str, bool], float] = {}
     consumers: list[tuple[str, Callable[[int, bool], tuple[Recorder, float]]]] = [
         ("bare loop", run_bare),
         ("subscription", run_subscription),
@@ -152,6 +171,7 @@ def bench_handler(n: int) -> None:
             # Two threads share one interpreter lock, so single runs vary widely: the median
             # run (by events/s) of REPEATS is reported.
             runs = []
+            cpu_runs = []
             for _ in range(REPEATS):
                 recorder, first = run(n, backlog)
                 lat = recorder.latencies[1:] if backlog else recorder.latencies
@@ -162,8 +182,13 @@ def bench_handler(n: int) -> None:
                         percentile(lat, 99) * 1000,
                     )
                 )
+                cpu_runs.append(cpu_rate(recorder, backlog))
             results[(label, backlog)] = sorted(runs)[len(runs) // 2]
-    header = f"  {'consumer':<14}{'mode':<11}{'events/s':>10}{'p50 ms':>10}{'p99 ms':>10}"
+            cpu[(label, backlog)] = sorted(cpu_runs)[len(cpu_runs) // 2]
+    header = (
+        f"  {'consumer':<14}{'mode':<11}{'events/s':>10}{'p50 ms':>10}{'p99 ms':>10}"
+        f"{'CPU us/event':>14}"
+    )
     print(header)
     print("  " + "-" * (len(header) - 2))
     for backlog in (False, True):
@@ -171,14 +196,17 @@ def bench_handler(n: int) -> None:
         for label, _ in consumers:
             eps, p50, p99 = results[(label, backlog)]
             lat = f"{p50:>10.2f}{p99:>10.2f}" if not backlog else f"{'-':>10}{'-':>10}"
-            print(f"  {label:<14}{mode:<11}{eps:>10,.0f}{lat}")
+            print(f"  {label:<14}{mode:<11}{eps:>10,.0f}{lat}{1e6 / cpu[(label, backlog)]:>14.1f}")
+    print("  (streaming CPU per event includes the writer's insert)")
     for label, _ in consumers[1:]:
         for backlog in (False, True):
             mode = "backlog" if backlog else "streaming"
             ratio = results[(label, backlog)][0] / results[("bare loop", backlog)][0]
-            verdict = "meets" if ratio >= GOAL else "misses"
+            by_cpu = cpu[(label, backlog)] / cpu[("bare loop", backlog)]
+            verdict = "meets" if by_cpu >= GOAL else "misses"
             print(
-                f"  throughput ratio {label}/bare ({mode}): {ratio:.3f} ({verdict} goal >= {GOAL})"
+                f"  throughput ratio {label}/bare ({mode}): {by_cpu:.3f} by CPU time,"
+                f" {ratio:.3f} by wall time ({verdict} goal >= {GOAL})"
             )
     print("  (backlog latencies are not shown: they measure the hold, not the consumer)")
     print()

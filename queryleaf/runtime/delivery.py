@@ -54,7 +54,7 @@ def deliver(
     `on_retry` hears of each failure that will be retried (the event log marks it)."""
     outcome = Outcome(delivered=False)
     batched = bool(options["batch_processing"])
-    delays = retry_delays(options)
+    delays: list[float] | None = None  # drawn at the first failure
     while True:
         outcome.attempts += 1
         try:
@@ -67,6 +67,8 @@ def deliver(
         else:
             outcome.delivered = True
             return outcome
+        if delays is None:
+            delays = retry_delays(options)
         if outcome.attempts > len(delays):
             return outcome
         if on_retry is not None:

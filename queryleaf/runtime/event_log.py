@@ -17,6 +17,8 @@ from pymongo.errors import BulkWriteError
 from queryleaf.subscriptions.event_columns import BUSINESS_COLUMNS, EVENT_LOG, utc_now
 
 DUPLICATE_KEY = 11000
+_BUSINESS_FIELDS = tuple(f"{column}_field" for column in BUSINESS_COLUMNS)
+_NO_BUSINESS = dict.fromkeys(BUSINESS_COLUMNS)
 
 
 def token_time(event: dict[str, Any]) -> dt.datetime | None:
@@ -69,8 +71,11 @@ def log_row(
         "retry_count": retries,
         "error": error,
     }
-    for column in BUSINESS_COLUMNS:
-        row[column] = business_value(subscription, event, column)
+    if any(subscription.get(field) for field in _BUSINESS_FIELDS):
+        for column in BUSINESS_COLUMNS:
+            row[column] = business_value(subscription, event, column)
+    else:  # none configured (the common case): all NULL
+        row.update(_NO_BUSINESS)
     return row
 
 

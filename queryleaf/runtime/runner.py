@@ -58,6 +58,7 @@ class SubscriptionRunner(WindowCommits):
         self._log_ttl_ready = False
         self._last_check = time.monotonic()
         self._latency: deque[float] = deque(maxlen=LATENCY_WINDOW)
+        self._latency_order: list[float] = []
         # The event log and dead letters are written from delivery threads: one at a time,
         # since an embedded engine is not safe for concurrent writers.
         self._writes = threading.Lock()

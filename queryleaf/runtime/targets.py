@@ -5,13 +5,14 @@ events."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import threading
 import urllib.error
 import urllib.request
 from typing import Any, Protocol
 
-from bson import json_util
+from bson import Decimal128, Int64, ObjectId, Timestamp, json_util
 from bson.json_util import JSONMode, JSONOptions
 
 from queryleaf.errors import SemanticError
@@ -150,12 +151,18 @@ class WebhookTarget:
         pass  # nothing held between deliveries
 
 
+# Immutable BSON values, shared by the copies without a call (the common case).
+_LEAVES = frozenset(
+    {str, int, float, bool, type(None), bytes, dt.datetime, ObjectId, Int64, Decimal128, Timestamp}
+)
+
+
 def copy_event(value: Any) -> Any:
     """A private copy of an event (containers copied, immutable BSON leaves shared)."""
     if isinstance(value, dict):
-        return {k: copy_event(v) for k, v in value.items()}
+        return {k: v if type(v) in _LEAVES else copy_event(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [copy_event(v) for v in value]
+        return [v if type(v) in _LEAVES else copy_event(v) for v in value]
     return value
 
 

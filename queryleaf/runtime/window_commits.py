@@ -6,6 +6,7 @@ token past it. A window still running after PROCESSING_MARK_SECONDS shows `proce
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import datetime as dt
 import threading
@@ -61,7 +62,8 @@ class WindowCommits:
     _writes: threading.Lock
     _inflight: tuple[list[dict[str, Any]], Job, float] | None
     _marked: object
-    _latency: deque[float]
+    _latency: deque[float]  # the last LATENCY_WINDOW delivery latencies, oldest first
+    _latency_order: list[float]  # the same, in ascending order
     _ttl_ready: bool
     _log_ttl_ready: bool
     _saved_token: Any
@@ -259,11 +261,17 @@ class WindowCommits:
             if committed is not None:
                 if committed.tzinfo is None:
                     committed = committed.replace(tzinfo=dt.UTC)
-                delay = (result.finished - committed).total_seconds() * 1000
-                self._latency.append(max(0.0, delay))
+                delay = max(0.0, (result.finished - committed).total_seconds() * 1000)
+                # Kept in order as they come and go (a sort per window cost more than the
+                # window's own events when windows are small).
+                if len(self._latency) == self._latency.maxlen:
+                    oldest = self._latency[0]
+                    del self._latency_order[bisect.bisect_left(self._latency_order, oldest)]
+                self._latency.append(delay)
+                bisect.insort(self._latency_order, delay)
         if not self._latency:
             return {}
-        ordered = sorted(self._latency)
+        ordered = self._latency_order
 
         def percentile(p: float) -> float:
             return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 3)

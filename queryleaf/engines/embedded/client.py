@@ -25,13 +25,17 @@ def new_client() -> mongomock_ng.MongoClient:
     from . import (
         change_streams,  # noqa: F401 - importing it installs watch() and write capture
         document_ids,
+        plain_inserts,
         update_errors,
+        write_checks,
     )
     from .hooks import install
 
     install()
     document_ids.install()  # after the capture: it wraps the store the capture patched
     update_errors.install()  # likewise around the capture's update hooks
+    plain_inserts.install()  # around the capture's and the view guard's insert hooks
+    write_checks.install()
     return mongomock_ng.MongoClient(tz_aware=True)
 
 

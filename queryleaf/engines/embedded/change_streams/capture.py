@@ -121,12 +121,19 @@ def _unseen(journal: Journal, db: str, coll: str) -> bool:
     return journal.skip_unseen(db, coll)
 
 
-def _record_insert(collection_store: Any, document: dict, where: tuple[Journal, str]) -> None:
+def insert_change(collection_store: Any, document: dict, where: tuple[Journal, str]) -> Any:
+    """The change recording an insert (None when it is not recorded, or only as lost history);
+    published by the caller."""
     journal, db = where
     if not journal.recording() or _unseen(journal, db, collection_store.name):
-        return
-    change = Change(events.INSERT, db, collection_store.name, document.get("_id"), clone(document))
-    _emit(journal, change)
+        return None
+    return Change(events.INSERT, db, collection_store.name, document.get("_id"), clone(document))
+
+
+def _record_insert(collection_store: Any, document: dict, where: tuple[Journal, str]) -> None:
+    change = insert_change(collection_store, document, where)
+    if change is not None:
+        _emit(where[0], change)
 
 
 def _record_update(

@@ -87,39 +87,43 @@ def match_only(pipeline: list[dict[str, Any]]) -> Callable[[dict[str, Any]], boo
     # Normalised once (datetimes naive UTC), as the stage would on every event; the journal's
     # events are already normalised.
     specs = [helpers.patch_datetime_awareness_in_document(s["$match"]) for s in pipeline]
-    checks = [_string_tests(spec) for spec in specs]
-    if all(check is not None for check in checks):
-        tests = [test for check in checks for test in check]  # type: ignore[union-attr]
+    compiled = [_query(spec) for spec in specs]
+    if all(test is not None for test in compiled):
+        test = _both(compiled)  # type: ignore[arg-type]
 
         def quick(event: dict[str, Any]) -> bool:
-            for parts, wanted in tests:
-                value: Any = event
-                for part in parts:
-                    if type(value) is not dict:
-                        return all(filtering.filter_applies(spec, event) for spec in specs)
-                    value = value.get(part, _ABSENT)
-                if type(value) is not str:  # arrays, missing, other types: the general rules
-                    return all(filtering.filter_applies(spec, event) for spec in specs)
-                if value not in wanted:
-                    return False
-            return True
+            verdict = test(event)
+            if verdict is None:  # arrays on the way: the general rules
+                return all(filtering.filter_applies(spec, event) for spec in specs)
+            return verdict
 
         return quick
     return lambda event: all(filtering.filter_applies(spec, event) for spec in specs)
 
 
 _ABSENT = object()
+# A compiled condition: True or False, or None when the general matcher must decide (an
+# array on the path, where MongoDB's rules for arrays apply).
+Test = Callable[[dict[str, Any]], "bool | None"]
 
 
-def _string_tests(spec: Any) -> list[tuple[list[str], frozenset[str]]] | None:
-    """`{path: "text"}` and `{path: {$in: ["text", ...]}}` conditions (the runtime's
-    operationType and ns.coll filters) as (path parts, accepted strings); None for any other
-    spec. A string field equals exactly these strings; any other value takes the general
-    matcher."""
+def _query(spec: Any) -> Test | None:
+    """`{path: "text"}`, `{path: {$in: ["text", ...]}}` and `{path: {$eq: "text"}}`
+    conditions, joined by `$and` / `$or` (the runtime's operationType and ns.coll filters),
+    as a test; None for any other spec (the general matcher then runs alone)."""
     if not isinstance(spec, dict):
         return None
-    tests = []
+    tests: list[Test] = []
     for path, condition in spec.items():
+        if path in ("$or", "$and"):
+            if not isinstance(condition, list) or not condition:
+                return None
+            branches = [_query(branch) for branch in condition]
+            if any(branch is None for branch in branches):
+                return None
+            join = _either if path == "$or" else _both
+            tests.append(join(branches))  # type: ignore[arg-type]
+            continue
         if not isinstance(path, str) or path.startswith("$"):
             return None
         parts = path.split(".")
@@ -131,8 +135,61 @@ def _string_tests(spec: Any) -> list[tuple[list[str], frozenset[str]]] | None:
             values = [condition]
         if not isinstance(values, list) or not all(type(v) is str for v in values):
             return None
-        tests.append((parts, frozenset(values)))
-    return tests
+        tests.append(_strings(parts, frozenset(values)))
+    return _both(tests) if tests else (lambda event: True)
+
+
+def _strings(parts: list[str], wanted: frozenset[str]) -> Test:
+    """A field equal to one of `wanted`: a string is compared; a missing field or a value of
+    another type equals no string; an array on the path is left to the general matcher."""
+
+    def test(event: dict[str, Any]) -> bool | None:
+        value: Any = event
+        for part in parts:
+            kind = type(value)
+            if kind is not dict:
+                return None if kind is list else False
+            value = value.get(part, _ABSENT)
+        kind = type(value)
+        if kind is str:
+            return value in wanted
+        return None if kind is list else False
+
+    return test
+
+
+def _both(tests: list[Test]) -> Test:
+    if len(tests) == 1:
+        return tests[0]
+
+    def test(event: dict[str, Any]) -> bool | None:
+        verdict: bool | None = True
+        for each in tests:
+            result = each(event)
+            if result is False:
+                return False
+            if result is None:
+                verdict = None
+        return verdict
+
+    return test
+
+
+def _either(tests: list[Test]) -> Test:
+    if len(tests) == 1:
+        return tests[0]
+
+    def test(event: dict[str, Any]) -> bool | None:
+        verdict: bool | None = False
+        for each in tests:
+            result = each(event)
+            if result is True:
+                return True
+            if result is None:
+                verdict = None
+        return verdict
+
+    return test
 
 
 def run(pipeline: list[dict[str, Any]], event: dict[str, Any], database: Any) -> dict | None:
