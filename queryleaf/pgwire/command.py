@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import threading
 from collections.abc import Sequence
@@ -124,12 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = start_or_report(args)
     if server is None:
         return 2
+    from queryleaf.runtime.stop_requests import StopRequest
+
+    stop = StopRequest()
+    stop.install()
     print(describe(args, server), flush=True)
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    while not stop.wait(0.5):
-        pass
+    stop.wait()
     stopping = threading.Thread(target=server.stop, daemon=True)
     stopping.start()
     stopping.join(10)

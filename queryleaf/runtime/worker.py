@@ -7,15 +7,14 @@ worker_command) is its command line; docs/cli.md and docs/runtime.md are the use
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from queryleaf.runtime.leases import LEASE_SECONDS, RENEW_SECONDS
 from queryleaf.runtime.metrics import COUNTERS, LATENCIES, serve_metrics
 from queryleaf.runtime.runtime import Runtime
+from queryleaf.runtime.stop_requests import StopRequest
 from queryleaf.subscriptions.event_columns import SUBSCRIPTIONS
 
 PROGRAM = "queryleaf worker"
@@ -39,7 +38,7 @@ class Worker:
         self.names = list(names)
         self.err = err if err is not None else sys.stderr
         self.scan_seconds = scan_seconds
-        self.stop_event = threading.Event()
+        self.stop_event = StopRequest()
         self.running = False
         self.runtime = Runtime(
             conn,
@@ -52,11 +51,10 @@ class Worker:
 
     def handle_signal(self, signum: int, frame: Any = None) -> None:
         """The SIGTERM/SIGINT handler: ask the loop to stop (it then stops cleanly)."""
-        self.stop_event.set()
+        self.stop_event.handle(signum, frame)
 
     def install_signal_handlers(self) -> None:
-        signal.signal(signal.SIGTERM, self.handle_signal)
-        signal.signal(signal.SIGINT, self.handle_signal)
+        self.stop_event.install()
 
     def run(self) -> int:
         self.running = True

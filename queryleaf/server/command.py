@@ -17,9 +17,7 @@ import getpass
 import ipaddress
 import logging
 import os
-import signal
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -178,6 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         print(f"{PROGRAM}: cannot start: {error}", file=sys.stderr)
         return 1
+    from queryleaf.runtime.stop_requests import StopRequest
+
+    done = StopRequest()
+    done.install()  # before any line a client may wait for
     stoppers = []
     try:
         for front_end in FRONT_ENDS:
@@ -191,9 +193,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
     where = "in memory" if data is None else str(data)
     print(f"listening on {args.bind}:{service.port} ({where})", flush=True)
-    done = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: done.set())
     done.wait()
     for stop in reversed(stoppers):
         stop()
