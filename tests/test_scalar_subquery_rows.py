@@ -90,3 +90,17 @@ def test_no_outer_row_no_error(conn) -> None:
     _fill(conn)
     none = "SELECT k, (SELECT v FROM t WHERE t.k = u.k) AS v FROM u WHERE k > 10"
     assert conn.run_sql(none).rows == []
+
+
+def test_a_value_that_reads_like_the_several_rows_error_is_not_that_error(conn) -> None:
+    """Only the refusal the planner builds is QL502: another error whose message quotes a
+    stored value that reads like it (a duplicate key) stays what it is."""
+    from queryleaf.plan.scalar_rows import MARKER
+
+    conn.db.u.create_index("name", unique=True)
+    insert = f"INSERT INTO u (name) VALUES ('{MARKER}')"
+    conn.run_sql(insert)
+    with pytest.raises(queryleaf.QueryLeafError) as raised:
+        conn.run_sql(insert)
+    assert raised.value.code == "QL501", str(raised.value)
+    assert "duplicate key" in str(raised.value).lower()

@@ -7,7 +7,9 @@ than 1 row"); queryleaf raises QL502 where MySQL raises 1242, never takes the fi
   two rows, and the expression that reads it evaluates to a conversion MongoDB refuses when
   it holds two (`one_row_or_error`); `$cond` evaluates only the branch it takes, so the
   error is raised for an outer row whose subquery returns several rows, and only then. The
-  refusal's message carries `MARKER`, which the executor turns into QL502 (`is_too_many_rows`).
+  refusal's message carries `MARKER`, which the executor turns into QL502 (`is_too_many_rows`)
+  when the error is that conversion's (ConversionFailure, 241): another error that merely
+  quotes a stored value reading like the marker (a duplicate key) stays what it is.
 """
 
 from __future__ import annotations
@@ -28,8 +30,12 @@ def too_many_rows() -> ExecutionError:
     return ExecutionError(MESSAGE, hint=HINT, code="QL502")
 
 
-def is_too_many_rows(message: str) -> bool:
-    return MARKER in message
+CONVERSION_FAILURE = 241  # MongoDB's code for a conversion it refuses ($toInt of a non-number)
+
+
+def is_too_many_rows(error: BaseException) -> bool:
+    """True for the refusal `one_row_or_error` builds, as MongoDB reports it."""
+    return getattr(error, "code", None) == CONVERSION_FAILURE and MARKER in str(error)
 
 
 def one_row_or_error(field: str, value: Any) -> Any:
