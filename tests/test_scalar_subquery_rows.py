@@ -28,6 +28,8 @@ def _too_many_rows(conn, sql: str) -> queryleaf.QueryLeafError:
     assert error.code == "QL502", str(error)
     assert "more than one row" in error.message
     assert error.hint and "LIMIT 1" in error.hint
+    # The alternatives the hint names run: IN (subquery) does, `= ANY (subquery)` is QL201.
+    assert "IN (subquery)" in error.hint and "ANY" not in error.hint
     return error
 
 
@@ -104,3 +106,11 @@ def test_a_value_that_reads_like_the_several_rows_error_is_not_that_error(conn) 
         conn.run_sql(insert)
     assert raised.value.code == "QL501", str(raised.value)
     assert "duplicate key" in str(raised.value).lower()
+
+
+def test_the_hint_s_alternative_runs(conn) -> None:
+    _fill(conn)
+    several = "SELECT k FROM u WHERE k = (SELECT k FROM t WHERE v >= 10) ORDER BY k"
+    _too_many_rows(conn, several)
+    member = "SELECT k FROM u WHERE k IN (SELECT k FROM t WHERE v >= 10) ORDER BY k"
+    assert conn.run_sql(member).rows == [{"k": 1}, {"k": 2}]

@@ -22,7 +22,7 @@ MARKER = "QL502 scalar subquery returned more than one row"
 MESSAGE = "a subquery used as a value returned more than one row (MySQL error 1242)"
 HINT = (
     "make it return at most one row: add a condition, LIMIT 1, or an aggregate such as "
-    "MAX(...); or compare with IN (subquery) / = ANY (subquery)"
+    "MAX(...); or compare with IN (subquery)"
 )
 
 
