@@ -114,3 +114,24 @@ def test_the_hint_s_alternative_runs(conn) -> None:
     _too_many_rows(conn, several)
     member = "SELECT k FROM u WHERE k IN (SELECT k FROM t WHERE v >= 10) ORDER BY k"
     assert conn.run_sql(member).rows == [{"k": 1}, {"k": 2}]
+
+
+def test_a_select_list_subquery_is_read_only_for_the_rows_limit_keeps(conn) -> None:
+    """MySQL (and MariaDB) evaluate the select list for the rows sent, after ORDER BY, OFFSET
+    and LIMIT: an outer row that LIMIT leaves out cannot raise QL502. Sorting on the
+    subquery, or DISTINCT, reads it for every row, and several rows there stay an error."""
+    _fill(conn)
+    column = "(SELECT v FROM t WHERE t.k = u.k)"  # the outer row k = 2 finds two rows
+    first = f"SELECT k, {column} AS v FROM u ORDER BY k LIMIT 1"
+    assert conn.run_sql(first).rows == [{"k": 1, "v": 10}]
+    last = f"SELECT k, {column} AS v FROM u ORDER BY k DESC LIMIT 2"
+    assert conn.run_sql(last).rows == [{"k": 4, "v": None}, {"k": 3, "v": None}]
+    skipped = f"SELECT k, {column} AS v FROM u ORDER BY k LIMIT 1 OFFSET 2"
+    assert conn.run_sql(skipped).rows == [{"k": 3, "v": None}]
+    # The alias k is a computed column, not the document's k: the sort keeps its meaning.
+    renamed = f"SELECT 10 - k AS k, {column} AS v FROM u ORDER BY k DESC LIMIT 1"
+    assert conn.run_sql(renamed).rows == [{"k": 9, "v": 10}]
+    _too_many_rows(conn, f"SELECT k, {column} AS v FROM u ORDER BY k LIMIT 2")
+    _too_many_rows(conn, f"SELECT k, {column} AS v FROM u ORDER BY v LIMIT 1")
+    _too_many_rows(conn, f"SELECT k FROM u ORDER BY {column} LIMIT 1")
+    _too_many_rows(conn, f"SELECT DISTINCT k, {column} AS v FROM u ORDER BY k LIMIT 1")

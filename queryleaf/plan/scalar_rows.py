@@ -64,3 +64,59 @@ def bounded(command: dict[str, Any]) -> dict[str, Any]:
 def check_rows(rows: list[Any]) -> None:
     if len(rows) > 1:
         raise too_many_rows()
+
+
+def limit_before_lookups(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The select list's stages with ORDER BY, OFFSET and LIMIT moved before the lookups of
+    its scalar subqueries, as MySQL evaluates the select list only for the rows it sends: an
+    outer row that LIMIT leaves out cannot raise the several-rows error (nor pay a lookup).
+
+    Applies to `[$lookup..., $project, ($sort), $skip/$limit..., ($unset)]` when the lookups
+    feed a scalar subquery and no sort key reads them (sorting on a subquery reads it for
+    every row, as MySQL does); the sort keys are computed under hidden names first, so a
+    select-list alias that shadows a field sorts as the alias. Anything else is unchanged."""
+    count = next((i for i, stage in enumerate(stages) if "$lookup" not in stage), len(stages))
+    if count == 0 or count == len(stages) or set(stages[count]) != {"$project"}:
+        return stages
+    lookups, projection = stages[:count], stages[count]["$project"]
+    rest = stages[count + 1 :]
+    sort: dict[str, Any] = rest.pop(0)["$sort"] if rest and set(rest[0]) == {"$sort"} else {}
+    cut = []
+    while rest and (set(rest[0]) <= {"$skip", "$limit"} or rest[0] == _NO_ROW):
+        cut.append(rest.pop(0))
+    hidden = rest.pop(0)["$unset"] if rest and set(rest[0]) == {"$unset"} else []
+    names = {lookup["$lookup"].get("as") for lookup in lookups}
+    if (
+        rest
+        or not cut
+        or MARKER not in repr(projection)
+        or any(key not in projection or _reads(projection[key], names) for key in sort)
+    ):
+        return stages
+    keys = {key: f"__ql_o{n}" for n, key in enumerate(sort)}
+    ordered = [
+        {"$set": {keys[key]: projection[key] for key in sort}},
+        {"$sort": {keys[key]: direction for key, direction in sort.items()}},
+    ]
+    kept = {field: value for field, value in projection.items() if field not in hidden}
+    return [*(ordered if sort else []), *cut, *lookups, {"$project": kept}]
+
+
+_NO_ROW = {"$match": {"$expr": False}}  # LIMIT 0
+
+
+def _reads(value: Any, names: set[Any]) -> bool:
+    """Whether an expression may read one of the fields `names` (or the whole document)."""
+    if isinstance(value, str):
+        if value.startswith(("$$ROOT", "$$CURRENT")):
+            return True
+        return (
+            value.startswith("$")
+            and not value.startswith("$$")
+            and (value[1:].split(".")[0] in names)
+        )
+    if isinstance(value, dict):
+        return any(_reads(k, names) or _reads(v, names) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_reads(item, names) for item in value)
+    return False
