@@ -135,3 +135,14 @@ def test_a_select_list_subquery_is_read_only_for_the_rows_limit_keeps(conn) -> N
     _too_many_rows(conn, f"SELECT k, {column} AS v FROM u ORDER BY v LIMIT 1")
     _too_many_rows(conn, f"SELECT k FROM u ORDER BY {column} LIMIT 1")
     _too_many_rows(conn, f"SELECT DISTINCT k, {column} AS v FROM u ORDER BY k LIMIT 1")
+
+
+def test_select_star_with_a_subquery_is_read_only_for_the_rows_limit_keeps(conn) -> None:
+    _fill(conn)
+    column = "(SELECT v FROM t WHERE t.k = u.k)"
+    last = f"SELECT u.*, {column} AS v FROM u ORDER BY k DESC LIMIT 2"
+    assert [(r["k"], r["v"]) for r in conn.run_sql(last).rows] == [(4, None), (3, None)]
+    computed = f"SELECT *, {column} AS v FROM u ORDER BY k * -1 LIMIT 1"
+    assert [(r["k"], r["v"]) for r in conn.run_sql(computed).rows] == [(4, None)]
+    _too_many_rows(conn, f"SELECT u.*, {column} AS v FROM u ORDER BY v LIMIT 1")
+    _too_many_rows(conn, f"SELECT u.*, {column} AS v FROM u ORDER BY k LIMIT 2")

@@ -71,34 +71,40 @@ def limit_before_lookups(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     its scalar subqueries, as MySQL evaluates the select list only for the rows it sends: an
     outer row that LIMIT leaves out cannot raise the several-rows error (nor pay a lookup).
 
-    Applies to `[$lookup..., $project, ($sort), $skip/$limit..., ($unset)]` when the lookups
-    feed a scalar subquery and no sort key reads them (sorting on a subquery reads it for
-    every row, as MySQL does); the sort keys are computed under hidden names first, so a
-    select-list alias that shadows a field sorts as the alias. Anything else is unchanged."""
+    Applies to `[$lookup..., $project or $set (SELECT *), ($sort), $skip/$limit...,
+    ($unset)]` when the lookups feed a scalar subquery and no sort key reads them (sorting on
+    a subquery reads it for every row, as MySQL does). A $project's sort keys are computed
+    under hidden names first, so a select-list alias that shadows a field sorts as the alias;
+    a $set's sorted fields are set before the sort and again after the lookups. Anything
+    else is unchanged."""
     count = next((i for i, stage in enumerate(stages) if "$lookup" not in stage), len(stages))
-    if count == 0 or count == len(stages) or set(stages[count]) != {"$project"}:
+    if count == 0 or count == len(stages) or len(stages[count]) != 1:
         return stages
-    lookups, projection = stages[:count], stages[count]["$project"]
+    lookups, ((kind, spec),) = stages[:count], stages[count].items()
     rest = stages[count + 1 :]
     sort: dict[str, Any] = rest.pop(0)["$sort"] if rest and set(rest[0]) == {"$sort"} else {}
     cut = []
     while rest and (set(rest[0]) <= {"$skip", "$limit"} or rest[0] == _NO_ROW):
         cut.append(rest.pop(0))
-    hidden = rest.pop(0)["$unset"] if rest and set(rest[0]) == {"$unset"} else []
+    unset = [rest.pop(0)] if rest and set(rest[0]) == {"$unset"} else []
     names = {lookup["$lookup"].get("as") for lookup in lookups}
-    if (
-        rest
-        or not cut
-        or MARKER not in repr(projection)
-        or any(key not in projection or _reads(projection[key], names) for key in sort)
-    ):
+    if rest or not cut or kind not in ("$project", "$set") or MARKER not in repr(spec):
+        return stages
+    if kind == "$set":  # SELECT *: sort keys are fields of the document or set here
+        if any(_reads(spec.get(k, f"${k}"), names) for k in sort):
+            return stages
+        early = {key: spec[key] for key in sort if key in spec}
+        ordered = [*([{"$set": early}] if early else []), *([{"$sort": sort}] if sort else [])]
+        return [*ordered, *cut, *lookups, {"$set": spec}, *unset]
+    if any(key not in spec or _reads(spec[key], names) for key in sort):
         return stages
     keys = {key: f"__ql_o{n}" for n, key in enumerate(sort)}
     ordered = [
-        {"$set": {keys[key]: projection[key] for key in sort}},
+        {"$set": {keys[key]: spec[key] for key in sort}},
         {"$sort": {keys[key]: direction for key, direction in sort.items()}},
     ]
-    kept = {field: value for field, value in projection.items() if field not in hidden}
+    hidden = unset[0]["$unset"] if unset else []
+    kept = {field: value for field, value in spec.items() if field not in hidden}
     return [*(ordered if sort else []), *cut, *lookups, {"$project": kept}]
 
 

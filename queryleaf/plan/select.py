@@ -272,8 +272,8 @@ class SelectCompiler:
         if computed or sort_keys:
             stages.append({"$set": {**computed, **sort_keys}})
         stages += self._sort_skip_limit(sort, nulls)
-        if sort_keys:
-            stages.append({"$unset": list(sort_keys)})
+        stages += [{"$unset": list(sort_keys)}] if sort_keys else []
+        stages = limit_before_lookups(stages)  # MySQL reads the select list of sent rows only
         if self.joins:
             self.notes.append(
                 "SELECT * over a join: each joined document is embedded under "
