@@ -28,6 +28,8 @@ def _too_many_rows(conn, sql: str) -> queryleaf.QueryLeafError:
     assert error.code == "QL502", str(error)
     assert "more than one row" in error.message
     assert error.hint and "LIMIT 1" in error.hint
+    # The alternatives the hint names run: IN (subquery) does, `= ANY (subquery)` is QL201.
+    assert "IN (subquery)" in error.hint and "ANY" not in error.hint
     return error
 
 
@@ -90,3 +92,57 @@ def test_no_outer_row_no_error(conn) -> None:
     _fill(conn)
     none = "SELECT k, (SELECT v FROM t WHERE t.k = u.k) AS v FROM u WHERE k > 10"
     assert conn.run_sql(none).rows == []
+
+
+def test_a_value_that_reads_like_the_several_rows_error_is_not_that_error(conn) -> None:
+    """Only the refusal the planner builds is QL502: another error whose message quotes a
+    stored value that reads like it (a duplicate key) stays what it is."""
+    from queryleaf.plan.scalar_rows import MARKER
+
+    conn.db.u.create_index("name", unique=True)
+    insert = f"INSERT INTO u (name) VALUES ('{MARKER}')"
+    conn.run_sql(insert)
+    with pytest.raises(queryleaf.QueryLeafError) as raised:
+        conn.run_sql(insert)
+    assert raised.value.code == "QL501", str(raised.value)
+    assert "duplicate key" in str(raised.value).lower()
+
+
+def test_the_hint_s_alternative_runs(conn) -> None:
+    _fill(conn)
+    several = "SELECT k FROM u WHERE k = (SELECT k FROM t WHERE v >= 10) ORDER BY k"
+    _too_many_rows(conn, several)
+    member = "SELECT k FROM u WHERE k IN (SELECT k FROM t WHERE v >= 10) ORDER BY k"
+    assert conn.run_sql(member).rows == [{"k": 1}, {"k": 2}]
+
+
+def test_a_select_list_subquery_is_read_only_for_the_rows_limit_keeps(conn) -> None:
+    """MySQL (and MariaDB) evaluate the select list for the rows sent, after ORDER BY, OFFSET
+    and LIMIT: an outer row that LIMIT leaves out cannot raise QL502. Sorting on the
+    subquery, or DISTINCT, reads it for every row, and several rows there stay an error."""
+    _fill(conn)
+    column = "(SELECT v FROM t WHERE t.k = u.k)"  # the outer row k = 2 finds two rows
+    first = f"SELECT k, {column} AS v FROM u ORDER BY k LIMIT 1"
+    assert conn.run_sql(first).rows == [{"k": 1, "v": 10}]
+    last = f"SELECT k, {column} AS v FROM u ORDER BY k DESC LIMIT 2"
+    assert conn.run_sql(last).rows == [{"k": 4, "v": None}, {"k": 3, "v": None}]
+    skipped = f"SELECT k, {column} AS v FROM u ORDER BY k LIMIT 1 OFFSET 2"
+    assert conn.run_sql(skipped).rows == [{"k": 3, "v": None}]
+    # The alias k is a computed column, not the document's k: the sort keeps its meaning.
+    renamed = f"SELECT 10 - k AS k, {column} AS v FROM u ORDER BY k DESC LIMIT 1"
+    assert conn.run_sql(renamed).rows == [{"k": 9, "v": 10}]
+    _too_many_rows(conn, f"SELECT k, {column} AS v FROM u ORDER BY k LIMIT 2")
+    _too_many_rows(conn, f"SELECT k, {column} AS v FROM u ORDER BY v LIMIT 1")
+    _too_many_rows(conn, f"SELECT k FROM u ORDER BY {column} LIMIT 1")
+    _too_many_rows(conn, f"SELECT DISTINCT k, {column} AS v FROM u ORDER BY k LIMIT 1")
+
+
+def test_select_star_with_a_subquery_is_read_only_for_the_rows_limit_keeps(conn) -> None:
+    _fill(conn)
+    column = "(SELECT v FROM t WHERE t.k = u.k)"
+    last = f"SELECT u.*, {column} AS v FROM u ORDER BY k DESC LIMIT 2"
+    assert [(r["k"], r["v"]) for r in conn.run_sql(last).rows] == [(4, None), (3, None)]
+    computed = f"SELECT *, {column} AS v FROM u ORDER BY k * -1 LIMIT 1"
+    assert [(r["k"], r["v"]) for r in conn.run_sql(computed).rows] == [(4, None)]
+    _too_many_rows(conn, f"SELECT u.*, {column} AS v FROM u ORDER BY v LIMIT 1")
+    _too_many_rows(conn, f"SELECT u.*, {column} AS v FROM u ORDER BY k LIMIT 2")

@@ -64,7 +64,7 @@ def run_guarded(plan: Any, run: Any) -> Result:
     except PyMongoError as error:
         from queryleaf.engines.mongodb import unreachable_error
 
-        if is_too_many_rows(str(error)):  # a scalar subquery's several rows (MySQL 1242)
+        if is_too_many_rows(error):  # a scalar subquery's several rows (MySQL 1242)
             raise too_many_rows() from None
 
         unreachable = unreachable_error(error)

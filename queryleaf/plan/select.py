@@ -18,6 +18,7 @@ from queryleaf.plan.null_order import nulls_first_wanted, sort_stages
 from queryleaf.plan.paths import dotted, reference_parts
 from queryleaf.plan.plans import Column, OutputColumn, Plan
 from queryleaf.plan.relations import relation_of
+from queryleaf.plan.scalar_rows import limit_before_lookups
 from queryleaf.plan.scope import JOINED_PREFIX, Relation, Scope, split_conjuncts
 from queryleaf.plan.select_items import (
     Item,
@@ -271,8 +272,8 @@ class SelectCompiler:
         if computed or sort_keys:
             stages.append({"$set": {**computed, **sort_keys}})
         stages += self._sort_skip_limit(sort, nulls)
-        if sort_keys:
-            stages.append({"$unset": list(sort_keys)})
+        stages += [{"$unset": list(sort_keys)}] if sort_keys else []
+        stages = limit_before_lookups(stages)  # MySQL reads the select list of sent rows only
         if self.joins:
             self.notes.append(
                 "SELECT * over a join: each joined document is embedded under "
@@ -327,7 +328,7 @@ class SelectCompiler:
         stages += self._sort_skip_limit(sort, nulls)
         if sort_keys:
             stages.append({"$unset": list(sort_keys)})
-        return stages
+        return limit_before_lookups(stages)  # MySQL reads the select list of sent rows only
 
     def _windows(self, compiler: ExprCompiler) -> tuple[list[dict[str, Any]], ExprCompiler]:
         """$setWindowFields for the windows of the select list and ORDER BY, and a compiler
