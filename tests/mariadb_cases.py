@@ -338,6 +338,9 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "json_objectagg": ("JSON_OBJECTAGG(s, n)",),
         "count_distinct_n": ("COUNT(DISTINCT {N1})",),
         "avg_expr": ("AVG({N1} + {N2})",),
+        "sum_condition": ("SUM({N1} > {N2})",),
+        "sum_connective": ("SUM({N1} > 0 AND {N2} < 5)",),
+        "avg_condition": ("AVG({V1} IS NULL)",),
     },
 }
 

@@ -67,6 +67,11 @@ def _with(pattern: re.Pattern[str], *names: str) -> Callable[[Case], bool]:
     return lambda case: case.name in names and pattern.search(case.sql) is not None
 
 
+_DOUBLE_DECIMAL_COMPARISONS = {"equal_numbers", "compare", "nullif", "between", "in_list",
+                               "multiply_gt", "multiply_ge", "multiply_lt", "multiply_le",
+                               "multiply_ne", "multiply_eq", "abs_compare", "not_multiply_gt",
+                               "products_compare", "sum_condition", "sum_connective"}  # fmt: skip
+
 DEVIATIONS: dict[str, Deviation] = {
     "text in arithmetic": Deviation(
         "- Text in arithmetic", lambda case: case.name == "string_to_number"
@@ -104,7 +109,7 @@ DEVIATIONS: dict[str, Deviation] = {
     "DECIMAL compared with DOUBLE": Deviation(
         "- A DOUBLE compared with a DECIMAL",
         lambda case: (
-            case.name in ("equal_numbers", "compare", "nullif", "between", "in_list")
+            case.name in _DOUBLE_DECIMAL_COMPARISONS
             and re.search(r"\bm\b", case.sql) is not None
             and _DOUBLE.search(case.sql) is not None
         ),

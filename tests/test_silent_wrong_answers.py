@@ -180,3 +180,17 @@ def test_a_column_list_that_cannot_apply_is_refused(people, sql, code, words):
         people.run_sql(sql)
     assert error.value.code == code
     assert words in str(error.value)
+
+
+def test_sum_and_avg_of_a_condition_count_it_as_one_or_zero(people):
+    """MySQL's conditional count: SUM(age > 25) is the number of rows where it holds (NULL
+    rows skipped); MongoDB's $sum alone skips booleans and gave NULL."""
+    rows = people.run_sql(
+        "SELECT SUM(age > 25) AS older, AVG(age > 25) AS share, SUM(name = 'bob') AS bobs, "
+        "SUM(age IS NULL) AS unknown FROM people"
+    ).rows
+    assert rows == [{"older": 1, "share": 0.5, "bobs": 1, "unknown": 2}]
+    running = people.run_sql(
+        "SELECT _id, SUM(age > 25) OVER (ORDER BY _id) AS n FROM people ORDER BY _id"
+    ).rows
+    assert [r["n"] for r in running] == [1, 1, 1, 1]

@@ -14,6 +14,7 @@ from queryleaf.plan.aggregate_calls import contains_aggregate, is_library_aggreg
 from queryleaf.plan.aggregate_functions import library_aggregate
 from queryleaf.plan.expressions import ExprCompiler
 from queryleaf.plan.literals import Bindings, NotConstant, constant_value
+from queryleaf.plan.value_kinds import summable
 
 # Accumulators whose value is always a number or null.
 NUMBER_ACCUMULATORS = frozenset({"$count", "$sum", "$avg", "$stdDevPop", "$stdDevSamp"})
@@ -168,6 +169,7 @@ class Grouping:
             return self._accumulate({"$sum": counted}, 0)
         value = self.pre.value(inner)
         if isinstance(node, exp.Sum | exp.Avg):
+            value = summable(inner, value)
             if distinct:
                 values = _present(self._accumulate({"$addToSet": value}, []))
                 operator = "$sum" if isinstance(node, exp.Sum) else "$avg"

@@ -31,6 +31,7 @@ from __future__ import annotations
 from typing import Any
 
 from bson import Decimal128, Int64
+from sqlglot import exp
 
 from queryleaf.plan import mql
 
@@ -120,3 +121,20 @@ def compare_number_or_null(op: str, a: Any, b: Any, written: Decimal128 | None =
     else:
         test = {op: [cmp, b]}
     return {"$let": {"vars": {"cmp": a}, "in": mql.and_(mql.not_null(cmp), test)}}
+
+
+# SQL conditions: their value is TRUE, FALSE or NULL (MySQL's 1, 0 and NULL).
+_CONDITIONS = (exp.Predicate, exp.Connector, exp.Not, exp.Boolean)
+
+
+def is_condition(node: exp.Expression) -> bool:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return isinstance(node, _CONDITIONS)
+
+
+def summable(node: exp.Expression, value: Any) -> Any:
+    """The value SUM and AVG add up for `node`. MySQL adds a condition as 1 or 0
+    (`SUM(status = 'paid')` counts the paid rows); MongoDB's $sum and $avg skip booleans,
+    so a condition is converted ($toInt: true 1, false 0, null stays null and is skipped)."""
+    return {"$toInt": value} if is_condition(node) else value

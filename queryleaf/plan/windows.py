@@ -28,6 +28,7 @@ from queryleaf.plan import mql
 from queryleaf.plan.expressions import ExprCompiler, contains_window
 from queryleaf.plan.literals import NotConstant, constant_value
 from queryleaf.plan.scope import JOINED_PREFIX
+from queryleaf.plan.value_kinds import summable
 from queryleaf.plan.window_mql import (
     document_bound,
     field_path,
@@ -375,6 +376,8 @@ class _Planner:
             self.framed(call, [{"$count": {}}], None)
             return
         value = self.compiler.value(argument)
+        if isinstance(function, exp.Sum | exp.Avg):
+            value = summable(argument, value)
         if isinstance(function, exp.Count):
             self.framed(call, [{"$sum": {"$cond": [mql.not_null(value), 1, 0]}}], None)
         elif isinstance(function, exp.Sum):
