@@ -82,14 +82,12 @@ def _with_ctes(with_: exp.With, ctx: QueryContext) -> QueryContext:
 def rename_columns(query: QueryPipeline, names: list[str], node: exp.Expression) -> QueryPipeline:
     """WITH c(a, b) AS (...) and FROM (...) AS q(a, b): the query's columns take the listed
     names, by position."""
-    outputs = [c for c in query.columns if isinstance(c, OutputColumn)]
-    if len(outputs) != len(query.columns):
-        raise UnsupportedError(
-            "a column list cannot rename the columns of SELECT *",
-            node=node,
-            hint="list the inner query's columns instead of *",
-            code="QL201",
-        )
+    outputs = _outputs(
+        query,
+        node,
+        "a column list cannot rename the columns of SELECT *",
+        "list the inner query's columns instead of *",
+    )
     if len(outputs) != len(names):
         raise SemanticError(
             f"{len(names)} column names for a query of {len(query.columns)} columns",
@@ -162,15 +160,16 @@ def _set_operation(node: exp.Expression, ctx: QueryContext) -> QueryPipeline:
     return QueryPipeline(left.collection, stages, list(left_columns), left.notes + right.notes)
 
 
-def _outputs(query: QueryPipeline, node: exp.Expression) -> list[OutputColumn]:
+def _outputs(
+    query: QueryPipeline,
+    node: exp.Expression,
+    refusal: str = "SELECT * in a set operation is not supported",
+    hint: str = "list the columns of each side",
+) -> list[OutputColumn]:
+    """The query's columns, each a named output; `SELECT *` (columns unknown) is refused."""
     outputs = [c for c in query.columns if isinstance(c, OutputColumn)]
     if len(outputs) != len(query.columns):
-        raise UnsupportedError(
-            "SELECT * in a set operation is not supported",
-            node=node,
-            hint="list the columns of each side",
-            code="QL201",
-        )
+        raise UnsupportedError(refusal, node=node, hint=hint, code="QL201")
     return outputs
 
 
