@@ -27,6 +27,7 @@ SECOND_PASS = [
     "tests/test_guard_boundaries.py",
     "tests/test_errors.py",
     "tests/test_scalar_subquery_rows.py",
+    "tests/test_subquery_lookups.py",
     "tests/test_seed_statements.py",
     "tests/test_subscriptions.py",
     "tests/test_live_queries.py",

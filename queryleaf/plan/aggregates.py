@@ -54,6 +54,9 @@ class Grouping:
                 )
         # One key groups on its value directly: a scalar _id already puts missing and null
         # together, and the plain form is cheaper.
+        # Telling whether a node is a key compiles it; a subquery compiled only to be told
+        # apart would leave an unused $lookup behind, so one is no key unless a key holds one.
+        self._subquery_keys = any(node.find(exp.Select) is not None for node in keys)
         self._single = raw.popitem()[1] if len(raw) == 1 else None
         self._has_single = len(self.key_exprs) == 1
         self.accumulators: dict[str, Any] = {}
@@ -95,6 +98,8 @@ class Grouping:
 
     def _group_key(self, node: exp.Expression) -> Any:
         if isinstance(node, exp.Star) or contains_aggregate(node):
+            return mql.Missing
+        if not self._subquery_keys and node.find(exp.Select) is not None:
             return mql.Missing
         try:
             constant_value(node, self.bindings)

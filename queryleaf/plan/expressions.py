@@ -157,6 +157,8 @@ class ExprCompiler:
 
     def _predicate_value(self, node: exp.Expression) -> Any:
         truth = self.truth(node)
+        if _never_null(node):  # one subquery, not a second one for the NOT
+            return mql.cond(truth, True, False)
         falsity = self.falsity(node)
         return mql.cond(truth, True, mql.cond(falsity, False, None))
 
@@ -456,3 +458,10 @@ def _constant(node: exp.Expression, bindings: Bindings | None) -> Any:
 
 def contains_window(node: exp.Expression) -> bool:
     return any(isinstance(n, exp.Window) for n in node.walk())
+
+
+def _never_null(node: exp.Expression) -> bool:
+    """[NOT] EXISTS (...): TRUE or FALSE, never NULL."""
+    while isinstance(node, exp.Paren | exp.Not):
+        node = node.this
+    return isinstance(node, exp.Exists)
