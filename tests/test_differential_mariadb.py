@@ -453,3 +453,30 @@ def test_scalar_subqueries_match_mysql(
             ours,
             reference,
         )
+
+
+# -- select-list aliases inside ORDER BY expressions -----------------------------------------
+
+ORDER_ALIASES = [
+    "SELECT id AS k FROM t ORDER BY k * -1",
+    "SELECT n * -1 AS n, id FROM t ORDER BY n + 0, id",  # a column the select list reads wins
+    "SELECT id, g AS grp FROM t ORDER BY grp * -1, id",
+    "SELECT id, n AS v FROM t WHERE n IS NOT NULL ORDER BY ABS(v) DESC, id",
+    "SELECT g, COUNT(*) AS c FROM t GROUP BY g ORDER BY g * -1",
+]
+
+
+@pytest.mark.parametrize("sql", ORDER_ALIASES)
+def test_aliases_in_order_by_expressions_sort_as_mysql(
+    sql: str, loaded: queryleaf.Connection, mariadb: Any
+) -> None:
+    with mariadb.cursor() as cursor:
+        cursor.execute(sql)
+        expected = [list(row) for row in cursor.fetchall()]
+    got = [[_ours(v) for v in row.values()] for row in loaded.run_sql(sql).rows]
+    assert len(got) == len(expected), (got, expected)
+    for ours, reference in zip(got, expected, strict=True):
+        assert all(same(a, _reference(b, False)) for a, b in zip(ours, reference, strict=True)), (
+            got,
+            expected,
+        )

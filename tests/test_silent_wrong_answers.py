@@ -194,3 +194,15 @@ def test_sum_and_avg_of_a_condition_count_it_as_one_or_zero(people):
         "SELECT _id, SUM(age > 25) OVER (ORDER BY _id) AS n FROM people ORDER BY _id"
     ).rows
     assert [r["n"] for r in running] == [1, 1, 1, 1]
+
+
+def test_an_alias_inside_an_order_by_expression_sorts_by_its_value(people):
+    sql = "SELECT name AS who, age AS years FROM people ORDER BY years * -1, who"
+    assert [r["who"] for r in people.run_sql(sql).rows] == ["bob", "dee", "ann", "cy"]
+
+
+def test_a_window_alias_inside_an_order_by_expression_is_refused(people):
+    with pytest.raises(queryleaf.QueryLeafError) as error:
+        people.run_sql("SELECT name, RANK() OVER (ORDER BY age) AS r FROM people ORDER BY r * -1")
+    assert error.value.code == "QL201"
+    assert "order by r alone" in str(error.value)

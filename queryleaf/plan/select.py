@@ -15,6 +15,7 @@ from queryleaf.plan.expressions import ExprCompiler
 from queryleaf.plan.filters import FilterCompiler
 from queryleaf.plan.joins import join_kind, lookup_stages, on_conjuncts
 from queryleaf.plan.null_order import nulls_first_wanted, sort_stages
+from queryleaf.plan.order_aliases import with_aliases_expanded
 from queryleaf.plan.paths import dotted, reference_parts
 from queryleaf.plan.plans import Column, OutputColumn, Plan
 from queryleaf.plan.relations import relation_of
@@ -284,8 +285,7 @@ class SelectCompiler:
     def _output_stages(
         self, compiler: ExprCompiler, distinct: bool, having: Any = None
     ) -> list[dict[str, Any]]:
-        """$project of the select list (plus hidden sort keys), DISTINCT, ORDER BY,
-        OFFSET and LIMIT."""
+        """$project of the select list (and hidden sort keys), DISTINCT, ORDER BY, LIMIT."""
         assign_fields(self.items)
         window_stages, compiler = self._windows(compiler)
         projection: dict[str, Any] = {}
@@ -424,7 +424,7 @@ class SelectCompiler:
 
     def _order(self) -> list[exp.Ordered]:
         order = self.select.args.get("order")
-        return list(order.expressions) if order is not None else []
+        return with_aliases_expanded(order.expressions, self.items) if order is not None else []
 
     def _order_item(self, node: exp.Expression) -> Item | None:
         """The select-list entry an ORDER BY key names: a position or an alias."""
