@@ -235,7 +235,7 @@ class Connection:
         document = self.db[SUBSCRIPTIONS].find_one({"_id": name}, {"auto_start": 1}) or {}
         if document.get("auto_start") and self.runtime.start(name):
             return f"{name}: {verb} and started in this process (auto_start)"
-        return f"{name}: {verb}, not started (START EVENT_SUBSCRIPTION {name})"
+        return f"{name}: {verb}, not started here (START EVENT_SUBSCRIPTION {name}, or run queryleaf worker)"
 
     def close(self) -> None:
         if self._runtime is not None:

@@ -24,7 +24,7 @@ class Result:
     plan: AnyPlan | None = None
     statement: str = ""
     warnings: list[str] = field(default_factory=list)
-    # What happened, beyond the command tag (`s: created, not started (START ...)`).
+    # What happened, beyond the command tag (`s: created, not started here (START ...)`).
     notices: list[str] = field(default_factory=list)
     # Live queries (EMIT CHANGES): a function of the timeout giving rows as events happen.
     live: Callable[..., Iterator[dict[str, Any]]] | None = None

@@ -183,7 +183,9 @@ def test_create_says_not_started_and_start_runs_it(conn):
     created = conn.run_sql(
         "CREATE EVENT_SUBSCRIPTION billing AS (watch_collections = JSON_ARRAY('orders'))"
     )
-    assert created.notices == ["billing: created, not started (START EVENT_SUBSCRIPTION billing)"]
+    assert created.notices == [
+        "billing: created, not started here (START EVENT_SUBSCRIPTION billing, or run queryleaf worker)"
+    ]
     assert _status(conn, "billing") == {"status": "active", "running": False, "running_on": None}
     conn.run_sql("START EVENT_SUBSCRIPTION billing")
     assert _wait_until(lambda: _status(conn, "billing")["running"])

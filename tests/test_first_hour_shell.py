@@ -86,7 +86,10 @@ def test_create_says_not_started_and_list_shows_running(conn):
         "CREATE EVENT_SUBSCRIPTION billing AS (watch_collections = JSON_ARRAY('orders'));\n"
         "\\ds billing\nSTART EVENT_SUBSCRIPTION billing;\n\\ds billing\n\\q\n",
     )
-    assert "billing: created, not started (START EVENT_SUBSCRIPTION billing)" in result.out
+    assert (
+        "billing: created, not started here (START EVENT_SUBSCRIPTION billing, or run queryleaf worker)"
+        in result.out
+    )
     first, second = re.findall(r"running\s+│ (\w+)\nrunning_on\s+│ (.*)\n", result.out)
     assert first == ("false", "NULL")
     assert second == ("true", f"{socket.gethostname()}:{os.getpid()}")
@@ -308,7 +311,7 @@ def test_the_first_hour_in_a_pseudo_terminal(tmp_path):
         )
         type_line(
             "CREATE EVENT_SUBSCRIPTION billing AS (watch_collections = JSON_ARRAY('orders'));",
-            b"created, not started (START EVENT_SUBSCRIPTION billing)",
+            b"created, not started here (START EVENT_SUBSCRIPTION billing, or run queryleaf worker)",
         )
         type_line("START EVENT_SUBSCRIPTION billing;", b"START EVENT_SUBSCRIPTION 1")
         type_line("SELECT name, running FROM EVENT_SUBSCRIPTIONS();", b"(1 row)")
