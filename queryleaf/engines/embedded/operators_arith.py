@@ -162,7 +162,10 @@ def _mod(scope: Scope, argument: Any) -> Any:
             # Decimal's % keeps the dividend's sign, like C's fmod.
             return make_decimal(to_decimal(left) % to_decimal(right))
     if kind == "double":
-        return math.fmod(to_double(left), to_double(right))
+        dividend = to_double(left)
+        if math.isinf(dividend):  # C's fmod: NaN (Python's raises "math domain error")
+            return math.nan
+        return math.fmod(dividend, to_double(right))
     remainder = abs(int(left)) % abs(int(right))
     return integral(-remainder if left < 0 else remainder, kind)
 
