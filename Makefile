@@ -63,7 +63,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# With npm, the TypeScript QueryLeaf baseline of bench/translate.py is installed first.
 bench: $(STAMP)
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory node-clients; \
+	else echo "npm not found: bench/translate.py cannot time the TypeScript QueryLeaf"; fi
 	$(BIN)/python bench/translate.py
 	$(BIN)/python bench/execute.py
 	$(BIN)/python bench/runtime.py
