@@ -14,25 +14,23 @@ from queryleaf.plan.context import QueryContext, QueryPipeline
 from queryleaf.plan.expressions import ExprCompiler
 from queryleaf.plan.filters import FilterCompiler
 from queryleaf.plan.joins import join_kind, lookup_stages, on_conjuncts
-from queryleaf.plan.null_order import nulls_first_wanted, sort_stages
-from queryleaf.plan.order_aliases import with_aliases_expanded
+from queryleaf.plan.null_order import nulls_first_wanted
 from queryleaf.plan.paths import dotted, reference_parts
 from queryleaf.plan.plans import Column, OutputColumn, Plan
 from queryleaf.plan.relations import relation_of
 from queryleaf.plan.scalar_rows import limit_before_lookups
 from queryleaf.plan.scope import JOINED_PREFIX, Relation, Scope, split_conjuncts
 from queryleaf.plan.select_items import (
-    Item,
     assign_fields,
-    count_of,
     plain_path,
     position_of,
     select_items,
 )
+from queryleaf.plan.select_order import OrderAndLimit
 from queryleaf.plan.subqueries import SubqueryPlanner
 
 
-class SelectCompiler:
+class SelectCompiler(OrderAndLimit):
     def __init__(self, select: exp.Select, ctx: QueryContext, ctes_done: bool = False) -> None:
         if not ctes_done:
             _reject_unsupported(select)
@@ -419,64 +417,6 @@ class SelectCompiler:
                 if named and not contains_aggregate(item.node):
                     return item.node
         return node
-
-    # -- ORDER BY / LIMIT -----------------------------------------------------------------------
-
-    def _order(self) -> list[exp.Ordered]:
-        order = self.select.args.get("order")
-        return with_aliases_expanded(order.expressions, self.items) if order is not None else []
-
-    def _order_item(self, node: exp.Expression) -> Item | None:
-        """The select-list entry an ORDER BY key names: a position or an alias."""
-        position = position_of(node, self.bindings)
-        if position is not None:
-            return self._item_at(position, node)
-        if isinstance(node, exp.Column) and not node.table:
-            for item in self.items:
-                if item.aliased and item.label == node.name:
-                    return item
-        return None
-
-    def _matching_item(self, node: exp.Expression, compiler: ExprCompiler) -> Item | None:
-        """A select-list entry with the same translation as an ORDER BY expression."""
-        try:
-            wanted = compiler.value(node)
-        except (SemanticError, UnsupportedError):
-            return None
-        for item in self.items:
-            if item.node is not None and compiler.value(item.node) == wanted:
-                return item
-        return None
-
-    def _item_at(self, position: int, node: exp.Expression) -> Item:
-        if not 1 <= position <= len(self.items) or self.items[position - 1].node is None:
-            raise SemanticError(
-                f"position {position} is not a column of the select list",
-                node=node,
-                hint=f"use 1 to {len(self.items)}",
-                code="QL303",
-            )
-        return self.items[position - 1]
-
-    def _skip_limit(self) -> tuple[int, int | None]:
-        limit = self.select.args.get("limit")
-        offset = self.select.args.get("offset")
-        count = count_of(limit.expression, self.bindings, "LIMIT") if limit is not None else None
-        skip = count_of(offset.expression, self.bindings, "OFFSET") if offset is not None else 0
-        return skip, count
-
-    def _sort_skip_limit(
-        self, sort: dict[str, int], nulls: dict[str, bool] | None = None
-    ) -> list[dict[str, Any]]:
-        skip, limit = self._skip_limit()
-        stages, flags = sort_stages(sort, nulls or {})
-        if skip:
-            stages.append({"$skip": skip})
-        if limit is not None:
-            stages.append({"$limit": limit} if limit > 0 else {"$match": {"$expr": False}})
-        if flags:
-            stages.append({"$unset": flags})
-        return stages
 
     def _columns(self) -> list[Column]:
         columns: list[Column] = []
