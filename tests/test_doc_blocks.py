@@ -4,21 +4,15 @@ what a block is and how each kind runs), so the documentation stays true."""
 from __future__ import annotations
 
 import importlib.util
-import io
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
-from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import create_pipe_input
-from prompt_toolkit.output import DummyOutput
 
 import queryleaf
-from queryleaf.shell.config import Config
-from queryleaf.shell.repl import Repl
 from tests.doc_blocks import (
     ROOT,
     Block,
@@ -29,6 +23,7 @@ from tests.doc_blocks import (
     shell_inputs,
 )
 from tests.shell_env import isolate
+from tests.test_repl import start
 
 BIN = Path(sys.executable).parent  # .venv/bin under `make test`: where `queryleaf` is
 BLOCKS = all_blocks()
@@ -148,18 +143,9 @@ def test_shell_transcript(block, monkeypatch, tmp_path):
     _runnable(block)
     isolate(tmp_path, monkeypatch)
     keys, expected = shell_inputs(block)
-    out, err = io.StringIO(), io.StringIO()
     with queryleaf.connect() as conn, create_pipe_input() as pipe:
-        shell = Repl(
-            conn,
-            Config(),
-            input=pipe,
-            output=DummyOutput(),
-            out=out,
-            err=err,
-            history=InMemoryHistory(),
-        )
-        thread = threading.Thread(target=shell.run, daemon=True)
+        running = start(conn, pipe)
+        out, err, thread = running.out, running.err, running.thread
         pipe.send_text(keys + "\\q\n")
         thread.start()
         thread.join(30)

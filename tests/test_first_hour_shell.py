@@ -19,26 +19,17 @@ import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
-import queryleaf
 from queryleaf.shell.cli import main
 from queryleaf.shell.completion import ShellCompleter
-from tests.shell_env import isolate
+from tests import test_repl
 from tests.test_repl import USERS, names, session
 
 ROOT = Path(__file__).resolve().parent.parent
 LIVE = "SELECT event_type, document_key FROM CHANGE_STREAM_EVENTS('orders') EMIT CHANGES LIMIT 1"
 
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    isolate(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def conn():
-    with queryleaf.connect() as connection:
-        connection.run_sql(USERS)
-        yield connection
+# The shell's isolation (autouse) and its `conn` with USERS loaded, shared with test_repl.py.
+_isolated = test_repl._isolated
+conn = test_repl.conn
 
 
 # --- live queries ----------------------------------------------------------------------------

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import io
 
-from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import create_pipe_input
-from prompt_toolkit.output import DummyOutput
 from pymongo.errors import OperationFailure
 
 import queryleaf
 from queryleaf.shell import live_output
-from queryleaf.shell.config import Config
-from queryleaf.shell.repl import Repl
+from tests.test_repl import start
 
 LIVE = "SELECT event_type FROM CHANGE_STREAM_EVENTS('orders') EMIT CHANGES LIMIT 1;"
 
@@ -37,18 +34,9 @@ def test_a_failing_live_query_erases_its_status_line_before_the_error(monkeypatc
         raise OperationFailure("The $changeStream stage is only supported on replica sets")
 
     monkeypatch.setattr(live_output, "stream_live", fail)
-    out, err = io.StringIO(), Terminal()
+    err = Terminal()
     with queryleaf.connect() as conn, create_pipe_input() as pipe:
-        shell = Repl(
-            conn,
-            Config(),
-            input=pipe,
-            output=DummyOutput(),
-            out=out,
-            err=err,
-            history=InMemoryHistory(),
-        )
-        assert shell.run_sql(LIVE) is False
+        assert start(conn, pipe, err=err).shell.run_sql(LIVE) is False
     lines = screen_lines(err.getvalue())
     failed = [line for line in lines if "only supported on replica sets" in line]
     assert failed and failed[0].startswith("MongoDB error"), lines

@@ -60,7 +60,7 @@ class Transcript:
 
 
 def start(conn, pipe, config: Config | None = None, **options):
-    out, err = io.StringIO(), io.StringIO()
+    out, err = options.pop("out", None) or io.StringIO(), options.pop("err", None) or io.StringIO()
     shell = Repl(
         conn,
         config or Config(),

@@ -65,14 +65,6 @@ class DurableJournal(Journal):
         with self._lock:
             return self._visible_seq, self._visible_time
 
-    def read(self, after: int, limit: int) -> list[Change]:
-        with self._lock:
-            if after < self._lost_seq:
-                raise history_lost()
-            start = max(0, after + 1 - self._first_seq)
-            stop = min(start + limit, self._visible_seq + 1 - self._first_seq)
-            return self._changes[start:stop] if stop > start else []
-
     def _readable_seq(self) -> int:
         return self._visible_seq  # changes become visible once they are durable
 

@@ -148,12 +148,13 @@ class Journal:
             return self._last_seq, self._last_time
 
     def read(self, after: int, limit: int) -> list[Change]:
-        """Up to `limit` changes following sequence number `after`."""
+        """Up to `limit` readable changes following sequence number `after`."""
         with self._lock:
             if after < self._lost_seq:
                 raise history_lost()
-            start = after + 1 - self._first_seq
-            return self._changes[start : start + limit]
+            start = max(0, after + 1 - self._first_seq)
+            stop = min(start + limit, self._readable_seq() + 1 - self._first_seq)
+            return self._changes[start:stop] if stop > start else []
 
     def _readable_seq(self) -> int:
         """The newest change a reader may see (a durable journal holds back undurable ones)."""
