@@ -19,7 +19,7 @@ from typing import Any
 from bson import Timestamp
 
 from queryleaf.engines.embedded.change_streams.events import Change
-from queryleaf.engines.embedded.change_streams.journal import ClusterTime, Journal, history_lost
+from queryleaf.engines.embedded.change_streams.journal import ClusterTime, Journal
 
 
 class DurableJournal(Journal):
@@ -67,22 +67,6 @@ class DurableJournal(Journal):
 
     def _readable_seq(self) -> int:
         return self._visible_seq  # changes become visible once they are durable
-
-    def seq_before(self, when: ClusterTime) -> tuple[int, ClusterTime]:
-        with self._lock:
-            if self._lost_seq and when <= self._lost_time:
-                raise history_lost()
-            changes = self._changes[: max(0, self._visible_seq + 1 - self._first_seq)]
-            low, high = 0, len(changes)
-            while low < high:
-                middle = (low + high) // 2
-                if changes[middle].time < when:
-                    low = middle + 1
-                else:
-                    high = middle
-            if low:
-                return changes[low - 1].seq, changes[low - 1].time
-            return self._first_seq - 1, self._lost_time
 
     # --- persistence ---------------------------------------------------------------------------
 

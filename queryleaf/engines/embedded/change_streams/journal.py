@@ -202,8 +202,8 @@ class Journal:
             if self._lost_seq and when <= self._lost_time:
                 raise history_lost()
             changes = self._changes
-            low, high = 0, len(changes)
-            while low < high:  # first change at or after `when`
+            low, high = 0, max(0, min(len(changes), self._readable_seq() + 1 - self._first_seq))
+            while low < high:  # first readable change at or after `when`
                 middle = (low + high) // 2
                 if changes[middle].time < when:
                     low = middle + 1
